@@ -1,0 +1,822 @@
+"""The synthetic West Sulawesi province and its truth file.
+
+A stand-in for the real microdata: every household of the province (the population, with its
+consumption, which no registry observes), the DTSEN-like registry drawn from it, a SUSENAS-like
+two-stage survey sample, an evaluation panel with a staggered TKSK roll-out, quarterly
+disbursement records, raw exports as an office receives them (NIK numbers, SUSENAS names, Stata
+and SPSS files), and ``truth.json`` with every population value and effect built in.
+
+How the world is built (details in ``docs/synthetic.md``):
+
+- Households are spread over the 69 kecamatan and their desa in proportion to the 2020 census.
+  Log consumption per capita before transfers depends on kabupaten, area, schooling, household
+  size and composition, kecamatan and desa effects and an idiosyncratic term; the kabupaten
+  intercepts are calibrated so that post-transfer headcounts meet ``data/synth_calibration.yaml``.
+- Asset and housing indicators depend on consumption; the PMT score is the least-squares
+  prediction of log consumption from them (as BPS fits the PMT on SUSENAS), and the deciles rank
+  persons by that score, so PMT targeting errors arise as they do in practice.
+- PKH goes to families in deciles 1-3 with a PKH component, with imperfect take-up and some
+  leakage above the cut-off (a fuzzy discontinuity at the decile-3 PMT threshold); BPNT to deciles
+  1-4 likewise. Receipt depends only on observed traits (PMT score, components, female head), so
+  conditioning on them removes the bias of naive comparisons.
+- The panel draws households with an oversample of deciles 1-4. TKSK starts in a quarter of the
+  kecamatan in each of 2022, 2023 and 2024 (poorer kecamatan first), with effects on
+  empowerment outcomes that grow with exposure and shrink for later cohorts, so naive two-way
+  fixed effects is biased while parallel trends hold by construction.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy.special import expit
+from scipy.stats import norm
+
+from . import __version__, regions
+from .config import DEFAULT_SEED, data_dir, synthetic_dir
+from .exceptions import parameter_error
+from .io import extreme_line_value, poverty_lines, DEFAULT_EXTREME_LINE
+from .poverty import fgt_value, gini_value
+
+GENERATOR_VERSION = "1"
+#: Reference date pinned into the Stata and SPSS headers so that files are identical per seed.
+FILE_TIMESTAMP = ("01 Mar 2024 00:00", "01 Mar 24", "00:00:00")
+
+# structural parameters of the welfare model (log consumption per capita, before transfers)
+SD_IDIOSYNCRATIC = 0.23
+SKEW_IDIOSYNCRATIC = 0.42   # mean of an exponential term: a long upper tail, as consumption has
+URBAN_PREMIUM = 0.30
+SD_KECAMATAN = 0.10
+SD_DESA = 0.06
+# PMT: how strongly each asset responds to log consumption (larger = a more accurate PMT)
+ASSET_SLOPES = {"floor_earth": -0.35, "wall_bamboo": -0.3, "no_toilet": -0.3, "no_electricity": -0.25,
+                "cooking_wood": -0.3, "owns_motorbike": 0.35, "owns_fridge": 0.45, "owns_land": 0.15}
+ASSET_INTERCEPTS = {"floor_earth": -1.2, "wall_bamboo": -0.9, "no_toilet": -1.0, "no_electricity": -2.2,
+                    "cooking_wood": 0.0, "owns_motorbike": 0.8, "owns_fridge": -0.4, "owns_land": 0.2}
+ASSET_URBAN = {"floor_earth": -0.8, "wall_bamboo": -0.7, "no_toilet": -0.6, "no_electricity": -1.5,
+               "cooking_wood": -1.8, "owns_motorbike": 0.2, "owns_fridge": 0.6, "owns_land": -1.6}
+# PKH components in the order of their value (the cap of four keeps the most valuable)
+PKH_COMPONENTS = (("n_pregnant", "pregnant"), ("n_child_0_6", "child_0_6"), ("n_disabled", "disability"),
+                  ("n_elderly_70", "elderly_70"), ("n_senior", "senior"), ("n_junior", "junior"),
+                  ("n_primary", "primary"))
+# panel: real consumption growth per year and the spread of wave-to-wave shocks
+GROWTH = 0.02
+SD_WAVE = 0.10
+# TKSK effects: at first exposure, growing by half of it per further year, scaled by cohort
+TKSK_BASE = {"kks_independent": 0.08, "knows_program": 0.10, "has_savings": 0.04, "kube_member": 0.03}
+TKSK_BUSINESS = (0.03, 0.05)        # business probability, log business income
+TKSK_GRADUATION = 0.02              # extra yearly hazard of graduation
+TKSK_GROWTH = 0.5
+TKSK_COHORT_SCALE = {0: 1.3, 1: 1.0, 2: 0.7}   # by cohort order: earliest first
+TKSK_NON_KPM = 0.3                  # intensity for households outside PKH and BPNT
+# PKH and BPNT effects: proportional reductions of the probability
+PKH_REDUCTION = {"child_out_of_school": 0.50, "child_stunted": 0.23, "early_marriage": 0.20}
+BPNT_REDUCTION = {"child_stunted": 0.10}
+GRADUATION_HAZARD = 0.04
+BUSINESS_SD = 0.3
+
+
+def _calibration() -> dict:
+    return yaml.safe_load((data_dir() / "synth_calibration.yaml").read_text(encoding="utf-8"))
+
+
+def _rules() -> dict:
+    return yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))
+
+
+def _cpi() -> dict[int, float]:
+    c = pd.read_csv(data_dir() / "cpi.csv")
+    return dict(zip(c["year"].astype(int), c["cpi"].astype(float)))
+
+
+@dataclass
+class World:
+    """Everything the generator built; ``population`` holds what no analyst sees."""
+
+    seed: int
+    scale: float
+    population: pd.DataFrame
+    registry: pd.DataFrame
+    survey: pd.DataFrame
+    panel: pd.DataFrame
+    disbursement: pd.DataFrame
+    truth: dict
+
+
+# ---------------------------------------------------------------------------------------------
+# geography
+
+def _geography(rng: np.random.Generator, scale: float, cal: dict) -> pd.DataFrame:
+    """One row per desa: codes, urban flag, number of households."""
+    kab = regions.kabupaten()
+    kec = regions.kecamatan()
+    capitals = {"Banggae": 0.85, "Banggae Timur": 0.55, "Polewali": 0.8, "Wonomulyo": 0.5, "Mamuju": 0.8,
+                "Simboro": 0.45, "Kalukku": 0.3, "Pasangkayu": 0.55, "Mamasa": 0.45, "Topoyo": 0.4,
+                "Campalagian": 0.25, "Tinambung": 0.35}
+    rows = []
+    for _, k in kab.iterrows():
+        n_hh = int(round(k["population_2020"] * scale / cal["persons_per_household"]))
+        kk = kec[kec["kab_code"] == k["kab_code"]].reset_index(drop=True)
+        share = rng.gamma(4.0, size=len(kk)) * np.where(kk["kec_name"].isin(capitals), 2.0, 1.0)
+        n_kec = rng.multinomial(n_hh, share / share.sum())
+        for (_, c), nk in zip(kk.iterrows(), n_kec):
+            n_desa = int(rng.integers(6, 16))
+            w = rng.gamma(3.0, size=n_desa)
+            n_d = rng.multinomial(nk, w / w.sum())
+            urban_p = capitals.get(c["kec_name"], 0.06)
+            urb = rng.random(n_desa) < urban_p
+            if c["kec_name"] in capitals:
+                urb[0] = True
+            for j in range(n_desa):
+                rows.append((k["kab_code"], c["kec_code"], f"{c['kec_code']}{j + 1:03d}", bool(urb[j]), int(n_d[j])))
+    return pd.DataFrame(rows, columns=["kab_code", "kec_code", "desa_code", "urban", "n_hh"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the population
+
+def _draw_households(rng: np.random.Generator, geo: pd.DataFrame, cal: dict) -> pd.DataFrame:
+    n = int(geo["n_hh"].sum())
+    desa_idx = np.repeat(np.arange(len(geo)), geo["n_hh"].to_numpy())
+    urban = geo["urban"].to_numpy()[desa_idx]
+    hh_size = np.minimum(1 + rng.poisson(cal["persons_per_household"] - 1.0, n), 12)
+    head_age = np.clip(np.round(rng.normal(46, 13, n)), 18, 95).astype(np.int16)
+    head_female = rng.random(n) < np.where(hh_size == 1, 0.45, 0.12)
+    levels = np.array([0, 6, 9, 12, 16])
+    p_urban, p_rural = [0.05, 0.25, 0.20, 0.35, 0.15], [0.12, 0.40, 0.20, 0.22, 0.06]
+    head_educ = np.where(urban, rng.choice(levels, n, p=p_urban), rng.choice(levels, n, p=p_rural)).astype(np.int8)
+    n_kids = rng.binomial(hh_size - 1, 0.5)
+    comp = rng.multinomial(n_kids, [0.34, 0.30, 0.14, 0.12, 0.10])
+    adults = hh_size - n_kids
+    df = pd.DataFrame({
+        "hh_id": np.arange(1, n + 1, dtype=np.int64),
+        "desa_idx": desa_idx.astype(np.int32),
+        "urban": urban,
+        "hh_size": hh_size.astype(np.int16),
+        "head_female": head_female,
+        "head_age": head_age,
+        "head_educ": head_educ,
+        "n_child_0_6": comp[:, 0].astype(np.int8),
+        "n_primary": comp[:, 1].astype(np.int8),
+        "n_junior": comp[:, 2].astype(np.int8),
+        "n_senior": comp[:, 3].astype(np.int8),
+        "n_elderly_70": ((rng.random(n) < 0.05 + 0.15 * (head_age >= 70)) & (adults >= 1)).astype(np.int8),
+        "n_disabled": (rng.random(n) < 0.03).astype(np.int8),
+        "n_pregnant": ((rng.random(n) < 0.03 + 0.05 * (comp[:, 0] > 0)) & (adults >= 2)).astype(np.int8),
+    })
+    # census blocks of about block_size households within each desa, households in random order
+    n_blocks = np.maximum(1, np.round(geo["n_hh"].to_numpy() / cal["survey"]["block_size"])).astype(np.int64)
+    df["block"] = (desa_idx.astype(np.int64) * 1000 + np.floor(rng.random(n) * n_blocks[desa_idx])).astype(np.int64)
+    return df
+
+
+def _component_amounts(df: pd.DataFrame, rules: dict) -> tuple[np.ndarray, np.ndarray]:
+    """PKH amount (Rp per year) a family would get, and its number of components."""
+    remaining = np.full(len(df), rules["pkh"]["max_components"], dtype=np.int64)
+    amount = np.zeros(len(df))
+    n_comp = np.zeros(len(df), dtype=np.int64)
+    for col, comp in PKH_COMPONENTS:
+        take = np.minimum(df[col].to_numpy().astype(np.int64), remaining)
+        amount += take * rules["pkh"]["components"][comp]
+        n_comp += df[col].to_numpy()
+        remaining -= take
+    return amount, n_comp
+
+
+def _welfare_dependent(lc: np.ndarray, df: pd.DataFrame, u: dict, rules: dict, kab_idx: np.ndarray) -> dict:
+    """Assets, PMT score, deciles and programme receipt given log consumption (no new draws)."""
+    urban = df["urban"].to_numpy()
+    centre = np.median(lc)
+    out = {}
+    for a, slope in ASSET_SLOPES.items():
+        p = expit(ASSET_INTERCEPTS[a] + slope * (lc - centre) / 0.37 + ASSET_URBAN[a] * urban)
+        out[a] = u[a] < p
+    # the PMT: least squares of log consumption on what a registry observes
+    x_cols = [out[a].astype(float) for a in ASSET_SLOPES]
+    x_cols += [urban.astype(float), df["hh_size"].to_numpy(float), df["head_educ"].to_numpy(float),
+               df["head_female"].to_numpy(float), df["n_child_0_6"].to_numpy(float)]
+    X = np.column_stack([np.ones(len(lc))] + x_cols + [(kab_idx == k).astype(float) for k in range(1, 6)])
+    beta, *_ = np.linalg.lstsq(X, lc, rcond=None)
+    pmt = X @ beta
+    persons = df["hh_size"].to_numpy(float)
+    order = np.argsort(pmt, kind="stable")
+    cum = np.empty(len(lc))
+    cum[order] = (np.cumsum(persons[order]) - 0.5 * persons[order]) / persons.sum()
+    decile = np.clip(np.floor(cum * 10).astype(int) + 1, 1, 10)
+    amount, n_comp = _component_amounts(df, rules)
+    female = df["head_female"].to_numpy()
+    elig_pkh = (decile <= rules["pkh"]["eligible_max_decile"]) & (n_comp > 0)
+    p_pkh_in = expit(1.3 + 0.3 * female + 0.15 * np.minimum(n_comp, 4))
+    p_pkh_out = expit(-2.0 - 0.45 * (decile - 4))
+    p_pkh = np.where(n_comp > 0, np.where(elig_pkh, p_pkh_in, p_pkh_out), 0.0)
+    elig_bpnt = decile <= rules["bpnt"]["eligible_max_decile"]
+    p_bpnt = np.where(elig_bpnt, expit(1.4 + 0.3 * female + 0.2 * (decile <= 2)), expit(-2.2 - 0.45 * (decile - 5)))
+    pkh = u["pkh"] < p_pkh
+    bpnt = u["bpnt"] < p_bpnt
+    out.update(pmt_score=pmt, decile=decile, pkh=pkh, bpnt=bpnt, pkh_potential=amount, n_components=n_comp,
+               p_pkh_in=np.where(n_comp > 0, p_pkh_in, 0.0), p_pkh_out=np.where(n_comp > 0, p_pkh_out, 0.0),
+               pkh_amount=np.where(pkh, amount, 0.0),
+               bpnt_amount=np.where(bpnt, 12.0 * rules["bpnt"]["monthly_amount"], 0.0))
+    return out
+
+
+def _population(rng: np.random.Generator, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cal, rules = _calibration(), _rules()
+    geo = _geography(rng, scale, cal)
+    df = _draw_households(rng, geo, cal)
+    kab_codes = regions.kabupaten()["kab_code"].tolist()
+    kec_codes = regions.kecamatan()["kec_code"].tolist()
+    geo_kab = pd.Categorical(geo["kab_code"], categories=kab_codes)
+    kab_idx = geo_kab.codes[df["desa_idx"].to_numpy()]
+    kec_idx = pd.Categorical(geo["kec_code"], categories=kec_codes).codes[df["desa_idx"].to_numpy()]
+    n = len(df)
+    kec_eff = rng.normal(0, SD_KECAMATAN, len(kec_codes))
+    desa_eff = rng.normal(0, SD_DESA, len(geo))
+    eps = rng.normal(0, SD_IDIOSYNCRATIC, n) + rng.exponential(SKEW_IDIOSYNCRATIC, n) - SKEW_IDIOSYNCRATIC
+    u = {a: rng.random(n) for a in [*ASSET_SLOPES, "pkh", "bpnt"]}
+    urban = df["urban"].to_numpy()
+    base = (URBAN_PREMIUM * urban + 0.035 * (df["head_educ"].to_numpy() - 7) - 0.07 * (df["hh_size"].to_numpy() - 3.75)
+            - 0.04 * df["head_female"].to_numpy() - 0.05 * df["n_child_0_6"].to_numpy()
+            + kec_eff[kec_idx] + desa_eff[df["desa_idx"].to_numpy()] + eps)
+    gk = poverty_lines()
+    gk = gk[gk["kind"] == "poverty"]
+    z_lookup = {(k, u_ == "1"): float(v) for k, u_, v in zip(gk["kab_code"], gk["urban"], gk["value"])}
+    z = np.array([[z_lookup[(kc, False)], z_lookup[(kc, True)]] for kc in kab_codes])[kab_idx, urban.astype(int)]
+    persons = df["hh_size"].to_numpy(float)
+    targets = np.array([cal["target_headcount"][k] for k in kab_codes])
+    mu = np.log(z.mean()) + 1.22 * 0.37 + np.zeros(6)
+    for _ in range(3):  # fixed point: programmes depend on the PMT, which depends on consumption
+        lc = base + mu[kab_idx]
+        dep = _welfare_dependent(lc, df, u, rules, kab_idx)
+        transfer_pc = (dep["pkh_amount"] + dep["bpnt_amount"]) / 12.0 / persons
+        for k in range(6):
+            m = kab_idx == k
+            lo, hi = -1.5, 1.5
+            for _ in range(50):
+                s = 0.5 * (lo + hi)
+                rate = np.sum(persons[m] * (np.exp(lc[m] + s) + transfer_pc[m] < z[m])) / persons[m].sum()
+                lo, hi = (s, hi) if rate > targets[k] else (lo, s)
+            mu[k] += 0.5 * (lo + hi)
+    lc = base + mu[kab_idx]
+    dep = _welfare_dependent(lc, df, u, rules, kab_idx)
+    for key in [*ASSET_SLOPES, "pmt_score", "decile", "pkh", "bpnt", "pkh_amount", "bpnt_amount",
+                "pkh_potential", "n_components", "p_pkh_in", "p_pkh_out"]:
+        df[key] = dep[key]
+    df["kks"] = df["pkh"] | df["bpnt"]
+    df["kab_code"] = pd.Categorical.from_codes(kab_idx, categories=kab_codes)
+    df["kec_code"] = pd.Categorical.from_codes(kec_idx, categories=kec_codes)
+    df["desa_code"] = pd.Categorical.from_codes(df["desa_idx"].to_numpy(), categories=geo["desa_code"].tolist())
+    df["lcons_pre"] = lc
+    df["cons_pre"] = np.exp(lc)
+    df["cons_pc"] = df["cons_pre"] + (df["pkh_amount"] + df["bpnt_amount"]) / 12.0 / persons
+    df["poverty_line"] = z
+    return df, geo
+
+
+# ---------------------------------------------------------------------------------------------
+# the survey
+
+def draw_survey(population: pd.DataFrame, rng: np.random.Generator, *, households: int,
+                per_psu: int = 10, extreme_line: str = DEFAULT_EXTREME_LINE) -> pd.DataFrame:
+    """A stratified two-stage sample of ``population``.
+
+    Strata are kabupaten x urban/rural; census blocks (PSUs) are drawn by simple random sampling
+    without replacement within strata, allocated in proportion to households (at least two per
+    stratum), then ``per_psu`` households by simple random sampling within each block. The weight
+    is the inverse of the inclusion probability, ``(N_h / n_h) (M_i / m_i)``.
+    """
+    pop = population
+    strata = pop["kab_code"].astype(str) + np.where(pop["urban"], "1", "2")
+    blocks = pd.DataFrame({"block": pop["block"].to_numpy(), "strata": strata.to_numpy()})
+    bsize = blocks.groupby(["strata", "block"], sort=True).size().rename("M").reset_index()
+    n_psu_total = max(1, int(round(households / per_psu)))
+    hh_per_stratum = bsize.groupby("strata")["M"].sum()
+    alloc = np.maximum(2, np.round(n_psu_total * hh_per_stratum / hh_per_stratum.sum())).astype(int)
+    chosen = []
+    for h, grp in bsize.groupby("strata", sort=True):
+        k = min(int(alloc[h]), len(grp))
+        pick = rng.choice(len(grp), size=k, replace=False)
+        g = grp.iloc[np.sort(pick)].copy()
+        g["N_h"], g["n_h"] = len(grp), k
+        chosen.append(g)
+    sel = pd.concat(chosen, ignore_index=True)
+    in_sel = pop["block"].isin(sel["block"]).to_numpy()
+    cand = pd.DataFrame({"row": np.flatnonzero(in_sel), "block": pop["block"].to_numpy()[in_sel]})
+    cand["key"] = rng.random(len(cand))
+    cand = cand.sort_values(["block", "key"], kind="stable")
+    cand["rank"] = cand.groupby("block").cumcount()
+    cand = cand[cand["rank"] < per_psu]
+    cand = cand.merge(sel[["block", "M", "N_h", "n_h", "strata"]], on="block")
+    cand["m"] = np.minimum(per_psu, cand["M"])
+    cand = cand.sort_values("row", kind="stable")
+    s = pop.iloc[cand["row"].to_numpy()].reset_index(drop=True)
+    desa = s["desa_code"].astype(str)
+    survey = pd.DataFrame({
+        "hh_id": s["hh_id"].to_numpy(),
+        "kab_code": s["kab_code"].astype(str).to_numpy(),
+        "kec_code": s["kec_code"].astype(str).to_numpy(),
+        "urban": s["urban"].to_numpy(),
+        "strata": cand["strata"].to_numpy(),
+        "psu": (desa + (s["block"] % 1000 + 1).map("{:03d}".format)).to_numpy(),
+        "weight": (cand["N_h"] / cand["n_h"] * cand["M"] / cand["m"]).to_numpy(float),
+        "hh_size": s["hh_size"].astype(np.int64).to_numpy(),
+        "cons_pc": s["cons_pc"].to_numpy(),
+        "poverty_line": s["poverty_line"].to_numpy(),
+        "extreme_line": extreme_line_value(extreme_line),
+        "decile": s["decile"].astype(np.int64).to_numpy(),
+        "pkh": s["pkh"].to_numpy(), "pkh_amount": s["pkh_amount"].to_numpy(),
+        "bpnt": s["bpnt"].to_numpy(), "bpnt_amount": s["bpnt_amount"].to_numpy(),
+        "head_female": s["head_female"].to_numpy(),
+        "head_educ": s["head_educ"].astype(np.int64).to_numpy(),
+        "n_child_0_6": s["n_child_0_6"].astype(np.int64).to_numpy(),
+    })
+    return survey
+
+
+# ---------------------------------------------------------------------------------------------
+# the panel
+
+def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict, cpi: dict) -> tuple[pd.DataFrame, dict]:
+    pc = cal["panel"]
+    waves = np.array(pc["waves"])
+    last = int(waves[-1])
+    n = max(60, int(round(pc["households"] * scale)))
+    # oversample deciles 1-4 (Efraimidis-Spirakis keys give a weighted sample without replacement)
+    w = np.where(pop["decile"].to_numpy() <= 4, 3.0, 1.0)
+    keys = np.log(rng.random(len(pop))) / w
+    rows = np.sort(np.argpartition(-keys, n - 1)[:n])
+    p = pop.iloc[rows].reset_index(drop=True)
+    # TKSK cohorts by kecamatan: poorer kecamatan first, a quarter each
+    kec_codes = regions.kecamatan()["kec_code"].tolist()
+    kec_mean = pop.groupby("kec_code", observed=False)["lcons_pre"].mean().reindex(kec_codes).to_numpy()
+    order = np.argsort(kec_mean + rng.normal(0, 0.05, len(kec_codes)), kind="stable")
+    cohorts = list(pc["cohorts"])
+    kec_cohort = np.zeros(len(kec_codes), dtype=int)
+    for j, k in enumerate(order):
+        q = j * 4 // len(kec_codes)
+        kec_cohort[k] = cohorts[q] if q < len(cohorts) else 0
+    kec_i = pd.Categorical(p["kec_code"].astype(str), categories=kec_codes).codes
+    cohort = kec_cohort[kec_i]
+    nw = len(waves)
+    a = p["lcons_pre"].to_numpy()
+    abar = a.mean()
+    kpm = (p["pkh"] | p["bpnt"]).to_numpy()
+    intensity = np.where(kpm, 1.0, TKSK_NON_KPM)
+    T = np.broadcast_to(waves, (n, nw))
+    G = np.broadcast_to(cohort[:, None], (n, nw))
+    treated = (G > 0) & (T >= G)
+    e = np.where(treated, T - G, 0)
+    cscale = np.vectorize(lambda g: TKSK_COHORT_SCALE[cohorts.index(g)] if g in cohorts else 0.0)(cohort)
+    tau_unit = np.where(treated, (1 + TKSK_GROWTH * e) * cscale[:, None] * intensity[:, None], 0.0)
+    cpi_t = np.array([cpi[int(t)] for t in waves])
+    c_ratio = cpi_t / cpi[last]
+    hh = p["hh_size"].to_numpy(float)
+    pkh = p["pkh"].to_numpy()
+    bpnt = p["bpnt"].to_numpy()
+    pkh_pc = p["pkh_potential"].to_numpy() / 12.0 / hh
+    bpnt_pc = 12.0 * _rules()["bpnt"]["monthly_amount"] / 12.0 / hh
+    z = p["poverty_line"].to_numpy()[:, None] * c_ratio[None, :]
+    zx = extreme_line_value() * c_ratio[None, :]
+    m = a[:, None] - GROWTH * (last - T)
+    u = rng.normal(0, SD_WAVE, (n, nw))
+    cons_pre = np.exp(m + u) * c_ratio[None, :]
+    cons = cons_pre + (pkh * pkh_pc + bpnt * bpnt_pc)[:, None]
+
+    def p_below(line, transfer):
+        gap = line - transfer[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = norm.cdf((np.log(np.maximum(gap, 1e-9) / c_ratio[None, :]) - m) / SD_WAVE)
+        return np.where(gap > 0, val, 0.0)
+
+    other = bpnt * bpnt_pc
+    pot = {"poor": (p_below(z, other), p_below(z, other + pkh_pc)),
+           "extreme_poor": (p_below(zx, other), p_below(zx, other + pkh_pc))}
+    kec_lvl = {k: rng.normal(0, 0.03, len(kec_codes))[kec_i] for k in
+               ["child_out_of_school", "child_stunted", "early_marriage", *TKSK_BASE, "business"]}
+    t0 = T - waves[0]
+    has_school = (p["n_primary"] + p["n_junior"] + p["n_senior"]).to_numpy() > 0
+    has_young = p["n_child_0_6"].to_numpy() > 0
+    has_teen = (p["n_junior"] + p["n_senior"]).to_numpy() > 0
+
+    def base(level, slope, lo, hi, trend, k):
+        b = np.clip(level + slope * (a - abar) + kec_lvl[k], lo, hi)
+        return b[:, None] + trend * t0
+
+    p0 = {"child_out_of_school": np.where(has_school[:, None], base(0.16, -0.15, 0.06, 0.40, -0.005, "child_out_of_school"), 0.0),
+          "child_stunted": np.where(has_young[:, None], base(0.30, -0.20, 0.12, 0.55, -0.01, "child_stunted"), 0.0),
+          "early_marriage": np.where(has_teen[:, None], base(0.07, -0.05, 0.02, 0.20, -0.002, "early_marriage"), 0.0)}
+    binary = {}
+    for k, r in PKH_REDUCTION.items():
+        bp = 1.0 - BPNT_REDUCTION.get(k, 0.0) * bpnt[:, None]
+        p_0 = p0[k] * bp
+        binary[k] = (p_0, p_0 * (1 - r))  # (without PKH, with PKH)
+    emp_base = {"kks_independent": (0.35, 0.15, 0.10, 0.55, 0.015), "knows_program": (0.45, 0.10, 0.20, 0.60, 0.01),
+                "has_savings": (0.22, 0.30, 0.05, 0.50, 0.01), "kube_member": (0.08, 0.05, 0.02, 0.20, 0.005)}
+    emp = {}
+    for k, (lvl, slope, lo, hi, trend) in emp_base.items():
+        q0 = base(lvl, slope, lo, hi, trend, k)
+        q1 = q0 + TKSK_BASE[k] * (1 + TKSK_GROWTH * np.where(G > 0, np.maximum(T - G, 0), 0)) \
+            * cscale[:, None] * intensity[:, None]
+        emp[k] = (q0, np.minimum(q1, 0.99))
+    # business: probability and log amount (constant 2024 rupiah)
+    qb0 = np.broadcast_to(np.clip(0.15 + 0.10 * (a - abar) + kec_lvl["business"], 0.05, 0.50)[:, None], (n, nw))
+    dose_any = (1 + TKSK_GROWTH * np.where(G > 0, np.maximum(T - G, 0), 0)) * cscale[:, None] * intensity[:, None]
+    qb1 = qb0 + TKSK_BUSINESS[0] * dose_any
+    mb0 = np.broadcast_to((np.log(600_000) + 0.5 * (a - abar))[:, None], (n, nw))
+    mb1 = mb0 + TKSK_BUSINESS[1] * dose_any
+    ez = np.exp(BUSINESS_SD**2 / 2)
+    # graduation: absorbing, for PKH families, hazard raised by accompaniment
+    h0 = np.full((n, nw), GRADUATION_HAZARD)
+    h1 = h0 + TKSK_GRADUATION * dose_any
+    surv0 = np.cumprod(1 - h0, axis=1)
+    surv1 = np.cumprod(1 - h1, axis=1)
+    # observed draws with common random numbers
+    U = {k: rng.random((n, nw)) for k in [*binary, *emp, "business", "grad"]}
+    zb = rng.normal(0, 1, (n, nw))
+    obs = {}
+    for k, (q_0, q_1) in binary.items():
+        obs[k] = U[k] < np.where(pkh[:, None], q_1, q_0)
+    for k, (q0, q1) in emp.items():
+        obs[k] = U[k] < np.where(treated, q1, q0)
+    has_b = U["business"] < np.where(treated, qb1, qb0)
+    obs["business_income"] = np.where(has_b, np.exp(np.where(treated, mb1, mb0) + BUSINESS_SD * zb), 0.0).round(-3)
+    h_obs = np.where(treated, h1, h0)
+    obs["graduated"] = pkh[:, None] & (np.cumsum(U["grad"] < h_obs, axis=1) > 0)
+    panel = pd.DataFrame({
+        "hh_id": np.repeat(p["hh_id"].to_numpy(), nw),
+        "wave": T.ravel().astype(np.int64),
+        "kab_code": np.repeat(p["kab_code"].astype(str).to_numpy(), nw),
+        "kec_code": np.repeat(p["kec_code"].astype(str).to_numpy(), nw),
+        "tksk_cohort": G.ravel().astype(np.int64),
+        "tksk": treated.ravel(),
+        "pkh": np.repeat(pkh, nw), "bpnt": np.repeat(bpnt, nw),
+        "cons_pc": cons.ravel(),
+        "cpi": np.broadcast_to(cpi_t, (n, nw)).ravel(),
+        "poor": (cons < z).ravel(), "extreme_poor": (cons < zx).ravel(),
+        **{k: obs[k].ravel() for k in ["child_out_of_school", "child_stunted", "early_marriage",
+                                         "kks_independent", "knows_program", "has_savings", "kube_member"]},
+        "business_income": obs["business_income"].ravel(),
+        "graduated": obs["graduated"].ravel(),
+        "hh_size": np.repeat(p["hh_size"].astype(np.int64).to_numpy(), nw),
+        "decile": np.repeat(p["decile"].astype(np.int64).to_numpy(), nw),
+        "pmt_score": np.repeat(p["pmt_score"].to_numpy(), nw),
+        "head_female": np.repeat(p["head_female"].to_numpy(), nw),
+        "head_educ": np.repeat(p["head_educ"].astype(np.int64).to_numpy(), nw),
+        "urban": np.repeat(p["urban"].to_numpy(), nw),
+        "n_components": np.repeat(p["n_components"].astype(np.int64).to_numpy(), nw),
+    })
+    # truth: expected effects given each unit's traits
+    cons_eff = np.broadcast_to(pkh_pc[:, None], (n, nw))
+    pkh_pot = {"cons_pc": (np.zeros((n, nw)), cons_eff), **pot, **binary}
+    li = nw - 1
+    truth_pkh = {}
+    for k, (y0, y1) in pkh_pot.items():
+        d = (y1 - y0)[:, li]
+        truth_pkh[k] = {"ATT": float(d[pkh].mean()), "ATE": float(d.mean()), "wave": last,
+                        "n_treated": int(pkh.sum()), "n": n}
+    bpnt_cons = bpnt_pc
+    truth_bpnt = {"cons_pc": {"ATT": float(bpnt_cons[bpnt].mean()), "ATE": float(bpnt_cons.mean()), "wave": last,
+                              "n_treated": int(bpnt.sum()), "n": n}}
+    tk = {k: (q0, q1) for k, (q0, q1) in emp.items()}
+    tk["business_income"] = (qb0 * np.exp(mb0) * ez, qb1 * np.exp(mb1) * ez)
+    tk["graduated"] = ((1 - surv0) * pkh[:, None], (1 - surv1) * pkh[:, None])
+    truth_tksk = {}
+    for k, (y0, y1) in tk.items():
+        d = np.where(treated, y1 - y0, 0.0)
+        cells = []
+        for g in cohorts:
+            for j, t in enumerate(waves):
+                if t >= g:
+                    mask = cohort == g
+                    cells.append({"cohort": int(g), "wave": int(t), "att": float(d[mask, j].mean()),
+                                  "n": int(mask.sum())})
+        dyn = {}
+        for ev in range(0, int(waves[-1] - min(cohorts)) + 1):
+            sel = treated & (T - G == ev)
+            dyn[str(ev)] = float(d[sel].mean())
+        grp = {str(g): float(np.mean([c["att"] for c in cells if c["cohort"] == g])) for g in cohorts}
+        truth_tksk[k] = {"att_simple": float(d[treated].mean()), "att_gt": cells, "att_dynamic": dyn,
+                         "att_group": grp}
+    # regression discontinuity at the PKH decile cut-off: complier effects near the threshold
+    cutoff = float(np.mean([pop.loc[pop["decile"] == 3, "pmt_score"].max(),
+                            pop.loc[pop["decile"] == 4, "pmt_score"].min()]))
+    near = np.abs(p["pmt_score"].to_numpy() - cutoff) < 0.05
+    fs = (p["p_pkh_in"] - p["p_pkh_out"]).to_numpy()
+    rd = {"running": "pmt_score", "cutoff": cutoff, "bandwidth_for_truth": 0.05,
+          "first_stage_population": float(np.mean(((pop["p_pkh_in"] - pop["p_pkh_out"]).to_numpy())[
+              np.abs(pop["pmt_score"].to_numpy() - cutoff) < 0.02])),
+          "late": {}}
+    for k, (y0, y1) in pkh_pot.items():
+        dd = (y1 - y0)[:, li]
+        if (fs[near] > 0).any():
+            rd["late"][k] = float(np.sum(dd[near] * fs[near]) / np.sum(fs[near]))
+    truth = {"waves": [int(t) for t in waves], "cohorts": cohorts, "cpi": {str(int(t)): cpi[int(t)] for t in waves},
+             "n_households": n,
+             "pkh": truth_pkh, "bpnt": truth_bpnt, "tksk": truth_tksk, "rd": rd,
+             "notes": ["Effects are expected differences given each household's traits (binary outcomes: "
+                       "differences in probability), averaged over the panel households of the wave or cell.",
+                       "PKH and BPNT effects are for the last wave; ATT averages over recipients, ATE over all.",
+                       "TKSK effects: ATT(g,t) by cohort and wave, averaged as Callaway-Sant'Anna's simple, "
+                       "dynamic (event time) and group aggregations; never-treated kecamatan carry tksk_cohort 0.",
+                       "business_income is in constant 2024 rupiah; cons_pc is nominal (deflate by cpi)."]}
+    return panel, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# disbursement
+
+def _disbursement(rng: np.random.Generator, registry: pd.DataFrame, year: int) -> tuple[pd.DataFrame, dict]:
+    kec_codes = regions.kecamatan()["kec_code"].tolist()
+    kec_delay = rng.gamma(2.0, 7.0, len(kec_codes)) + 3.0
+    parts = []
+    for prog, amount_col, chans, probs, day in (("PKH", "pkh_amount", ["bank", "pos"], [0.85, 0.15], 15),
+                                                 ("BPNT", "bpnt_amount", ["e-warong", "pos"], [0.75, 0.25], 20)):
+        b = registry[registry[amount_col] > 0]
+        nb = len(b)
+        chan = np.array(chans)[(rng.random(nb) > probs[0]).astype(int)]
+        ki = pd.Categorical(b["kec_code"].astype(str), categories=kec_codes).codes
+        for q in range(4):
+            sched = pd.Timestamp(year=year, month=3 * q + 1, day=day)
+            alloc = b[amount_col].to_numpy() / 4.0
+            r = rng.random(nb)
+            short = r < 0.04
+            missing = (r >= 0.04) & (r < 0.055)
+            frac = np.where(short, rng.uniform(0.5, 0.95, nb), 1.0)
+            paid = np.where(missing, 0.0, np.round(alloc * frac, -3))
+            delay = rng.gamma(2.0, kec_delay[ki] / 2.0) + np.where(chan == "pos", 7.0, 0.0)
+            paid_on = sched + pd.to_timedelta(np.round(delay), unit="D")
+            paid_on = pd.Series(paid_on).where(~missing, pd.NaT)
+            parts.append(pd.DataFrame({"hh_id": b["hh_id"].to_numpy(), "program": prog, "period": f"{year}Q{q + 1}",
+                                       "allocated_amount": alloc, "disbursed_amount": paid,
+                                       "scheduled_on": sched, "paid_on": paid_on.to_numpy(), "channel": chan,
+                                       "kec_code": b["kec_code"].astype(str).to_numpy()}))
+    d = pd.concat(parts, ignore_index=True).sort_values(["hh_id", "program", "period"], kind="stable")
+    d = d.reset_index(drop=True)
+    late = (d["paid_on"] - d["scheduled_on"]).dt.days > 30
+    truth = {"rows": len(d), "allocated_total": float(d["allocated_amount"].sum()),
+             "disbursed_total": float(d["disbursed_amount"].sum()),
+             "not_received_rate": float(d["paid_on"].isna().mean()),
+             "late_over_30_days_rate": float(late.mean()),
+             "short_rate": float(((d["disbursed_amount"] < d["allocated_amount"]) & d["paid_on"].notna()).mean())}
+    return d, truth
+
+
+# ---------------------------------------------------------------------------------------------
+# truth of the population
+
+def _population_truth(pop: pd.DataFrame) -> dict:
+    persons = pop["hh_size"].to_numpy(float)
+    pre = pop["cons_pre"].to_numpy()
+    post = pop["cons_pc"].to_numpy()
+    z = pop["poverty_line"].to_numpy()
+    lines = poverty_lines()
+    ext = lines[lines["kind"] == "extreme"]
+
+    def block(mask) -> dict:
+        w = persons[mask]
+        out = {"households": int(mask.sum()), "persons": int(w.sum()),
+               "mean_cons_pc": float(np.sum(w * post[mask]) / w.sum())}
+        for a in (0, 1, 2):
+            out[f"fgt{a}"] = fgt_value(post[mask], z[mask], w, a)
+            out[f"fgt{a}_pre"] = fgt_value(pre[mask], z[mask], w, a)
+        for lid, val in zip(ext["line_id"], ext["value"]):
+            out[f"extreme_{lid}"] = fgt_value(post[mask], float(val), w, 0)
+        out["gini"] = gini_value(post[mask], w)
+        out["gini_pre"] = gini_value(pre[mask], w)
+        for prog in ("pkh", "bpnt"):
+            out[f"{prog}_households"] = int(pop[prog].to_numpy()[mask].sum())
+        return out
+
+    kab = pop["kab_code"].astype(str).to_numpy()
+    urban = pop["urban"].to_numpy()
+    truth = {"province": block(np.ones(len(pop), bool)),
+             "kabupaten": {k: block(kab == k) for k in sorted(set(kab))},
+             "urban": {"urban": block(urban), "rural": block(~urban)}}
+    # targeting against the pre-transfer poor and against the bottom 30% of persons
+    poor_pre = pre < z
+    order = np.argsort(pre, kind="stable")
+    cum = np.empty(len(pre))
+    cum[order] = np.cumsum(persons[order]) / persons.sum()
+    bottom30 = cum <= 0.30
+    tg = {}
+    for prog, quota_decile in (("pkh", 3), ("bpnt", 4)):
+        rec = pop[prog].to_numpy()
+        eligible = pop["decile"].to_numpy() <= quota_decile
+        for name, target in (("poor", poor_pre), ("bottom30", bottom30)):
+            tg[f"{prog}_exclusion_error_rate_{name}"] = float(np.sum(persons * (target & ~rec)) / np.sum(persons * target))
+            tg[f"{prog}_inclusion_error_rate_{name}"] = float(np.sum(persons * (~target & rec)) / np.sum(persons * rec))
+        tg[f"{prog}_coverage_of_poor_rate"] = float(np.sum(persons * (poor_pre & rec)) / np.sum(persons * poor_pre))
+        tg[f"{prog}_quota_share"] = float(np.sum(persons * eligible) / persons.sum())
+    # PMT alone, as in Alatas et al. (2012): deciles 1-3 against the bottom 30% by consumption
+    pmt30 = pop["decile"].to_numpy() <= 3
+    tg["pmt_exclusion_error_rate_bottom30"] = float(np.sum(persons * (bottom30 & ~pmt30)) / np.sum(persons * bottom30))
+    tg["pmt_inclusion_error_rate_bottom30"] = float(np.sum(persons * (~bottom30 & pmt30)) / np.sum(persons * ~bottom30))
+    tg["pmt_mistargeting_rate_bottom30"] = float(np.sum(persons * (bottom30 != pmt30)) / persons.sum())
+    tg["pmt_rank_correlation"] = float(pd.Series(pop["pmt_score"].to_numpy()).corr(pd.Series(pre), method="spearman"))
+    truth["targeting"] = tg
+    return truth
+
+
+# ---------------------------------------------------------------------------------------------
+# putting it together
+
+def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
+    """Build the synthetic province (in memory).
+
+    Parameters
+    ----------
+    seed : int
+        Everything is a deterministic function of the seed and the scale.
+    scale : float
+        Multiplies the population (1 = the whole province, about 380,000 households), the
+        survey sample and the panel.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise parameter_error("seed", "synth", "a non-negative integer", seed)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not (0.005 <= scale <= 100):
+        raise parameter_error("scale", "synth", "a number between 0.005 and 100", scale)
+    cal = _calibration()
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
+    pop, _geo = _population(streams[0], float(scale))
+    registry_cols = ["hh_id", "kab_code", "kec_code", "desa_code", "urban", "hh_size", "head_female", "head_age",
+                     "head_educ", "n_child_0_6", "n_primary", "n_junior", "n_senior", "n_elderly_70", "n_disabled",
+                     "n_pregnant", *ASSET_SLOPES, "pmt_score", "decile", "pkh", "pkh_amount", "bpnt",
+                     "bpnt_amount", "kks"]
+    registry = pop[registry_cols].copy()
+    for c in ("kab_code", "kec_code", "desa_code"):
+        registry[c] = registry[c].astype(str)
+    for c in ("hh_size", "head_age", "head_educ", "decile", "n_child_0_6", "n_primary", "n_junior", "n_senior",
+              "n_elderly_70", "n_disabled", "n_pregnant"):
+        registry[c] = registry[c].astype(np.int64)
+    s_cal = cal["survey"]
+    survey = draw_survey(pop, streams[1], households=max(200, int(round(s_cal["households"] * scale))),
+                         per_psu=s_cal["per_psu"])
+    panel, panel_truth = _panel(streams[2], pop, float(scale), cal, _cpi())
+    disb, disb_truth = _disbursement(streams[3], registry, int(cal["disbursement"]["year"]))
+    truth = {
+        "generator": {"package_version": __version__, "generator_version": GENERATOR_VERSION,
+                      "seed": int(seed), "scale": float(scale)},
+        "poverty_lines": {"poverty": "gk (data/poverty_lines.csv, by kabupaten and area)",
+                          "extreme_default": DEFAULT_EXTREME_LINE},
+        "population": _population_truth(pop),
+        "survey_design": {"households": len(survey), "psus": int(survey["psu"].nunique()),
+                          "strata": int(survey["strata"].nunique())},
+        "panel": panel_truth,
+        "disbursement": disb_truth,
+    }
+    return World(int(seed), float(scale), pop, registry, survey, panel, disb, truth)
+
+
+# ---------------------------------------------------------------------------------------------
+# raw exports
+
+def _nik(rng: np.random.Generator, registry: pd.DataFrame) -> pd.Series:
+    """Synthetic 16-digit NIK: Kemendagri kecamatan code, birth date (women +40), serial."""
+    kec = regions.kecamatan()
+    kmd = dict(zip(kec["kec_code"], kec["kec_code_kemendagri"]))
+    n = len(registry)
+    day = rng.integers(1, 29, n) + np.where(registry["head_female"].to_numpy(), 40, 0)
+    month = rng.integers(1, 13, n)
+    year = (2024 - registry["head_age"].to_numpy()) % 100
+    serial = rng.integers(1, 10000, n)
+    prefix = registry["kec_code"].map(kmd).to_numpy().astype(str)
+    tail = np.char.zfill(day.astype(str), 2)
+    tail = np.char.add(np.char.add(tail, np.char.zfill(month.astype(str), 2)), np.char.zfill(year.astype(str), 2))
+    return pd.Series(np.char.add(np.char.add(prefix, tail), np.char.zfill(serial.astype(str), 4)), index=registry.index)
+
+
+def raw_registry(world: World, rng: np.random.Generator) -> pd.DataFrame:
+    """The registry as a DTKS-style export: NIK, Indonesian column names, Kemendagri kab/kec codes."""
+    r = world.registry
+    kab = regions.kabupaten()
+    kec = regions.kecamatan()
+    yn = lambda s: np.where(s.to_numpy(), "Ya", "Tidak")  # noqa: E731
+    return pd.DataFrame({
+        "NIK_KEPALA": _nik(rng, r),
+        "ID_KELUARGA": r["hh_id"].to_numpy(),
+        "KODE_KAB": r["kab_code"].map(dict(zip(kab["kab_code"], kab["kab_code_kemendagri"]))).to_numpy(),
+        "KODE_KEC": r["kec_code"].map(dict(zip(kec["kec_code"], kec["kec_code_kemendagri"]))).to_numpy(),
+        "KODE_DESA_BPS": r["desa_code"].to_numpy(),
+        "STATUS_WILAYAH": np.where(r["urban"].to_numpy(), 1, 2),
+        "JML_ART": r["hh_size"].to_numpy(),
+        "KRT_PEREMPUAN": yn(r["head_female"]),
+        "UMUR_KRT": r["head_age"].to_numpy(),
+        "LAMA_SEKOLAH_KRT": r["head_educ"].to_numpy(),
+        "JML_BALITA": r["n_child_0_6"].to_numpy(), "JML_SD": r["n_primary"].to_numpy(),
+        "JML_SMP": r["n_junior"].to_numpy(), "JML_SMA": r["n_senior"].to_numpy(),
+        "JML_LANSIA": r["n_elderly_70"].to_numpy(), "JML_DISABILITAS": r["n_disabled"].to_numpy(),
+        "JML_HAMIL": r["n_pregnant"].to_numpy(),
+        **{f"ASET_{a.upper()}": r[a].to_numpy().astype(int) for a in ASSET_SLOPES},
+        "SKOR_PMT": r["pmt_score"].round(6).to_numpy(),
+        "DESIL": r["decile"].to_numpy(),
+        "PKH": yn(r["pkh"]), "NILAI_PKH": r["pkh_amount"].to_numpy(),
+        "BPNT": yn(r["bpnt"]), "NILAI_BPNT": r["bpnt_amount"].to_numpy(),
+        "KKS": yn(r["kks"]),
+    })
+
+
+SUSENAS_LABELS = {
+    "urut": "Nomor urut rumah tangga", "r101": "Provinsi", "r102": "Kabupaten/kota", "r105": "Klasifikasi desa",
+    "psu": "Blok sensus", "strata": "Strata", "fwt": "Penimbang rumah tangga", "r301": "Jumlah ART",
+    "kapita": "Pengeluaran per kapita sebulan", "desil": "Desil DTSEN", "pkh": "Menerima PKH",
+    "pkh_nilai": "Nilai PKH setahun", "bpnt": "Menerima BPNT/Sembako", "bpnt_nilai": "Nilai BPNT setahun",
+    "krt_pr": "Kepala rumah tangga perempuan", "krt_sek": "Lama sekolah KRT", "jml_balita": "Jumlah balita",
+}
+
+
+def raw_survey(world: World) -> tuple[pd.DataFrame, dict]:
+    """The survey with SUSENAS-style names and value labels (for Stata and SPSS)."""
+    s = world.survey
+    df = pd.DataFrame({
+        "urut": s["hh_id"].to_numpy(),
+        "r101": 76,
+        "r102": s["kab_code"].str[2:].astype(int).to_numpy(),
+        "r105": np.where(s["urban"].to_numpy(), 1, 2),
+        "psu": s["psu"].to_numpy(), "strata": s["strata"].to_numpy(),
+        "fwt": s["weight"].to_numpy(), "r301": s["hh_size"].to_numpy(),
+        "kapita": s["cons_pc"].to_numpy(), "desil": s["decile"].to_numpy(),
+        "pkh": np.where(s["pkh"].to_numpy(), 1, 2), "pkh_nilai": s["pkh_amount"].to_numpy(),
+        "bpnt": np.where(s["bpnt"].to_numpy(), 1, 2), "bpnt_nilai": s["bpnt_amount"].to_numpy(),
+        "krt_pr": np.where(s["head_female"].to_numpy(), 1, 2), "krt_sek": s["head_educ"].to_numpy(),
+        "jml_balita": s["n_child_0_6"].to_numpy(),
+    })
+    names = regions.kab_names()
+    yesno = {1: "Ya", 2: "Tidak"}
+    labels = {"r102": {int(k[2:]): v for k, v in names.items()}, "r105": {1: "Perkotaan", 2: "Perdesaan"},
+              "pkh": yesno, "bpnt": yesno, "krt_pr": yesno}
+    return df, labels
+
+
+def _pin_timestamp(path: Path) -> None:
+    """Overwrite the creation time that Stata and SPSS writers stamp into their headers.
+
+    With it the files are a pure function of the seed, like ``SOURCE_DATE_EPOCH`` builds.
+    """
+    data = bytearray(path.read_bytes())
+    if path.suffix == ".dta":
+        tag = b"<timestamp>"
+        i = data.find(tag)
+        if i >= 0 and data[i + len(tag)] == 17:
+            data[i + len(tag) + 1: i + len(tag) + 18] = FILE_TIMESTAMP[0].encode()
+    elif path.suffix == ".sav" and data[:4] == b"$FL2":
+        data[84:93] = FILE_TIMESTAMP[1].encode()
+        data[93:101] = FILE_TIMESTAMP[2].encode()
+    path.write_bytes(bytes(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+OUTPUT_FILES = ("registry.parquet", "survey.parquet", "panel.parquet", "disbursement.parquet",
+                "truth_population.parquet", "truth.json", "raw/dtks_registry.csv", "raw/susenas_kor.dta",
+                "raw/susenas_kor.sav")
+
+
+def write(world: World, out: str | os.PathLike) -> Path:
+    """Write the world's files into ``out``: each is finished in a staging folder, then moved in."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyreadstat
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (stage / "raw").mkdir()
+        for name in ("registry", "survey", "panel", "disbursement"):
+            getattr(world, name).to_parquet(stage / f"{name}.parquet", index=False)
+        hidden = world.population[["hh_id", "cons_pre", "cons_pc", "poverty_line", "p_pkh_in", "p_pkh_out",
+                                   "pkh_potential", "n_components"]]
+        hidden.to_parquet(stage / "truth_population.parquet", index=False)
+        (stage / "truth.json").write_text(json.dumps(world.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        rng = np.random.default_rng(np.random.SeedSequence(world.seed).spawn(5)[4])
+        raw = raw_registry(world, rng)
+        pacsv.write_csv(pa.Table.from_pandas(raw, preserve_index=False), stage / "raw" / "dtks_registry.csv")
+        sv, labels = raw_survey(world)
+        col_labels = [SUSENAS_LABELS[c] for c in sv.columns]
+        pyreadstat.write_dta(sv, str(stage / "raw" / "susenas_kor.dta"), variable_value_labels=labels,
+                             column_labels=col_labels, file_label="SUSENAS KOR sintetis, Sulawesi Barat")
+        pyreadstat.write_sav(sv, str(stage / "raw" / "susenas_kor.sav"), variable_value_labels=labels,
+                             column_labels=col_labels, file_label="SUSENAS KOR sintetis, Sulawesi Barat")
+        for f in ("susenas_kor.dta", "susenas_kor.sav"):
+            _pin_timestamp(stage / "raw" / f)
+        (out / "raw").mkdir(parents=True, exist_ok=True)
+        # truth.json last: its presence marks a complete folder (make uses it as the target)
+        for rel in sorted(OUTPUT_FILES, key=lambda r: r == "truth.json"):
+            os.replace(stage / rel, out / rel)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def synth(seed: int = DEFAULT_SEED, scale: float = 1.0, out: str | os.PathLike | None = None) -> Path:
+    """Generate the synthetic province and write it to ``out`` (default ``data/synthetic/``)."""
+    world = generate(seed, scale)
+    return write(world, out if out is not None else synthetic_dir())
