@@ -290,6 +290,23 @@ def coerce(data: pd.DataFrame, table: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 # the public loader
 
+def prepare(path: str | os.PathLike, *, table: str, mapping: str | os.PathLike | ColumnMapping | None = None,
+            extreme_line: str = DEFAULT_EXTREME_LINE) -> tuple[pd.DataFrame, ValidationReport]:
+    """Read, map, pseudonymize and validate a file: the mapped frame (not yet typed) and its report."""
+    contract_table(table)
+    raw = read_raw(path)
+    if mapping is not None:
+        m = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping.from_yaml(mapping)
+        if m.table != table:
+            raise parameter_error("mapping", "load_table", f"a mapping for table {table!r}", f"one for {m.table!r}")
+        df = m.apply(raw)
+    else:
+        df = pseudonymize(raw)
+    if table == "survey":
+        df = attach_poverty_lines(df, extreme_line=extreme_line)
+    return df, validate(df, table, source=str(path))
+
+
 def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLike | ColumnMapping | None = None,
                extreme_line: str = DEFAULT_EXTREME_LINE) -> pd.DataFrame:
     """Load one table from CSV, Parquet, Stata or SPSS, mapped, pseudonymized and validated.
@@ -311,18 +328,7 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
     DataValidationError
         Listing every problem found (``err.report`` holds them as a table).
     """
-    contract_table(table)
-    raw = read_raw(path)
-    if mapping is not None:
-        m = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping.from_yaml(mapping)
-        if m.table != table:
-            raise parameter_error("mapping", "load_table", f"a mapping for table {table!r}", f"one for {m.table!r}")
-        df = m.apply(raw)
-    else:
-        df = pseudonymize(raw)
-    if table == "survey":
-        df = attach_poverty_lines(df, extreme_line=extreme_line)
-    report = validate(df, table, source=str(path))
+    df, report = prepare(path, table=table, mapping=mapping, extreme_line=extreme_line)
     report.raise_if_errors()
     for f in report.findings:
         warnings.warn(str(f), DataQualityWarning, stacklevel=2)
@@ -332,15 +338,7 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
 def validate_file(path: str | os.PathLike, *, table: str,
                   mapping: str | os.PathLike | ColumnMapping | None = None) -> ValidationReport:
     """Validate a file without loading it for use: the report of every problem."""
-    raw = read_raw(path)
-    if mapping is not None:
-        m = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping.from_yaml(mapping)
-        df = m.apply(raw)
-    else:
-        df = pseudonymize(raw)
-    if table == "survey":
-        df = attach_poverty_lines(df)
-    return validate(df, table, source=str(path))
+    return prepare(path, table=table, mapping=mapping)[1]
 
 
 @dataclass(frozen=True)
@@ -384,7 +382,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:

@@ -178,14 +178,14 @@ def _check_regions(c: _Collector, data: pd.DataFrame) -> None:
     if {"kab_code", "kec_code"} <= set(data.columns):
         kab = data["kab_code"].astype("string")
         kec = data["kec_code"].astype("string")
-        bad = (kab.notna() & kec.notna() & ~kec.str.startswith(kab.fillna("~"))).fillna(False).to_numpy(dtype=bool)
+        bad = (kab.notna() & kec.notna() & (kec.str.slice(0, 4) != kab)).fillna(False).to_numpy(dtype=bool)
         c.add("kec_code", "region", bad, "{n} kecamatan codes lie outside the row's kabupaten",
               "kec_code must start with kab_code (BPS codes)")
     if {"kec_code", "desa_code"} <= set(data.columns):
         kec = data["kec_code"].astype("string")
         desa = data["desa_code"].astype("string")
         bad = (desa.notna() & kec.notna()
-               & ~(desa.str.startswith(kec.fillna("~")) & (desa.str.len() == 10))).fillna(False).to_numpy(dtype=bool)
+               & ((desa.str.slice(0, 7) != kec) | (desa.str.len() != 10))).fillna(False).to_numpy(dtype=bool)
         c.add("desa_code", "region", bad, "{n} desa codes are not 10-digit codes inside the row's kecamatan",
               "desa_code must be the 10-digit BPS code that starts with kec_code")
 

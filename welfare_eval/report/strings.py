@@ -1,0 +1,139 @@
+"""One string table for every text a reader sees, in Bahasa Indonesia and English, and number formats.
+
+Indonesian formatting uses a dot for thousands and a comma for decimals (Rp 1.234.567; 11,2%).
+"""
+from __future__ import annotations
+
+import math
+
+from ..exceptions import ParameterError
+
+LANGUAGES = ("id", "en")
+
+STRINGS: dict[str, dict[str, str]] = {
+    # generic
+    "province": {"id": "Provinsi Sulawesi Barat", "en": "West Sulawesi province"},
+    "kabupaten": {"id": "Kabupaten", "en": "District (kabupaten)"},
+    "kecamatan": {"id": "Kecamatan", "en": "Sub-district (kecamatan)"},
+    "urban": {"id": "Perkotaan", "en": "Urban"},
+    "rural": {"id": "Perdesaan", "en": "Rural"},
+    "total": {"id": "Jumlah", "en": "Total"},
+    "table": {"id": "Tabel", "en": "Table"},
+    "column": {"id": "Kolom", "en": "Column"},
+    "rows": {"id": "Baris", "en": "Rows"},
+    "status": {"id": "Status", "en": "Status"},
+    "suppressed": {"id": "disamarkan (< {n} observasi)", "en": "suppressed (< {n} observations)"},
+    # data quality
+    "dq_title": {"id": "Kualitas data", "en": "Data quality"},
+    "dq_source": {"id": "Sumber data", "en": "Data source"},
+    "dq_scope": {"id": "Cakupan wilayah", "en": "Area covered"},
+    "registry_households": {"id": "Rumah tangga di registri", "en": "Households in the registry"},
+    "survey_households": {"id": "Rumah tangga sampel survei", "en": "Survey households"},
+    "survey_psus": {"id": "Blok sensus (PSU) survei", "en": "Survey census blocks (PSUs)"},
+    "panel_households": {"id": "Rumah tangga panel", "en": "Panel households"},
+    "panel_waves": {"id": "Gelombang panel", "en": "Panel waves"},
+    "disbursement_records": {"id": "Catatan penyaluran", "en": "Disbursement records"},
+    "kecamatan_covered": {"id": "Kecamatan tercakup", "en": "Kecamatan covered"},
+    "estimated_households": {"id": "Perkiraan rumah tangga (tertimbang)", "en": "Estimated households (weighted)"},
+    "stratum": {"id": "Strata", "en": "Stratum"},
+    "psus": {"id": "PSU", "en": "PSUs"},
+    "households": {"id": "Rumah tangga", "en": "Households"},
+    "missing": {"id": "Kosong", "en": "Missing"},
+    "missing_rate": {"id": "Persentase kosong", "en": "Share missing"},
+    "check": {"id": "Pemeriksaan", "en": "Check"},
+    "severity": {"id": "Tingkat", "en": "Severity"},
+    "count": {"id": "Jumlah", "en": "Count"},
+    "example_rows": {"id": "Contoh baris", "en": "Example rows"},
+    "message": {"id": "Keterangan", "en": "Message"},
+    "hint": {"id": "Cara memperbaiki", "en": "How to fix"},
+    "no_findings": {"id": "Tidak ada masalah: semua tabel memenuhi kontrak data.",
+                    "en": "No problems: every table meets the data contract."},
+    "findings_count": {"id": "{n} masalah ditemukan; tabel yang gagal tidak dipakai dalam laporan lain.",
+                       "en": "{n} problem(s) found; tables that fail are not used by the other reports."},
+    "table_missing": {"id": "tidak ada", "en": "absent"},
+    "table_ok": {"id": "lolos", "en": "passed"},
+    "table_failed": {"id": "gagal", "en": "failed"},
+    "small_stratum": {"id": "kurang dari 2 PSU atau sampel kecil", "en": "fewer than 2 PSUs or a small sample"},
+    "ok": {"id": "baik", "en": "ok"},
+    # runs and index
+    "index_title": {"id": "Laporan evaluasi bansos dan pendampingan TKSK",
+                    "en": "Evaluation reports: social assistance and TKSK accompaniment"},
+    "report": {"id": "Laporan", "en": "Report"},
+    "parameters": {"id": "Parameter", "en": "Parameters"},
+    "duration": {"id": "Durasi", "en": "Duration"},
+    "read": {"id": "Baca", "en": "Read"},
+    "with_code": {"id": "dengan kode", "en": "with code"},
+    "notebook": {"id": "notebook", "en": "notebook"},
+    "run_ok": {"id": "selesai", "en": "done"},
+    "run_failed": {"id": "gagal", "en": "failed"},
+    "generated": {"id": "Dibuat", "en": "Generated"},
+}
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ParameterError(f"The 'language' parameter must be one of {LANGUAGES}. Got {language!r} instead.")
+    return language
+
+
+def t(key: str, language: str = "id", **fmt) -> str:
+    """The text of ``key`` in ``language`` (``"id"`` or ``"en"``)."""
+    check_language(language)
+    text = STRINGS[key][language]
+    return text.format(**fmt) if fmt else text
+
+
+def both(key: str, **fmt) -> str:
+    """Indonesian first, English second: "Kualitas data / Data quality"."""
+    return f"{t(key, 'id', **fmt)} / {t(key, 'en', **fmt)}"
+
+
+def _group(int_text: str, sep: str) -> str:
+    out = []
+    while len(int_text) > 3:
+        out.insert(0, int_text[-3:])
+        int_text = int_text[:-3]
+    out.insert(0, int_text)
+    return sep.join(out)
+
+
+def fmt_number(x: float | int | None, language: str = "id", *, digits: int = 0) -> str:
+    """1234567.8 -> '1.234.568' (id) or '1,234,568' (en)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    neg = x < 0
+    text = f"{abs(x):.{digits}f}"
+    whole, _, frac = text.partition(".")
+    thousands, decimal = (".", ",") if language == "id" else (",", ".")
+    out = _group(whole, thousands) + (decimal + frac if frac else "")
+    return ("-" if neg else "") + out
+
+
+def fmt_pct(share: float | None, language: str = "id", *, digits: int = 1) -> str:
+    """0.1121 -> '11,2%' (id) or '11.2%' (en)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    return fmt_number(100 * share, language, digits=digits) + "%"
+
+
+def fmt_rp(amount: float | None, language: str = "id") -> str:
+    """1234567 -> 'Rp 1.234.567' (id) or 'Rp 1,234,567' (en)."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return "–"
+    return "Rp " + fmt_number(amount, language)
+
+
+def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
+    """A table for readers: no index, numbers in the language's format, shares as percentages."""
+    from pandas.api.types import is_float_dtype, is_integer_dtype
+
+    styler = table.style.hide(axis="index")
+    fmt = {}
+    for col in table.columns:
+        if col in pct_columns:
+            fmt[col] = lambda v, lang=language: fmt_pct(v, lang, digits=digits)
+        elif is_integer_dtype(table[col].dtype):
+            fmt[col] = lambda v, lang=language: fmt_number(v, lang)
+        elif is_float_dtype(table[col].dtype):
+            fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
+    return styler.format(fmt)
