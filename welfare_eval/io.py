@@ -201,7 +201,7 @@ def hash_nik(values: pd.Series, key: bytes | None = None) -> pd.Series:
 
 
 def pseudonymize(data: pd.DataFrame, *, columns=()) -> pd.DataFrame:
-    """Replace NIK columns by ``nik_hash`` (the first) or ``<name>_hash`` and drop the raw numbers.
+    """Replace NIK columns by ``nik_hash`` (the first NIK) or ``<name>_hash`` and drop the raw numbers.
 
     Besides the named ``columns``, any column whose name looks like a NIK or family card number is
     treated the same way, so a mapping that forgets one cannot leak it.
@@ -211,8 +211,9 @@ def pseudonymize(data: pd.DataFrame, *, columns=()) -> pd.DataFrame:
         return data
     out = data.copy()
     key = nik_key()
-    for i, c in enumerate(cols):
-        out["nik_hash" if i == 0 else f"{c}_hash"] = hash_nik(out[c], key)
+    for c in cols:
+        is_nik = re.search(r"nik", str(c), re.IGNORECASE) and "nik_hash" not in out.columns
+        out["nik_hash" if is_nik else f"{str(c).lower()}_hash"] = hash_nik(out[c], key)
         out = out.drop(columns=c)
     return out
 

@@ -128,8 +128,8 @@ def data_quality(data_dir: str | os.PathLike | None = None, *, kabupaten: str = 
             frames[name] = _filter(coerce(df, name), kab)
         rows.append((name, path.name, t("table_ok" if rep.ok else "table_failed", lang), rep.nrows,
                      len(rep.errors), len(rep.findings) - len(rep.errors)))
-    tables = pd.DataFrame(rows, columns=[t("table", lang), "file", t("status", lang), t("rows", lang),
-                                         "errors", "warnings"])
+    tables = pd.DataFrame(rows, columns=[t("table", lang), t("file", lang), t("status", lang), t("rows", lang),
+                                         t("errors", lang), t("warnings", lang)])
     names = regions.kab_names()
     kabs = [kab] if kab else list(names)
     cov = pd.DataFrame({t("kabupaten", lang): [f"{k} {names[k]}" for k in kabs]})

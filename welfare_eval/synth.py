@@ -714,7 +714,7 @@ def raw_registry(world: World, rng: np.random.Generator) -> pd.DataFrame:
         "JML_LANSIA": r["n_elderly_70"].to_numpy(), "JML_DISABILITAS": r["n_disabled"].to_numpy(),
         "JML_HAMIL": r["n_pregnant"].to_numpy(),
         **{f"ASET_{a.upper()}": r[a].to_numpy().astype(int) for a in ASSET_SLOPES},
-        "SKOR_PMT": r["pmt_score"].round(6).to_numpy(),
+        "SKOR_PMT": r["pmt_score"].to_numpy(),
         "DESIL": r["decile"].to_numpy(),
         "PKH": yn(r["pkh"]), "NILAI_PKH": r["pkh_amount"].to_numpy(),
         "BPNT": yn(r["bpnt"]), "NILAI_BPNT": r["bpnt_amount"].to_numpy(),

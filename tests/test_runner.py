@@ -1,0 +1,108 @@
+"""welfare-eval run: outputs, manifest, parameter checks and failure isolation, with real papermill runs."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from welfare_eval.cli import main
+from welfare_eval.exceptions import ParameterError
+from welfare_eval.report.runner import check_parameters, discover_notebooks, run
+
+NOTEBOOKS = discover_notebooks()
+
+
+def quiet(*_):
+    pass
+
+
+def _notebook(path: Path, body: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    p = nbformat.v4.new_code_cell('data_dir: str = ""  # data\nkabupaten: str = "all"  # region\nlanguage: str = "id"  # language')
+    p.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), p, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_notebooks_are_discovered_by_glob():
+    assert NOTEBOOKS and all(p.name[:2].isdigit() for p in NOTEBOOKS)
+
+
+def test_full_run_writes_index_manifest_and_html(province, tmp_path):
+    result = run(data_dir=province, output_root=tmp_path, run_id="r1", progress=quiet)
+    assert result.ok
+    files = {p.name for p in result.run_dir.iterdir()}
+    assert {"index.html", "manifest.json"} <= files
+    man = json.loads((result.run_dir / "manifest.json").read_text())
+    assert man["package_version"] and man["parameters"]["kabupaten"] == "all"
+    assert set(man["inputs"]) >= {"survey.parquet", "registry.parquet"}
+    for job in man["jobs"]:
+        assert job["status"] == "ok" and job["duration_s"] > 0 and len(job["notebook_sha256"]) == 64
+        reader = (result.run_dir / job["outputs"]["html"]).read_text()
+        analyst = (result.run_dir / job["outputs"]["html_code"]).read_text()
+        assert "hl-ipython3" not in reader and "hl-ipython3" in analyst  # code cells only for analysts
+        assert job["outputs"]["html"] in (result.run_dir / "index.html").read_text()
+    assert not [p for p in result.run_dir.iterdir() if ".tmp" in p.name]
+
+
+def test_run_for_one_kabupaten_in_english(province, tmp_path):
+    result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en",
+                 progress=quiet)
+    assert result.ok
+    html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
+    assert "Polewali Mandar" in html and "Data quality" in html
+
+
+def test_unknown_parameter_stops_before_anything_runs(province, tmp_path):
+    with pytest.raises(ParameterError, match="has no parameter 'colour'"):
+        run(data_dir=province, output_root=tmp_path, run_id="r3", parameters={"colour": "red"}, progress=quiet)
+    assert not (tmp_path / "r3").exists()
+
+
+def test_wrong_type_is_an_error():
+    with pytest.raises(ParameterError, match="must be of type int"):
+        check_parameters(NOTEBOOKS[0], {"min_cell": "ten"})
+
+
+def test_bad_value_of_a_parameter_fails_the_notebook_with_its_message(province, tmp_path):
+    result = run(data_dir=province, output_root=tmp_path, run_id="r4", kabupaten="9999", progress=quiet)
+    assert not result.ok
+    err = result.jobs[0]["error"]
+    assert err["ename"] == "ParameterError" and "7601 (Majene)" in err["evalue"]
+
+
+def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    _notebook(nbdir / "01_fails.ipynb", "raise RuntimeError('boom in cell')")
+    _notebook(nbdir / "02_works.ipynb", "print('fine')")
+    code = main(["run", "--data", str(province), "--notebooks", *map(str, sorted(nbdir.glob("*.ipynb"))),
+                 "--output-root", str(tmp_path / "out"), "--run-id", "r5"])
+    assert code == 1
+    run_dir = tmp_path / "out" / "r5"
+    man = json.loads((run_dir / "manifest.json").read_text())
+    status = {j["notebook"]: j for j in man["jobs"]}
+    assert status["01_fails.ipynb"]["status"] == "failed"
+    assert status["01_fails.ipynb"]["error"]["failing_cell"]["evalue"] == "boom in cell"
+    assert status["02_works.ipynb"]["status"] == "ok"
+    index = (run_dir / "index.html").read_text()
+    assert "boom in cell" in index
+    # the executed notebook of the failure is kept for the analyst, with the error in it
+    assert (run_dir / status["01_fails.ipynb"]["outputs"]["notebook"]).exists()
+
+
+def test_existing_run_folder_is_not_overwritten(province, tmp_path):
+    (tmp_path / "r6").mkdir()
+    (tmp_path / "r6" / "keep.txt").write_text("earlier output")
+    assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6"]) == 2
+    assert (tmp_path / "r6" / "keep.txt").read_text() == "earlier output"
+
+
+def test_missing_data_folder(tmp_path, capsys):
+    assert main(["run", "--data", str(tmp_path / "none"), "--output-root", str(tmp_path)]) == 2
+    assert "welfare-eval synth" in capsys.readouterr().err
