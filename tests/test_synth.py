@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 import pytest
@@ -28,8 +29,17 @@ def _digest(folder):
 
 def test_same_seed_gives_identical_files(tmp_path):
     a = synth.synth(seed=1, scale=0.02, out=tmp_path / "a")
+    time.sleep(1.1)  # Stata/SPSS writers stamp the clock to the second: a stamp that leaks would differ
     b = synth.synth(seed=1, scale=0.02, out=tmp_path / "b")
     assert _digest(a) == _digest(b)
+
+
+def test_raw_exports_carry_the_pinned_creation_stamp(province):
+    import pyreadstat
+
+    for reader, ext in ((pyreadstat.read_dta, "dta"), (pyreadstat.read_sav, "sav")):
+        _, meta = reader(str(province / "raw" / f"susenas_kor.{ext}"), metadataonly=True)
+        assert meta.creation_time.date().isoformat() == "2024-03-01", ext
 
 
 def test_other_seed_gives_other_data(tmp_path):

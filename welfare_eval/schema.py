@@ -182,7 +182,7 @@ PANEL = Table(
         _PKH, _BPNT, _CONS,
         Column("cpi", "float", "Consumer price index of the wave (2018 = 100)", min=0, min_exclusive=True),
         *(_flag(n, d) for n, d in _OUTCOMES[:9]),
-        Column("business_income", "float", "Income from own business", unit="Rp per month", min=0),
+        Column("business_income", "float", "Income from own business", unit="Rp per month, constant 2024 prices", min=0),
         _flag(*_OUTCOMES[9]),
         _HHSIZE,
         Column("decile", "int", "DTSEN welfare decile at baseline", min=1, max=10, required=False),

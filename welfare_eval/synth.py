@@ -766,8 +766,8 @@ def _pin_timestamp(path: Path) -> None:
         if i >= 0 and data[i + len(tag)] == 17:
             data[i + len(tag) + 1: i + len(tag) + 18] = FILE_TIMESTAMP[0].encode()
     elif path.suffix == ".sav" and data[:4] == b"$FL2":
-        data[84:93] = FILE_TIMESTAMP[1].encode()
-        data[93:101] = FILE_TIMESTAMP[2].encode()
+        data[92:101] = FILE_TIMESTAMP[1].encode()   # after the 8-byte compression bias at 84
+        data[101:109] = FILE_TIMESTAMP[2].encode()
     path.write_bytes(bytes(data))
 
 
