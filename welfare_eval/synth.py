@@ -190,6 +190,25 @@ def _component_amounts(df: pd.DataFrame, rules: dict) -> tuple[np.ndarray, np.nd
     return amount, n_comp
 
 
+def _least_squares_fit(columns: list, y: np.ndarray) -> np.ndarray:
+    """Fitted values of y on the columns, by the normal equations built one column pair at a time.
+
+    The same fit as ``lstsq`` on the stacked matrix without holding that matrix (it would take
+    most of the memory at scale 10); the columns are few and far from collinear.
+    """
+    cols = [np.asarray(c, dtype=float) for c in columns]
+    k = len(cols)
+    xtx = np.empty((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            xtx[i, j] = xtx[j, i] = cols[i] @ cols[j]
+    beta = np.linalg.solve(xtx, np.array([c @ y for c in cols]))
+    fitted = np.zeros(len(y))
+    for b, c in zip(beta, cols):
+        fitted += b * c
+    return fitted
+
+
 def _welfare_dependent(lc: np.ndarray, df: pd.DataFrame, u: dict, rules: dict, kab_idx: np.ndarray) -> dict:
     """Assets, PMT score, deciles and programme receipt given log consumption (no new draws)."""
     urban = df["urban"].to_numpy()
@@ -199,12 +218,10 @@ def _welfare_dependent(lc: np.ndarray, df: pd.DataFrame, u: dict, rules: dict, k
         p = expit(ASSET_INTERCEPTS[a] + slope * (lc - centre) / 0.37 + ASSET_URBAN[a] * urban)
         out[a] = u[a] < p
     # the PMT: least squares of log consumption on what a registry observes
-    x_cols = [out[a].astype(float) for a in ASSET_SLOPES]
-    x_cols += [urban.astype(float), df["hh_size"].to_numpy(float), df["head_educ"].to_numpy(float),
-               df["head_female"].to_numpy(float), df["n_child_0_6"].to_numpy(float)]
-    X = np.column_stack([np.ones(len(lc))] + x_cols + [(kab_idx == k).astype(float) for k in range(1, 6)])
-    beta, *_ = np.linalg.lstsq(X, lc, rcond=None)
-    pmt = X @ beta
+    x_cols = [np.ones(len(lc)), *(out[a] for a in ASSET_SLOPES), urban, df["hh_size"].to_numpy(),
+              df["head_educ"].to_numpy(), df["head_female"].to_numpy(), df["n_child_0_6"].to_numpy(),
+              *((kab_idx == k) for k in range(1, 6))]
+    pmt = _least_squares_fit(x_cols, lc)
     persons = df["hh_size"].to_numpy(float)
     order = np.argsort(pmt, kind="stable")
     cum = np.empty(len(lc))
@@ -293,9 +310,12 @@ def draw_survey(population: pd.DataFrame, rng: np.random.Generator, *, household
     is the inverse of the inclusion probability, ``(N_h / n_h) (M_i / m_i)``.
     """
     pop = population
-    strata = pop["kab_code"].astype(str) + np.where(pop["urban"], "1", "2")
-    blocks = pd.DataFrame({"block": pop["block"].to_numpy(), "strata": strata.to_numpy()})
+    kab = pd.Categorical(pop["kab_code"])
+    labels = np.array([f"{k}{u}" for k in kab.categories for u in ("1", "2")])  # BPS: 1 urban, 2 rural
+    sid = kab.codes.astype(np.int64) * 2 + np.where(pop["urban"].to_numpy(), 0, 1)
+    blocks = pd.DataFrame({"block": pop["block"].to_numpy(), "strata": sid})
     bsize = blocks.groupby(["strata", "block"], sort=True).size().rename("M").reset_index()
+    bsize["strata"] = labels[bsize["strata"].to_numpy()]
     n_psu_total = max(1, int(round(households / per_psu)))
     hh_per_stratum = bsize.groupby("strata")["M"].sum()
     alloc = np.maximum(2, np.round(n_psu_total * hh_per_stratum / hh_per_stratum.sum())).astype(int)
@@ -533,38 +553,62 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
 # disbursement
 
 def _disbursement(rng: np.random.Generator, registry: pd.DataFrame, year: int) -> tuple[pd.DataFrame, dict]:
+    """Quarterly records per beneficiary: allocation, payment, date and channel.
+
+    Built column by column and ordered with one permutation, so that scale 10 (about 7.6 million
+    records) fits in memory comfortably.
+    """
     kec_codes = regions.kecamatan()["kec_code"].tolist()
     kec_delay = rng.gamma(2.0, 7.0, len(kec_codes)) + 3.0
-    parts = []
-    for prog, amount_col, chans, probs, day in (("PKH", "pkh_amount", ["bank", "pos"], [0.85, 0.15], 15),
-                                                 ("BPNT", "bpnt_amount", ["e-warong", "pos"], [0.75, 0.25], 20)):
-        b = registry[registry[amount_col] > 0]
-        nb = len(b)
-        chan = np.array(chans)[(rng.random(nb) > probs[0]).astype(int)]
-        ki = pd.Categorical(b["kec_code"].astype(str), categories=kec_codes).codes
+    cols: dict[str, list] = {k: [] for k in ("hh_id", "program", "quarter", "alloc", "paid", "sched", "paid_on",
+                                            "channel", "kec")}
+    programs = (("PKH", "pkh_amount", ("bank", "pos"), 0.85, 15), ("BPNT", "bpnt_amount", ("e-warong", "pos"), 0.75, 20))
+    channels = ["bank", "e-warong", "pos"]
+    for pi, (prog, amount_col, chans, p_first, day) in enumerate(programs):
+        rows = np.flatnonzero(registry[amount_col].to_numpy() > 0)
+        nb = len(rows)
+        chan = np.where(rng.random(nb) > p_first, channels.index(chans[1]), channels.index(chans[0]))
+        ki = pd.Categorical(registry["kec_code"].to_numpy()[rows], categories=kec_codes).codes
+        annual = registry[amount_col].to_numpy()[rows]
+        hh = registry["hh_id"].to_numpy()[rows]
         for q in range(4):
-            sched = pd.Timestamp(year=year, month=3 * q + 1, day=day)
-            alloc = b[amount_col].to_numpy() / 4.0
+            sched = np.datetime64(f"{year}-{3 * q + 1:02d}-{day:02d}", "D")
+            alloc = annual / 4.0
             r = rng.random(nb)
             short = r < 0.04
             missing = (r >= 0.04) & (r < 0.055)
             frac = np.where(short, rng.uniform(0.5, 0.95, nb), 1.0)
-            paid = np.where(missing, 0.0, np.round(alloc * frac, -3))
-            delay = rng.gamma(2.0, kec_delay[ki] / 2.0) + np.where(chan == "pos", 7.0, 0.0)
-            paid_on = sched + pd.to_timedelta(np.round(delay), unit="D")
-            paid_on = pd.Series(paid_on).where(~missing, pd.NaT)
-            parts.append(pd.DataFrame({"hh_id": b["hh_id"].to_numpy(), "program": prog, "period": f"{year}Q{q + 1}",
-                                       "allocated_amount": alloc, "disbursed_amount": paid,
-                                       "scheduled_on": sched, "paid_on": paid_on.to_numpy(), "channel": chan,
-                                       "kec_code": b["kec_code"].astype(str).to_numpy()}))
-    d = pd.concat(parts, ignore_index=True).sort_values(["hh_id", "program", "period"], kind="stable")
-    d = d.reset_index(drop=True)
-    late = (d["paid_on"] - d["scheduled_on"]).dt.days > 30
-    truth = {"rows": len(d), "allocated_total": float(d["allocated_amount"].sum()),
-             "disbursed_total": float(d["disbursed_amount"].sum()),
-             "not_received_rate": float(d["paid_on"].isna().mean()),
-             "late_over_30_days_rate": float(late.mean()),
-             "short_rate": float(((d["disbursed_amount"] < d["allocated_amount"]) & d["paid_on"].notna()).mean())}
+            delay = rng.gamma(2.0, kec_delay[ki] / 2.0) + np.where(chan == channels.index("pos"), 7.0, 0.0)
+            paid_on = sched + np.round(delay).astype("timedelta64[D]")
+            cols["hh_id"].append(hh)
+            cols["program"].append(np.full(nb, pi, np.int8))
+            cols["quarter"].append(np.full(nb, q, np.int8))
+            cols["alloc"].append(alloc)
+            cols["paid"].append(np.where(missing, 0.0, np.round(alloc * frac, -3)))
+            cols["sched"].append(np.full(nb, sched))
+            cols["paid_on"].append(np.where(missing, np.datetime64("NaT", "D"), paid_on))
+            cols["channel"].append(chan.astype(np.int8))
+            cols["kec"].append(ki)
+    arr = {k: np.concatenate(v) for k, v in cols.items()}
+    order = np.lexsort((arr["quarter"], arr["program"], arr["hh_id"]))
+    d = pd.DataFrame({
+        "hh_id": arr["hh_id"][order],
+        "program": pd.Categorical.from_codes(arr["program"][order], categories=[p[0] for p in programs]),
+        "period": pd.Categorical.from_codes(arr["quarter"][order], categories=[f"{year}Q{q + 1}" for q in range(4)]),
+        "allocated_amount": arr["alloc"][order],
+        "disbursed_amount": arr["paid"][order],
+        "scheduled_on": arr["sched"][order].astype("datetime64[ns]"),
+        "paid_on": arr["paid_on"][order].astype("datetime64[ns]"),
+        "channel": pd.Categorical.from_codes(arr["channel"][order], categories=channels),
+        "kec_code": pd.Categorical.from_codes(arr["kec"][order], categories=kec_codes),
+    })
+    received = ~np.isnat(arr["paid_on"])
+    late = received & ((arr["paid_on"] - arr["sched"]).astype(np.int64) > 30)
+    truth = {"rows": len(d), "allocated_total": float(arr["alloc"].sum()),
+             "disbursed_total": float(arr["paid"].sum()),
+             "not_received_rate": float(np.mean(~received)),
+             "late_over_30_days_rate": float(np.mean(late)),
+             "short_rate": float(np.mean((arr["paid"] < arr["alloc"]) & received))}
     return d, truth
 
 
@@ -594,10 +638,10 @@ def _population_truth(pop: pd.DataFrame) -> dict:
             out[f"{prog}_households"] = int(pop[prog].to_numpy()[mask].sum())
         return out
 
-    kab = pop["kab_code"].astype(str).to_numpy()
+    kab = pd.Categorical(pop["kab_code"])
     urban = pop["urban"].to_numpy()
     truth = {"province": block(np.ones(len(pop), bool)),
-             "kabupaten": {k: block(kab == k) for k in sorted(set(kab))},
+             "kabupaten": {str(k): block(kab.codes == i) for i, k in enumerate(kab.categories)},
              "urban": {"urban": block(urban), "rural": block(~urban)}}
     # targeting against the pre-transfer poor and against the bottom 30% of persons
     poor_pre = pre < z
@@ -649,9 +693,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
                      "head_educ", "n_child_0_6", "n_primary", "n_junior", "n_senior", "n_elderly_70", "n_disabled",
                      "n_pregnant", *ASSET_SLOPES, "pmt_score", "decile", "pkh", "pkh_amount", "bpnt",
                      "bpnt_amount", "kks"]
-    registry = pop[registry_cols].copy()
-    for c in ("kab_code", "kec_code", "desa_code"):
-        registry[c] = registry[c].astype(str)
+    registry = pop[registry_cols].copy()  # region codes stay categorical: text values, a fraction of the memory
     for c in ("hh_size", "head_age", "head_educ", "decile", "n_child_0_6", "n_primary", "n_junior", "n_senior",
               "n_elderly_70", "n_disabled", "n_pregnant"):
         registry[c] = registry[c].astype(np.int64)
@@ -677,33 +719,35 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
 # ---------------------------------------------------------------------------------------------
 # raw exports
 
-def _nik(rng: np.random.Generator, registry: pd.DataFrame) -> pd.Series:
-    """Synthetic 16-digit NIK: Kemendagri kecamatan code, birth date (women +40), serial."""
+def _nik(rng: np.random.Generator, registry: pd.DataFrame) -> np.ndarray:
+    """Synthetic 16-digit NIK: Kemendagri kecamatan code, birth date ddmmyy (women +40), serial.
+
+    Built as integers (all start with 76, so no leading zero is lost) to keep memory small.
+    """
     kec = regions.kecamatan()
-    kmd = dict(zip(kec["kec_code"], kec["kec_code_kemendagri"]))
+    kmd = dict(zip(kec["kec_code"], kec["kec_code_kemendagri"].astype(np.int64)))
     n = len(registry)
     day = rng.integers(1, 29, n) + np.where(registry["head_female"].to_numpy(), 40, 0)
     month = rng.integers(1, 13, n)
-    year = (2024 - registry["head_age"].to_numpy()) % 100
+    year = (2024 - registry["head_age"].to_numpy().astype(np.int64)) % 100
     serial = rng.integers(1, 10000, n)
-    prefix = registry["kec_code"].map(kmd).to_numpy().astype(str)
-    tail = np.char.zfill(day.astype(str), 2)
-    tail = np.char.add(np.char.add(tail, np.char.zfill(month.astype(str), 2)), np.char.zfill(year.astype(str), 2))
-    return pd.Series(np.char.add(np.char.add(prefix, tail), np.char.zfill(serial.astype(str), 4)), index=registry.index)
+    prefix = registry["kec_code"].map(kmd).to_numpy().astype(np.int64)
+    return prefix * 10**10 + day * 10**8 + month * 10**6 + year * 10**4 + serial
 
 
-def raw_registry(world: World, rng: np.random.Generator) -> pd.DataFrame:
-    """The registry as a DTKS-style export: NIK, Indonesian column names, Kemendagri kab/kec codes."""
-    r = world.registry
+def raw_registry(registry: pd.DataFrame, nik: np.ndarray) -> pd.DataFrame:
+    """Registry rows as a DTKS-style export: NIK, Indonesian column names, Kemendagri kab/kec codes."""
+    r = registry
     kab = regions.kabupaten()
     kec = regions.kecamatan()
     yn = lambda s: np.where(s.to_numpy(), "Ya", "Tidak")  # noqa: E731
+    as_text = lambda s, m: np.asarray(s.astype(str).map(m), dtype=object)  # noqa: E731
     return pd.DataFrame({
-        "NIK_KEPALA": _nik(rng, r),
+        "NIK_KEPALA": nik,
         "ID_KELUARGA": r["hh_id"].to_numpy(),
-        "KODE_KAB": r["kab_code"].map(dict(zip(kab["kab_code"], kab["kab_code_kemendagri"]))).to_numpy(),
-        "KODE_KEC": r["kec_code"].map(dict(zip(kec["kec_code"], kec["kec_code_kemendagri"]))).to_numpy(),
-        "KODE_DESA_BPS": r["desa_code"].to_numpy(),
+        "KODE_KAB": as_text(r["kab_code"], dict(zip(kab["kab_code"], kab["kab_code_kemendagri"]))),
+        "KODE_KEC": as_text(r["kec_code"], dict(zip(kec["kec_code"], kec["kec_code_kemendagri"]))),
+        "KODE_DESA_BPS": np.asarray(r["desa_code"].astype(str), dtype=object),
         "STATUS_WILAYAH": np.where(r["urban"].to_numpy(), 1, 2),
         "JML_ART": r["hh_size"].to_numpy(),
         "KRT_PEREMPUAN": yn(r["head_female"]),
@@ -720,6 +764,28 @@ def raw_registry(world: World, rng: np.random.Generator) -> pd.DataFrame:
         "BPNT": yn(r["bpnt"]), "NILAI_BPNT": r["bpnt_amount"].to_numpy(),
         "KKS": yn(r["kks"]),
     })
+
+
+#: Rows per chunk of the raw registry CSV (bounds the memory of the export at large scales).
+CSV_CHUNK = 250_000
+
+
+def _write_raw_registry(world: World, rng: np.random.Generator, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    nik = _nik(rng, world.registry)
+    writer = None
+    try:
+        for start in range(0, len(world.registry), CSV_CHUNK):
+            chunk = raw_registry(world.registry.iloc[start:start + CSV_CHUNK], nik[start:start + CSV_CHUNK])
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pacsv.CSVWriter(str(path), table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 SUSENAS_LABELS = {
@@ -781,8 +847,6 @@ OUTPUT_FILES = ("registry.parquet", "survey.parquet", "panel.parquet", "disburse
 
 def write(world: World, out: str | os.PathLike) -> Path:
     """Write the world's files into ``out``: each is finished in a staging folder, then moved in."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyreadstat
 
     out = Path(out)
@@ -797,8 +861,7 @@ def write(world: World, out: str | os.PathLike) -> Path:
         hidden.to_parquet(stage / "truth_population.parquet", index=False)
         (stage / "truth.json").write_text(json.dumps(world.truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         rng = np.random.default_rng(np.random.SeedSequence(world.seed).spawn(5)[4])
-        raw = raw_registry(world, rng)
-        pacsv.write_csv(pa.Table.from_pandas(raw, preserve_index=False), stage / "raw" / "dtks_registry.csv")
+        _write_raw_registry(world, rng, stage / "raw" / "dtks_registry.csv")
         sv, labels = raw_survey(world)
         col_labels = [SUSENAS_LABELS[c] for c in sv.columns]
         pyreadstat.write_dta(sv, str(stage / "raw" / "susenas_kor.dta"), variable_value_labels=labels,
