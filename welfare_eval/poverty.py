@@ -43,3 +43,294 @@ def gini_value(welfare: np.ndarray, weights: np.ndarray) -> float:
     cum = np.cumsum(wy)
     lorenz_sum = (2.0 * cum - wy) / total
     return float(1.0 - np.sum(w * lorenz_sum) / w.sum())
+
+
+# ------------------------------------------------------------------------------------------------
+# design-based estimators
+
+import pandas as pd  # noqa: E402
+
+from .config import DEFAULT_LEVEL  # noqa: E402
+from .exceptions import DataValidationError, ParameterError, parameter_error  # noqa: E402
+from .io import extreme_line_ids, extreme_line_value  # noqa: E402
+from .results import EstimateTable, check_level  # noqa: E402
+from .survey import (  # noqa: E402
+    Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
+    prepare, ratio_estimate, replicate_variance,
+)
+
+
+def _line(data: pd.DataFrame, poverty_line, n: int) -> np.ndarray:
+    """The poverty line per row: a number, or the name of a column (lines differ by area)."""
+    if isinstance(poverty_line, str):
+        z = numeric(data, poverty_line, role="poverty_line")
+    elif isinstance(poverty_line, (int, float)) and not isinstance(poverty_line, bool):
+        z = np.full(n, float(poverty_line))
+    else:
+        raise parameter_error("poverty_line", "fgt", "a positive number or the name of a column", poverty_line)
+    bad = ~(z > 0)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+        raise DataValidationError(f"The poverty line is zero or negative in {int(bad.sum())} row(s) (rows {rows}); "
+                                  "a poverty line must be a positive amount in rupiah per capita per month.")
+    return z
+
+
+def _welfare(data: pd.DataFrame, welfare: str) -> np.ndarray:
+    y = numeric(data, welfare, role="welfare")
+    if (y < 0).any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(y < 0)[:5])
+        raise DataValidationError(f"Column {welfare!r} (welfare) has {int((y < 0).sum())} negative values "
+                                  f"(rows {rows}); consumption per capita cannot be negative.")
+    return y
+
+
+def _size(data: pd.DataFrame, household_size: str | None) -> np.ndarray | None:
+    if household_size is None:
+        return None
+    s = numeric(data, household_size, role="household_size")
+    if (s <= 0).any():
+        raise DataValidationError(f"Column {household_size!r} (household_size) must be >= 1 in every row; "
+                                  f"{int((s <= 0).sum())} rows are not.")
+    return s
+
+
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha < 0:
+        raise parameter_error("alpha", "fgt", "a number >= 0 (0 headcount, 1 gap, 2 severity)", alpha)
+    return float(alpha)
+
+
+def fgt_indicator(y: np.ndarray, z: np.ndarray, alpha: float) -> np.ndarray:
+    """Per-row FGT contribution ``(1 - y/z)^alpha 1[y < z]``."""
+    poor = y < z
+    if alpha == 0:
+        return poor.astype(float)
+    return np.where(poor, (1.0 - y / z) ** alpha, 0.0)
+
+
+def watts_indicator(y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Per-row Watts contribution ``ln(z / y) 1[y < z]`` (y = 0 gives +inf)."""
+    with np.errstate(divide="ignore"):
+        return np.where(y < z, np.log(z) - np.log(y), 0.0)
+
+
+class _Measure:
+    """Estimates and linearized scores of one measure by domain, for any weights."""
+
+    def __init__(self, kind: str, y: np.ndarray, size: np.ndarray | None, dom: Domains, prep: Prepared,
+                 z: np.ndarray | None = None, alpha: float = 0.0):
+        self.kind, self.y, self.dom, self.prep = kind, y, dom, prep
+        self.person = size is not None
+        self.s = np.ones(len(y)) if size is None else size
+        if kind == "fgt":
+            self.a = fgt_indicator(y, z, alpha) * self.s
+        elif kind == "watts":
+            self.a = watts_indicator(y, z) * self.s
+
+    def parts(self, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "gini":
+            return gini_parts(self.y, self.s, self.dom, self.prep.w if w is None else w)
+        est, scores, _ = ratio_estimate(self.a, self.s, self.dom, self.prep, weights=w)
+        return est, scores
+
+
+def gini_parts(y: np.ndarray, size: np.ndarray, dom: Domains, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gini by domain and its linearized variable (derivative with respect to each weight).
+
+    With person weights ``p = w s`` sorted by welfare within the domain, ``S_k`` the cumulative
+    weight, ``C_k`` the cumulative weighted welfare, ``W`` and ``T`` their totals:
+    ``G = sum_k p_k y_k (2 S_k - p_k) / (W T) - 1`` and
+    ``dG/dp_k = [2 (T - C_k) + 2 y_k S_k] / (W T) - (G + 1)(1/W + y_k/T)``; the score of a
+    household is ``s_k dG/dp_k`` (Binder and Kovacevic 1995; Osier 2009, as R convey's svygini).
+    """
+    D = dom.n
+    ok = dom.codes >= 0
+    code = np.where(ok, dom.codes, D)  # rows in no domain go last and are ignored
+    p = w * size
+    order = np.lexsort((y, code))
+    c, ys, ps = code[order], y[order], p[order]
+    seg_start = np.searchsorted(c, np.arange(D + 1))
+    cum_p = np.cumsum(ps)
+    cum_py = np.cumsum(ps * ys)
+    base_p = np.concatenate([[0.0], cum_p])[seg_start[np.minimum(c, D)]]
+    base_py = np.concatenate([[0.0], cum_py])[seg_start[np.minimum(c, D)]]
+    S = cum_p - base_p
+    C = cum_py - base_py
+    W = np.bincount(c, weights=ps, minlength=D + 1)[:D]
+    T = np.bincount(c, weights=ps * ys, minlength=D + 1)[:D]
+    q = np.bincount(c, weights=ps * ys * (2 * S - ps), minlength=D + 1)[:D]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G = q / (W * T) - 1.0
+        cc = np.minimum(c, D - 1) if D else c
+        Wr, Tr, Gr = W[cc], T[cc], G[cc]
+        dG = (2 * (Tr - C) + 2 * ys * S) / (Wr * Tr) - (Gr + 1) * (1 / Wr + ys / Tr)
+    scores_sorted = np.where(c < D, dG * size[order], 0.0)
+    scores = np.empty(len(y))
+    scores[order] = scores_sorted
+    return G, scores
+
+
+def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: bool = True) -> EstimateTable:
+    est, scores = measure.parts()
+    prep, dom = measure.prep, measure.dom
+    if prep.design.replicates:
+        var = replicate_variance(lambda w: measure.parts(w)[0], prep)
+    else:
+        var = linearized_variance(scores, dom.codes, dom.n, prep)
+    extra = {}
+    if extra_deff and measure.kind != "gini":
+        nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
+        extra["deff"] = deff_srs(measure.a, measure.s, est, var, dom, prep, nobs)
+    notes = ("person-level: household weights x household size",) if measure.person else ()
+    return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra=extra, notes=notes)
+
+
+def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, design: SurveyDesign | None = None,
+        by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Foster-Greer-Thorbecke poverty index with a design-based standard error.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per household.
+    welfare : str
+        Welfare column (consumption per capita per month).
+    poverty_line : float or str
+        The line: a number, or a column (lines differ by kabupaten and urban/rural).
+    alpha : float
+        0 headcount (P0), 1 poverty gap (P1), 2 severity (P2).
+    design : SurveyDesign, optional
+    by : str or list of str, optional
+        Domains (kabupaten, urban, ...), each a subpopulation of the full design.
+    household_size : str, optional
+        Column of household size: estimates are then for persons (weights x size), as BPS
+        publishes them; None gives household-level rates.
+
+    Notes
+    -----
+    ``FGT_alpha = sum w s (1 - y/z)^alpha 1[y<z] / sum w s``, a ratio of two totals, linearized as
+    ``u_i = s_i (g_i - FGT) / sum w s``. Foster, Greer and Thorbecke (1984), Econometrica 52(3).
+    """
+    check_level(level, "fgt")
+    a = _check_alpha(alpha)
+    y = _welfare(data, welfare)
+    z = _line(data, poverty_line, len(data))
+    prep = prepare(data, design)
+    m = _Measure("fgt", y, _size(data, household_size), domains(data, by), prep, z=z, alpha=a)
+    return _estimate(m, estimand=f"FGT(alpha={a:g})", level=level)
+
+
+def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "extreme_215_2017ppp",
+                    design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
+                    household_size: str | None = None, alpha: float = 0) -> EstimateTable:
+    """Extreme poverty under a selectable line: a line id of ``data/poverty_lines.csv`` or a number.
+
+    Line ids: ``extreme_190_2011ppp`` (Inpres 4/2022, US$1.90 2011 PPP), ``extreme_215_2017ppp``
+    (BPS from 2025, US$2.15 2017 PPP), ``extreme_300_2021ppp`` (World Bank US$3.00, 2021 PPP).
+    """
+    if isinstance(line, str):
+        if line not in extreme_line_ids():
+            raise ParameterError(f"The 'line' parameter of extreme_poverty must be one of {extreme_line_ids()} "
+                                 f"or a number. Got {line!r} instead.")
+        value, name = extreme_line_value(line), line
+    else:
+        value, name = line, f"{line:g}"
+    t = fgt(data, welfare=welfare, poverty_line=value, alpha=alpha, design=design, by=by, level=level,
+            household_size=household_size)
+    f = t.to_frame()
+    f["estimand"] = f"extreme FGT(alpha={alpha:g}, line={name})"
+    return EstimateTable(f, group_columns=t.group_columns, level=level, notes=t.notes)
+
+
+def watts(data: pd.DataFrame, *, welfare: str, poverty_line, design: SurveyDesign | None = None, by=None,
+          level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Watts index ``sum w s ln(z/y) 1[y<z] / sum w s`` (Watts 1968), design-based SE."""
+    check_level(level, "watts")
+    y = _welfare(data, welfare)
+    if (y == 0).any():
+        raise DataValidationError(f"Column {welfare!r} has {int((y == 0).sum())} zero values; the Watts index "
+                                  "needs positive welfare (ln(z/0) is infinite).")
+    z = _line(data, poverty_line, len(data))
+    prep = prepare(data, design)
+    m = _Measure("watts", y, _size(data, household_size), domains(data, by), prep, z=z)
+    return _estimate(m, estimand="Watts", level=level)
+
+
+def gini(data: pd.DataFrame, *, welfare: str, design: SurveyDesign | None = None, by=None,
+         level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Gini coefficient with a linearized standard error (see :func:`gini_parts`).
+
+    References
+    ----------
+    Binder and Kovacevic (1995), "Estimating some measures of income inequality from survey
+    data: an application of the estimating equations approach", Survey Methodology 21(2).
+    Osier (2009), "Variance estimation for complex indicators of poverty and inequality using
+    linearization techniques", Survey Research Methods 3(3).
+    """
+    check_level(level, "gini")
+    y = _welfare(data, welfare)
+    prep = prepare(data, design)
+    m = _Measure("gini", y, _size(data, household_size), domains(data, by), prep)
+    return _estimate(m, estimand="Gini", level=level)
+
+
+MEASURES = ("fgt0", "fgt1", "fgt2", "watts", "gini")
+
+
+def change(data: pd.DataFrame, *, before: str, after: str, measure: str = "fgt0", poverty_line=None,
+           design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
+           household_size: str | None = None) -> EstimateTable:
+    """Change of a measure between two welfare columns of the same sample (after - before).
+
+    For pre- and post-transfer welfare (``y_pre = y_post - T``) or two waves of a panel; the
+    standard error of the difference uses the difference of the linearized variables, so the
+    covariance of the two estimates is accounted for. Rows: before, after, change.
+    """
+    if measure not in MEASURES:
+        raise parameter_error("measure", "change", f"one of {MEASURES}", measure)
+    check_level(level, "change")
+    prep = prepare(data, design)
+    dom = domains(data, by)
+    size = _size(data, household_size)
+    parts = []
+    for col in (before, after):
+        y = _welfare(data, col)
+        if measure == "gini":
+            parts.append(_Measure("gini", y, size, dom, prep))
+        else:
+            if poverty_line is None:
+                raise ParameterError(f"The 'poverty_line' parameter of change is needed for {measure}.")
+            z = _line(data, poverty_line, len(data))
+            kind = "watts" if measure == "watts" else "fgt"
+            parts.append(_Measure(kind, y, size, dom, prep, z=z, alpha=float(measure[-1]) if kind == "fgt" else 0))
+    (e0, s0), (e1, s1) = parts[0].parts(), parts[1].parts()
+    rows = []
+    for label, est, sc, est_fn in (
+            (f"{measure}[{before}]", e0, s0, lambda w: parts[0].parts(w)[0]),
+            (f"{measure}[{after}]", e1, s1, lambda w: parts[1].parts(w)[0]),
+            (f"change {measure}: {after} - {before}", e1 - e0, s1 - s0,
+             lambda w: parts[1].parts(w)[0] - parts[0].parts(w)[0])):
+        var = (replicate_variance(est_fn, prep) if prep.design.replicates
+               else linearized_variance(sc, dom.codes, dom.n, prep))
+        rows.append(estimate_table(label, est, var, dom, prep, level=level, method=_method(prep)).to_frame())
+    return EstimateTable(pd.concat(rows, ignore_index=True), group_columns=dom.columns, level=level)
+
+
+def difference_independent(a: EstimateTable, b: EstimateTable, *, level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """b - a for estimates from independent samples (two survey rounds): variances add."""
+    fa, fb = a.to_frame(level), b.to_frame(level)
+    keys = list(a.group_columns)
+    m = fa.merge(fb, on=keys, suffixes=("_a", "_b")) if keys else pd.concat(
+        [fa.add_suffix("_a"), fb.add_suffix("_b")], axis=1)
+    out = pd.DataFrame({**{k: m[k] for k in keys}})
+    out.insert(0, "estimand", "difference: " + m["estimand_b"] + " - " + m["estimand_a"])
+    out["estimate"] = m["estimate_b"] - m["estimate_a"]
+    out["std_error"] = np.sqrt(m["std_error_a"] ** 2 + m["std_error_b"] ** 2)
+    out["ci_lower"] = np.nan
+    out["ci_upper"] = np.nan
+    out["level"] = level
+    out["nobs"] = m["nobs_a"] + m["nobs_b"]
+    out["method"] = "independent samples"
+    out["df"] = np.minimum(m["df_a"], m["df_b"])
+    return EstimateTable(out, group_columns=tuple(keys), level=level)

@@ -1,0 +1,469 @@
+"""Design-based estimation for stratified multi-stage samples (SUSENAS and the like).
+
+Every estimator here is a smooth function of weighted totals. Its variance is the variance of the
+estimated total of its linearized (influence) variable ``u_i`` under the design, with the
+with-replacement approximation at the first stage, as R's survey package computes by default:
+
+    V = sum_h (1 - f_h) n_h / (n_h - 1) sum_i (t_hi - mean_h t)^2,   t_hi = sum_{k in PSU hi} w_k u_k
+
+Domains are subpopulations of the full design: ``u`` is zero outside the domain and every PSU of a
+stratum counts in ``n_h``, whether or not it has domain members (Cochran 1977, 2.13; Lumley 2010,
+3.4). Intervals use Student t with the design degrees of freedom (PSUs minus strata).
+
+A stratum with one PSU is an error unless ``lonely_psu`` says what to do, with R's options:
+``"remove"`` and ``"certainty"`` (it contributes nothing), ``"adjust"`` (its PSU is centred at the
+overall mean, zero, instead of the stratum mean), ``"average"`` (the variance is scaled up by
+strata / strata with two or more PSUs, counting for a domain only the strata it reaches, as R
+does through its subset designs).
+
+Replicate weights (``replicates="jackknife"``, JKn, or ``"bootstrap"``, Rao-Wu rescaling) are the
+alternative; the variance is computed around the mean of the replicate estimates, as R's
+``svrepdesign`` does by default (``mse = FALSE``).
+
+References
+----------
+Lumley (2010), Complex Surveys: A Guide to Analysis Using R. Wiley.
+Wolter (2007), Introduction to Variance Estimation, 2nd ed. Springer.
+Rao and Wu (1988), "Resampling inference with complex survey data", JASA 83, 231-241.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_LEVEL
+from .exceptions import DataValidationError, ParameterError, parameter_error
+from .results import EstimateTable, check_level
+
+LonelyPSU = Literal["fail", "remove", "certainty", "adjust", "average"]
+LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
+REPLICATES = (None, "jackknife", "bootstrap")
+
+
+@dataclass(frozen=True)
+class SurveyDesign:
+    """Names of the design columns of a survey table.
+
+    Parameters
+    ----------
+    weights : str, optional
+        Expansion weights (inverse inclusion probabilities); None means equal weights.
+    strata : str, optional
+        First-stage strata; None means one stratum.
+    psu : str, optional
+        Primary sampling units, nested in strata (codes may repeat across strata); None means
+        each row is its own PSU.
+    fpc : str, optional
+        Finite population correction per row: the number of PSUs in the population stratum
+        (>= 1) or the first-stage sampling fraction (< 1). None: with replacement.
+    lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
+        What a stratum with a single PSU contributes to the variance (see the module notes).
+    replicates : {None, "jackknife", "bootstrap"}
+        Use replicate weights instead of linearization.
+    n_replicates, seed : int
+        Number of bootstrap replicates and their random seed.
+    """
+
+    weights: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    lonely_psu: LonelyPSU = "fail"
+    replicates: Literal[None, "jackknife", "bootstrap"] = None
+    n_replicates: int = 200
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.lonely_psu not in LONELY_PSU:
+            raise parameter_error("lonely_psu", "SurveyDesign", f"one of {LONELY_PSU}", self.lonely_psu)
+        if self.replicates not in REPLICATES:
+            raise parameter_error("replicates", "SurveyDesign", f"one of {REPLICATES}", self.replicates)
+        if isinstance(self.n_replicates, bool) or not isinstance(self.n_replicates, int) or self.n_replicates < 2:
+            raise parameter_error("n_replicates", "SurveyDesign", "a whole number >= 2", self.n_replicates)
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.weights, self.strata, self.psu, self.fpc) if c]
+
+
+#: The design of the survey table of the data contract (docs/data.md).
+SUSENAS = SurveyDesign(weights="weight", strata="strata", psu="psu")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A design turned into arrays for one data frame."""
+
+    w: np.ndarray            # weights (n,)
+    psu: np.ndarray          # PSU index (n,), PSUs numbered stratum by stratum
+    n_psu_h: np.ndarray      # PSUs per stratum (H,)
+    psu_start: np.ndarray    # first PSU index of each stratum (H,)
+    fpc_h: np.ndarray        # 1 - sampling fraction per stratum (H,)
+    df: float                # design degrees of freedom
+    design: SurveyDesign
+    stratum: np.ndarray      # stratum index (n,)
+
+    @property
+    def n(self) -> int:
+        return len(self.w)
+
+    @property
+    def n_psu(self) -> int:
+        return int(self.n_psu_h.sum())
+
+
+def _codes(s: pd.Series) -> np.ndarray:
+    return pd.factorize(s, sort=True)[0]
+
+
+def prepare(data: pd.DataFrame, design: SurveyDesign | None) -> Prepared:
+    """Check the design columns once and turn them into arrays."""
+    design = design or SurveyDesign()
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame. Got {type(data).__name__} instead.")
+    missing = [c for c in design.columns() if c not in data.columns]
+    if missing:
+        raise DataValidationError(f"Design column(s) {', '.join(map(repr, missing))} not in the data; "
+                                  f"columns present: {', '.join(map(str, data.columns[:20]))}.")
+    n = len(data)
+    if design.weights:
+        w = pd.to_numeric(data[design.weights], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(w) | (w <= 0)
+        if bad.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+            kinds = []
+            if np.isnan(w).any():
+                kinds.append(f"{int(np.isnan(w).sum())} missing")
+            if (w == 0).any():
+                kinds.append(f"{int((w == 0).sum())} zero")
+            if (w < 0).any():
+                kinds.append(f"{int((w < 0).sum())} negative")
+            raise DataValidationError(
+                f"Column {design.weights!r} (weights) has {', '.join(kinds) or 'non-finite'} values "
+                f"(rows {rows}{', ...' if bad.sum() > 5 else ''}); weights must be positive numbers. "
+                "Drop those rows or fix the weights before estimating.")
+    else:
+        w = np.ones(n)
+    for col in (design.strata, design.psu):
+        if col and data[col].isna().any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(data[col].isna().to_numpy())[:5])
+            raise DataValidationError(f"Design column {col!r} has {int(data[col].isna().sum())} missing values "
+                                      f"(rows {rows}); every row needs its stratum and PSU.")
+    stratum = _codes(data[design.strata]) if design.strata else np.zeros(n, dtype=np.int64)
+    if design.psu:
+        psu_raw = _codes(data[design.psu])
+        # nested: a PSU is the pair (stratum, psu code); number them stratum by stratum
+        key = stratum.astype(np.int64) * (int(psu_raw.max()) + 1 if n else 1) + psu_raw
+        psu = pd.factorize(key, sort=True)[0]
+    else:
+        psu = np.argsort(np.argsort(stratum, kind="stable"), kind="stable")  # each row its own PSU
+    n_strata = int(stratum.max()) + 1 if n else 0
+    psu_stratum = np.zeros(int(psu.max()) + 1 if n else 0, dtype=np.int64)
+    psu_stratum[psu] = stratum
+    n_psu_h = np.bincount(psu_stratum, minlength=n_strata)
+    psu_start = np.concatenate([[0], np.cumsum(n_psu_h)[:-1]]) if n_strata else np.zeros(0, dtype=np.int64)
+    fpc_h = np.ones(n_strata)
+    if design.fpc:
+        f = pd.to_numeric(data[design.fpc], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(f).all() or (f <= 0).any():
+            raise DataValidationError(f"Column {design.fpc!r} (fpc) must be positive numbers in every row.")
+        fh = np.zeros(n_strata)
+        fh[stratum] = f
+        pop = np.where(fh < 1, n_psu_h / np.where(fh < 1, fh, 1), fh)  # a fraction gives N_h = n_h / f
+        if (pop < n_psu_h - 1e-9).any():
+            raise DataValidationError(f"Column {design.fpc!r}: a stratum has more sampled PSUs than its population "
+                                      "count; give the number of PSUs in the population stratum.")
+        fpc_h = (pop - n_psu_h) / pop
+    lonely = np.flatnonzero(n_psu_h == 1)
+    if lonely.size and design.lonely_psu == "fail" and design.replicates is None:
+        labels = (pd.factorize(data[design.strata], sort=True)[1][lonely] if design.strata else lonely)
+        raise DataValidationError(
+            f"{lonely.size} stratum/strata with a single PSU ({', '.join(map(str, labels[:5]))}); a variance needs two "
+            "PSUs per stratum. Collapse the stratum with a neighbour, or choose SurveyDesign(lonely_psu=...) "
+            "from 'remove', 'certainty', 'adjust', 'average'.")
+    return Prepared(w=w, psu=psu, n_psu_h=n_psu_h, psu_start=psu_start, fpc_h=fpc_h,
+                    df=float(n_psu_h.sum() - n_strata), design=design, stratum=stratum)
+
+
+# ------------------------------------------------------------------------------------------------
+# variance of linearized totals, for many domains at once
+
+def linearized_variance(scores: np.ndarray, domain: np.ndarray, n_domains: int, prep: Prepared) -> np.ndarray:
+    """Design variance of ``sum_i w_i u_i`` for each domain.
+
+    ``scores`` are the linearized variables ``u_i`` (zero outside the row's domain is implied:
+    each row contributes only to ``domain[i]``; rows with domain -1 contribute nowhere).
+    """
+    P = prep.n_psu
+    ok = domain >= 0
+    key = domain[ok].astype(np.int64) * P + prep.psu[ok]
+    t = np.bincount(key, weights=(prep.w * scores)[ok], minlength=n_domains * P).reshape(n_domains, P)
+    n_h = prep.n_psu_h
+    starts = prep.psu_start
+    s1 = np.add.reduceat(t, starts, axis=1) if P else np.zeros((n_domains, 0))
+    s2 = np.add.reduceat(t * t, starts, axis=1) if P else np.zeros((n_domains, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centred = s2 - s1 * s1 / n_h  # sum over PSUs of (t - mean_h)^2
+        contrib = np.where(n_h > 1, n_h / (n_h - 1) * centred, 0.0) * prep.fpc_h
+    lonely = n_h == 1
+    if lonely.any():
+        rule = prep.design.lonely_psu
+        if rule == "adjust":
+            contrib[:, lonely] = s2[:, lonely] * prep.fpc_h[lonely]  # centred at the overall mean, zero
+        elif rule == "average":
+            # as R: the sum over strata with two or more PSUs, scaled by (strata the domain reaches) /
+            # (those of them with two or more PSUs)
+            H = len(n_h)
+            present = np.bincount(domain[ok].astype(np.int64) * H + prep.stratum[ok],
+                                  minlength=n_domains * H).reshape(n_domains, H) > 0
+            reached = present.sum(axis=1)
+            usable = (present & ~lonely).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return contrib.sum(axis=1) * np.where(usable > 0, reached / usable, np.nan)
+    return contrib.sum(axis=1)
+
+
+def replicate_weights(prep: Prepared) -> tuple[np.ndarray, np.ndarray, float]:
+    """Replicate weights (n x R), per-replicate scales ``rscales`` and the overall ``scale``.
+
+    JKn: drop one PSU, multiply its stratum's other PSUs by n_h/(n_h - 1); rscale (n_h - 1)/n_h.
+    Bootstrap (Rao-Wu): per stratum draw n_h - 1 PSUs with replacement, weight x n_h/(n_h - 1) x
+    times drawn; scale 1/R.
+    """
+    d = prep.design
+    n_h = prep.n_psu_h
+    psu_stratum = np.repeat(np.arange(len(n_h)), n_h)
+    if d.replicates == "jackknife":
+        P = prep.n_psu
+        reps = np.empty((prep.n, P))
+        rscales = np.empty(P)
+        for r in range(P):
+            h = psu_stratum[r]
+            factor = np.ones(prep.n)
+            in_h = prep.stratum == h
+            if n_h[h] > 1:
+                factor[in_h] = n_h[h] / (n_h[h] - 1)
+            factor[prep.psu == r] = 0.0
+            reps[:, r] = prep.w * factor
+            rscales[r] = (n_h[h] - 1) / n_h[h] * prep.fpc_h[h] if n_h[h] > 1 else 0.0
+        return reps, rscales, 1.0
+    rng = np.random.default_rng(d.seed)
+    R = d.n_replicates
+    reps = np.empty((prep.n, R))
+    for r in range(R):
+        mult = np.zeros(prep.n_psu)
+        for h, (start, m) in enumerate(zip(prep.psu_start, n_h)):
+            if m < 2:
+                mult[start:start + m] = 1.0
+                continue
+            counts = np.bincount(rng.integers(0, m, m - 1), minlength=m)
+            mult[start:start + m] = counts * m / (m - 1)
+        reps[:, r] = prep.w * mult[prep.psu]
+    return reps, np.ones(R), 1.0 / R
+
+
+def replicate_variance(estimator: Callable[[np.ndarray], np.ndarray], prep: Prepared) -> np.ndarray:
+    """Variance of ``estimator(weights)`` (a vector per domain) from replicate weights."""
+    reps, rscales, scale = replicate_weights(prep)
+    thetas = np.array([estimator(reps[:, r]) for r in range(reps.shape[1])])
+    centre = np.nanmean(thetas, axis=0)
+    return scale * np.nansum(rscales[:, None] * (thetas - centre) ** 2, axis=0)
+
+
+# ------------------------------------------------------------------------------------------------
+# domains
+
+@dataclass(frozen=True)
+class Domains:
+    codes: np.ndarray        # domain of each row (n,), -1 for rows in no domain
+    frame: pd.DataFrame      # one row per domain: the values of the `by` columns
+    columns: tuple[str, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.frame)
+
+
+def domains(data: pd.DataFrame, by: str | Sequence[str] | None) -> Domains:
+    """Rows grouped by the values of ``by`` (None: one domain, the whole sample)."""
+    if by is None:
+        return Domains(np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0]), ())
+    cols = (by,) if isinstance(by, str) else tuple(by)
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise ParameterError(f"The 'by' parameter names column(s) {', '.join(map(repr, missing))} that are not "
+                             f"in the data; columns present: {', '.join(map(str, data.columns[:20]))}.")
+    g = data.groupby(list(cols), sort=True, observed=True, dropna=False)
+    codes = g.ngroup().to_numpy()
+    frame = g.size().reset_index()[list(cols)]
+    return Domains(codes.astype(np.int64), frame, cols)
+
+
+# ------------------------------------------------------------------------------------------------
+# ratio-type estimators: mean, proportion, ratio, total
+
+def numeric(data: pd.DataFrame, column: str, *, role: str) -> np.ndarray:
+    """A column as float, with a clear error for text or missing values."""
+    if column not in data.columns:
+        raise ParameterError(f"The {role!r} column {column!r} is not in the data; columns present: "
+                             f"{', '.join(map(str, data.columns[:20]))}.")
+    s = data[column]
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float)
+    num = pd.to_numeric(s, errors="coerce")
+    bad = num.isna() & s.notna()
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:5])
+        raise DataValidationError(f"Column {column!r} ({role}) has {int(bad.sum())} values that are not numbers "
+                                  f"(rows {rows}); convert or drop them before estimating.")
+    if num.isna().any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(num.isna().to_numpy())[:5])
+        raise DataValidationError(f"Column {column!r} ({role}) has {int(num.isna().sum())} missing values "
+                                  f"(rows {rows}); drop those rows or impute them before estimating.")
+    return num.to_numpy(dtype=float)
+
+
+def ratio_estimate(a: np.ndarray, b: np.ndarray | None, dom: Domains, prep: Prepared, *,
+                   weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimates sum w a / sum w b (or the total sum w a when b is None) by domain.
+
+    Returns the estimates, the linearized scores of each row (for its own domain) and the
+    denominators; uses ``weights`` instead of the design weights when given (replicates).
+    """
+    w = prep.w if weights is None else weights
+    D = dom.n
+    ok = dom.codes >= 0
+    c = np.where(ok, dom.codes, 0)
+    num = np.bincount(c[ok], weights=(w * a)[ok], minlength=D)
+    if b is None:
+        return num, a * ok, np.ones(D)
+    den = np.bincount(c[ok], weights=(w * b)[ok], minlength=D)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = num / den
+        scores = np.where(ok, (a - est[c] * b) / den[c], 0.0)
+    return est, scores, den
+
+
+def deff_srs(a: np.ndarray, b: np.ndarray | None, est: np.ndarray, var: np.ndarray, dom: Domains,
+             prep: Prepared, nobs: np.ndarray) -> np.ndarray:
+    """Design effect against simple random sampling without replacement of the same size (R's default)."""
+    if b is None:
+        return np.full(dom.n, np.nan)
+    ok = dom.codes >= 0
+    c = np.where(ok, dom.codes, 0)
+    w = prep.w
+    # the mean of y = a/b per unit of b; for b = 1 this is R's svyvar-based deff of svymean
+    wb = w * b
+    N = np.bincount(c[ok], weights=wb[ok], minlength=dom.n)
+    y = np.where(b != 0, a / np.where(b != 0, b, 1), 0.0)
+    ss = np.bincount(c[ok], weights=(wb * (y - est[c]) ** 2)[ok], minlength=dom.n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = ss / N * nobs / (nobs - 1)
+        vsrs = s2 * (N - nobs) / (N * nobs)
+        return var / vsrs
+
+
+def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains, prep: Prepared, *,
+                   level: float, method: str, extra: dict | None = None, notes: tuple[str, ...] = ()) -> EstimateTable:
+    nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
+    frame = dom.frame.copy()
+    frame.insert(0, "estimand", estimand)
+    frame["estimate"] = est
+    frame["std_error"] = np.sqrt(var)
+    frame["ci_lower"] = np.nan
+    frame["ci_upper"] = np.nan
+    frame["level"] = level
+    frame["nobs"] = nobs
+    frame["method"] = method
+    frame["df"] = prep.df if prep.design.replicates is None else float(prep.n_psu - len(prep.n_psu_h))
+    for k, v in (extra or {}).items():
+        frame[k] = v
+    row_notes = np.where(nobs == 0, "empty domain: no observations", "")
+    frame["notes"] = row_notes
+    return EstimateTable(frame, group_columns=dom.columns, level=level, notes=notes)
+
+
+def _method(prep: Prepared) -> str:
+    d = prep.design
+    if d.replicates:
+        return f"replicate weights ({d.replicates})"
+    return "Taylor linearization" if (d.strata or d.psu or d.weights) else "simple random sampling"
+
+
+def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, design: SurveyDesign | None,
+                 by, level: float, estimand: str, prep: Prepared | None = None,
+                 weights_factor: np.ndarray | None = None) -> EstimateTable:
+    """Shared body of mean, proportion, ratio and total (and FGT): estimates, variances, table.
+
+    ``weights_factor`` multiplies the design weights (household size for person-level estimates);
+    it is folded into ``a`` and ``b`` so the design weights stay those of the sample.
+    """
+    prep = prep or prepare(data, design)
+    dom = domains(data, by)
+    if weights_factor is not None:
+        a = a * weights_factor
+        b = weights_factor if b is None else b * weights_factor
+    est, scores, _ = ratio_estimate(a, b, dom, prep)
+    if prep.design.replicates:
+        var = replicate_variance(lambda w: ratio_estimate(a, b, dom, prep, weights=w)[0], prep)
+    else:
+        var = linearized_variance(scores, dom.codes, dom.n, prep)
+    nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
+    deff = deff_srs(a, b, est, var, dom, prep, nobs)
+    return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra={"deff": deff})
+
+
+def mean(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
+         level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Weighted mean of ``column``, overall or by domain, with a design-based standard error.
+
+    Parameters
+    ----------
+    data : DataFrame
+    column : str
+    design : SurveyDesign, optional
+        None means unweighted simple random sampling (with replacement).
+    by : str or list of str, optional
+        Domain columns; each domain is estimated as a subpopulation of the full design.
+    level : float
+        Confidence level of the intervals (Student t with the design degrees of freedom).
+
+    Notes
+    -----
+    ``ybar_d = sum_d w y / sum_d w``; linearized variable ``u_i = 1_d (y_i - ybar_d) / sum_d w``.
+    Matches R ``svyby(~y, ~d, design, svymean)`` (tests/reference/).
+    """
+    check_level(level, "mean")
+    y = numeric(data, column, role="column")
+    return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level, estimand=f"mean({column})")
+
+
+def proportion(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
+               level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Share of rows where ``column`` is true (a 0/1 or boolean column), by domain."""
+    check_level(level, "proportion")
+    y = numeric(data, column, role="column")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise DataValidationError(f"Column {column!r} must hold 0/1 or true/false for a proportion; "
+                                  f"it has {int((~np.isin(y, (0.0, 1.0))).sum())} other values.")
+    return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level,
+                        estimand=f"proportion({column})")
+
+
+def ratio(data: pd.DataFrame, numerator: str, denominator: str, *, design: SurveyDesign | None = None, by=None,
+          level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Ratio of two weighted totals, ``sum w y / sum w x``, by domain (R ``svyratio``)."""
+    check_level(level, "ratio")
+    y = numeric(data, numerator, role="numerator")
+    x = numeric(data, denominator, role="denominator")
+    return ratio_family(y, x, data, design=design, by=by, level=level, estimand=f"ratio({numerator}/{denominator})")
+
+
+def total(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
+          level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Weighted total of ``column``, by domain (R ``svytotal``)."""
+    check_level(level, "total")
+    y = numeric(data, column, role="column")
+    return ratio_family(y, None, data, design=design, by=by, level=level, estimand=f"total({column})")
