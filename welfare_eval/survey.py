@@ -295,7 +295,9 @@ def domains(data: pd.DataFrame, by: str | Sequence[str] | None) -> Domains:
     if missing:
         raise ParameterError(f"The 'by' parameter names column(s) {', '.join(map(repr, missing))} that are not "
                              f"in the data; columns present: {', '.join(map(str, data.columns[:20]))}.")
-    g = data.groupby(list(cols), sort=True, observed=True, dropna=False)
+    # categorical columns keep their unobserved categories: an empty domain is reported (NaN, noted)
+    observed = not any(isinstance(data[c].dtype, pd.CategoricalDtype) for c in cols)
+    g = data.groupby(list(cols), sort=True, observed=observed, dropna=False)
     codes = g.ngroup().to_numpy()
     frame = g.size().reset_index()[list(cols)]
     return Domains(codes.astype(np.int64), frame, cols)
@@ -371,7 +373,8 @@ def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains
     frame = dom.frame.copy()
     frame.insert(0, "estimand", estimand)
     frame["estimate"] = est
-    frame["std_error"] = np.sqrt(var)
+    frame["estimate"] = np.where(nobs == 0, np.nan, est)
+    frame["std_error"] = np.where(nobs == 0, np.nan, np.sqrt(var))
     frame["ci_lower"] = np.nan
     frame["ci_upper"] = np.nan
     frame["level"] = level
@@ -380,8 +383,13 @@ def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains
     frame["df"] = prep.df if prep.design.replicates is None else float(prep.n_psu - len(prep.n_psu_h))
     for k, v in (extra or {}).items():
         frame[k] = v
-    row_notes = np.where(nobs == 0, "empty domain: no observations", "")
-    frame["notes"] = row_notes
+    se = frame["std_error"].to_numpy()
+    frame["notes"] = np.select(
+        [nobs == 0, ~np.isfinite(frame["estimate"].to_numpy()), se == 0],
+        ["empty domain: no observations",
+         "not computable: the denominator is zero in this domain",
+         "no variation in this domain (for example no sampled case): a zero standard error is not certainty"],
+        "")
     return EstimateTable(frame, group_columns=dom.columns, level=level, notes=notes)
 
 
