@@ -54,11 +54,11 @@ def _check(table, case, estimand, cols=(), deff=False):
 
 
 def test_mean_overall():
-    _check(survey.mean(DATA, "y", design=DESIGN), "mean", "y", deff=True)
+    _check(survey.mean(DATA, "y", design=DESIGN, deff=True), "mean", "y", deff=True)
 
 
 def test_mean_by_two_domains():
-    _check(survey.mean(DATA, "y", design=DESIGN, by=["region", "urban"]), "mean_by_region_urban", "y",
+    _check(survey.mean(DATA, "y", design=DESIGN, by=["region", "urban"], deff=True), "mean_by_region_urban", "y",
            ("region", "urban"), deff=True)
 
 
@@ -71,13 +71,13 @@ def test_ratio_by_domain():
 
 
 def test_proportion_by_domain():
-    _check(survey.proportion(_prep(DATA), "poor", design=DESIGN, by="region"), "proportion_by_region", "poor",
+    _check(survey.proportion(_prep(DATA), "poor", design=DESIGN, by="region", deff=True), "proportion_by_region", "poor",
            ("region",), deff=True)
 
 
 @pytest.mark.parametrize("alpha,var", [(0, "poor"), (1, "gap"), (2, "gap2")], ids=["P0", "P1", "P2"])
 def test_fgt_person_level(alpha, var):
-    kw = dict(welfare="y", poverty_line="z", alpha=alpha, design=DESIGN, household_size="hh_size")
+    kw = dict(welfare="y", poverty_line="z", alpha=alpha, design=DESIGN, household_size="hh_size", deff=True)
     _check(poverty.fgt(DATA, by="region", **kw), "fgt_by_region", var, ("region",), deff=True)
     _check(poverty.fgt(DATA, **kw), "fgt", var, deff=True)
 

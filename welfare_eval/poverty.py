@@ -56,7 +56,7 @@ from .io import extreme_line_ids, extreme_line_value  # noqa: E402
 from .results import EstimateTable, check_level  # noqa: E402
 from .survey import (  # noqa: E402
     Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
-    prepare, ratio_estimate, replicate_variance,
+    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, variance_of_psu_totals,
 )
 
 
@@ -115,6 +115,11 @@ def watts_indicator(y: np.ndarray, z: np.ndarray) -> np.ndarray:
         return np.where(y < z, np.log(z) - np.log(y), 0.0)
 
 
+def _person_fgt(y: np.ndarray, z: np.ndarray, alpha: float, s: np.ndarray) -> np.ndarray:
+    """``s (1 - y/z)^alpha 1[y<z]``, computed once per array within a reuse block."""
+    return _memo("person_fgt", y, (id(z), alpha, id(s)), lambda: fgt_indicator(y, z, alpha) * s)
+
+
 class _Measure:
     """Estimates and linearized scores of one measure by domain, for any weights."""
 
@@ -124,7 +129,7 @@ class _Measure:
         self.person = size is not None
         self.s = np.ones(len(y)) if size is None else size
         if kind == "fgt":
-            self.a = fgt_indicator(y, z, alpha) * self.s
+            self.a = _person_fgt(y, z, alpha, self.s)
         elif kind == "watts":
             self.a = watts_indicator(y, z) * self.s
 
@@ -133,6 +138,29 @@ class _Measure:
             return gini_parts(self.y, self.s, self.dom, self.prep.w if w is None else w)
         est, scores, _ = ratio_estimate(self.a, self.s, self.dom, self.prep, weights=w)
         return est, scores
+
+
+def _domain_welfare_order(y: np.ndarray, code: np.ndarray, D: int) -> np.ndarray:
+    """Row order by domain, then welfare (ties in a fixed order: the Gini does not depend on it).
+
+    Sorting by welfare, then a stable radix sort by the small domain code; the order is reused
+    within a reuse block (the same welfare array appears in several indicators).
+    """
+    def build():
+        order = welfare_order(y)
+        if D > 1:
+            small = code.astype(np.int16) if D < 32_000 else code
+            order = order[np.argsort(small[order], kind="stable")]
+        return order
+    return _memo("domain_welfare_order", y, (id(code), D), build)
+
+
+def welfare_order(y: np.ndarray) -> np.ndarray:
+    """Rows in increasing order of welfare, computed once per array within a reuse block.
+
+    Ties come in numpy's deterministic (not stable) order: no measure here depends on it.
+    """
+    return _memo("welfare_order", y, None, lambda: np.argsort(y))
 
 
 def gini_parts(y: np.ndarray, size: np.ndarray, dom: Domains, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,39 +173,44 @@ def gini_parts(y: np.ndarray, size: np.ndarray, dom: Domains, w: np.ndarray) -> 
     household is ``s_k dG/dp_k`` (Binder and Kovacevic 1995; Osier 2009, as R convey's svygini).
     """
     D = dom.n
-    ok = dom.codes >= 0
-    code = np.where(ok, dom.codes, D)  # rows in no domain go last and are ignored
-    p = w * size
-    order = np.lexsort((y, code))
-    c, ys, ps = code[order], y[order], p[order]
+    code = dom.codes if (dom.codes >= 0).all() else np.where(dom.codes >= 0, dom.codes, D)
+    order = _domain_welfare_order(y, code, D)
+    c, ys = code[order], y[order]
+    size_s = size[order]
+    ps = w[order] * size_s
+    # cumulative sums restarted at each domain (rows are grouped by domain code c = 0..D)
     seg_start = np.searchsorted(c, np.arange(D + 1))
+    py = ps * ys
     cum_p = np.cumsum(ps)
-    cum_py = np.cumsum(ps * ys)
-    base_p = np.concatenate([[0.0], cum_p])[seg_start[np.minimum(c, D)]]
-    base_py = np.concatenate([[0.0], cum_py])[seg_start[np.minimum(c, D)]]
-    S = cum_p - base_p
-    C = cum_py - base_py
+    cum_py = np.cumsum(py)
+    S = cum_p - np.concatenate([[0.0], cum_p])[seg_start][c]
+    C = cum_py - np.concatenate([[0.0], cum_py])[seg_start][c]
     W = np.bincount(c, weights=ps, minlength=D + 1)[:D]
-    T = np.bincount(c, weights=ps * ys, minlength=D + 1)[:D]
-    q = np.bincount(c, weights=ps * ys * (2 * S - ps), minlength=D + 1)[:D]
+    T = np.bincount(c, weights=py, minlength=D + 1)[:D]
+    q = np.bincount(c, weights=py * (2 * S - ps), minlength=D + 1)[:D]
     with np.errstate(divide="ignore", invalid="ignore"):
         G = q / (W * T) - 1.0
-        cc = np.minimum(c, D - 1) if D else c
-        Wr, Tr, Gr = W[cc], T[cc], G[cc]
-        dG = (2 * (Tr - C) + 2 * ys * S) / (Wr * Tr) - (Gr + 1) * (1 / Wr + ys / Tr)
-    scores_sorted = np.where(c < D, dG * size[order], 0.0)
+        # dG/dp_k = 2 (T - C_k + y_k S_k) / (W T) - (G + 1) / W - (G + 1) y_k / T, per domain constants
+        k1 = np.append(2 / (W * T), 0.0)[c]
+        k2 = np.append((G + 1) / W, 0.0)[c]
+        k3 = np.append((G + 1) / T, 0.0)[c]
+        dG = k1 * (np.append(T, 0.0)[c] - C + ys * S) - k2 - k3 * ys
     scores = np.empty(len(y))
-    scores[order] = scores_sorted
+    scores[order] = np.where(c < D, dG * size_s, 0.0)
     return G, scores
 
 
-def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: bool = True) -> EstimateTable:
-    est, scores = measure.parts()
+def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: bool = False) -> EstimateTable:
     prep, dom = measure.prep, measure.dom
     if prep.design.replicates:
+        est = measure.parts()[0]
         var = replicate_variance(lambda w: measure.parts(w)[0], prep)
-    else:
+    elif measure.kind == "gini":
+        est, scores = measure.parts()
         var = linearized_variance(scores, dom.codes, dom.n, prep)
+    else:
+        est, t = ratio_cells(measure.a, measure.s, dom, prep)
+        var = variance_of_psu_totals(t, dom.codes, prep)
     extra = {}
     if extra_deff and measure.kind != "gini":
         nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
@@ -187,7 +220,7 @@ def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: boo
 
 
 def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, design: SurveyDesign | None = None,
-        by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+        by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None, deff: bool = False) -> EstimateTable:
     """Foster-Greer-Thorbecke poverty index with a design-based standard error.
 
     Parameters
@@ -206,6 +239,8 @@ def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, des
     household_size : str, optional
         Column of household size: estimates are then for persons (weights x size), as BPS
         publishes them; None gives household-level rates.
+    deff : bool
+        Add the design effect against simple random sampling without replacement (R's default).
 
     Notes
     -----
@@ -218,7 +253,7 @@ def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, des
     z = _line(data, poverty_line, len(data))
     prep = prepare(data, design)
     m = _Measure("fgt", y, _size(data, household_size), domains(data, by), prep, z=z, alpha=a)
-    return _estimate(m, estimand=f"FGT(alpha={a:g})", level=level)
+    return _estimate(m, estimand=f"FGT(alpha={a:g})", level=level, extra_deff=deff)
 
 
 def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "extreme_215_2017ppp",

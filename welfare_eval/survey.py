@@ -28,7 +28,10 @@ Rao and Wu (1988), "Resampling inference with complex survey data", JASA 83, 231
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Literal, Sequence
 
 import numpy as np
@@ -114,12 +117,64 @@ class Prepared:
         return int(self.n_psu_h.sum())
 
 
+#: Integer codes spanning at most this many values are coded by a lookup table (O(n), no sort).
+LOOKUP_SPAN = 50_000_000
+
+
+def int_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 of an integer array in increasing order of its values, and the values."""
+    lo, hi = int(x.min()), int(x.max())
+    if hi - lo < LOOKUP_SPAN:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[x - lo] = True
+        rank = np.cumsum(present) - 1
+        return rank[x - lo], np.flatnonzero(present) + lo
+    codes, uniques = pd.factorize(x, sort=True)
+    return codes, np.asarray(uniques)
+
+
 def _codes(s: pd.Series) -> np.ndarray:
+    """Codes of a column (any consistent numbering; sorted values for numbers and categories)."""
+    if len(s) and pd.api.types.is_integer_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
+        return int_codes(s.to_numpy())[0]
+    if isinstance(s.dtype, pd.CategoricalDtype) and not s.isna().any():
+        return int_codes(s.cat.codes.to_numpy().astype(np.int64))[0]
     return pd.factorize(s, sort=True)[0]
+
+
+_REUSE: ContextVar[dict | None] = ContextVar("welfare_eval_reuse", default=None)
+
+
+@contextmanager
+def reuse_prepared():
+    """Within the block, prepared designs and domains are computed once per data frame.
+
+    For functions that compute many indicators on the same frame (``indicator_table``); the
+    frame must not change inside the block.
+    """
+    token = _REUSE.set({})
+    try:
+        yield
+    finally:
+        _REUSE.reset(token)
+
+
+def _memo(kind: str, data: pd.DataFrame, key, build):
+    cache = _REUSE.get()
+    if cache is None:
+        return build()
+    k = (kind, id(data), key)
+    if k not in cache:
+        cache[k] = (data, build())  # holding the frame keeps its id from being reused
+    return cache[k][1]
 
 
 def prepare(data: pd.DataFrame, design: SurveyDesign | None) -> Prepared:
     """Check the design columns once and turn them into arrays."""
+    return _memo("design", data, design, lambda: _prepare(data, design))
+
+
+def _prepare(data: pd.DataFrame, design: SurveyDesign | None) -> Prepared:
     design = design or SurveyDesign()
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame. Got {type(data).__name__} instead.")
@@ -156,7 +211,7 @@ def prepare(data: pd.DataFrame, design: SurveyDesign | None) -> Prepared:
         psu_raw = _codes(data[design.psu])
         # nested: a PSU is the pair (stratum, psu code); number them stratum by stratum
         key = stratum.astype(np.int64) * (int(psu_raw.max()) + 1 if n else 1) + psu_raw
-        psu = pd.factorize(key, sort=True)[0]
+        psu = int_codes(key)[0] if n else key
     else:
         psu = np.argsort(np.argsort(stratum, kind="stable"), kind="stable")  # each row its own PSU
     n_strata = int(stratum.max()) + 1 if n else 0
@@ -190,16 +245,28 @@ def prepare(data: pd.DataFrame, design: SurveyDesign | None) -> Prepared:
 # ------------------------------------------------------------------------------------------------
 # variance of linearized totals, for many domains at once
 
-def linearized_variance(scores: np.ndarray, domain: np.ndarray, n_domains: int, prep: Prepared) -> np.ndarray:
-    """Design variance of ``sum_i w_i u_i`` for each domain.
+def cell_totals(values: np.ndarray, domain: np.ndarray, n_domains: int, prep: Prepared) -> np.ndarray:
+    """Weighted totals ``sum w_i v_i`` in each (domain, PSU) cell: a (domains x PSUs) matrix.
 
-    ``scores`` are the linearized variables ``u_i`` (zero outside the row's domain is implied:
-    each row contributes only to ``domain[i]``; rows with domain -1 contribute nowhere).
+    Rows with domain -1 count nowhere. Every linearized variance below is built from such cells.
     """
+    return _memo("cells", values, (id(domain), n_domains, id(prep)),
+                 lambda: _cell_totals(values, domain, n_domains, prep))
+
+
+def _cell_totals(values: np.ndarray, domain: np.ndarray, n_domains: int, prep: Prepared) -> np.ndarray:
     P = prep.n_psu
+    if (domain >= 0).all():
+        key = _memo("psu_key", prep, id(domain), lambda: domain.astype(np.int64) * P + prep.psu)
+        return np.bincount(key, weights=prep.w * values, minlength=n_domains * P).reshape(n_domains, P)
     ok = domain >= 0
     key = domain[ok].astype(np.int64) * P + prep.psu[ok]
-    t = np.bincount(key, weights=(prep.w * scores)[ok], minlength=n_domains * P).reshape(n_domains, P)
+    return np.bincount(key, weights=(prep.w * values)[ok], minlength=n_domains * P).reshape(n_domains, P)
+
+
+def variance_of_psu_totals(t: np.ndarray, domain: np.ndarray, prep: Prepared) -> np.ndarray:
+    """Design variance per domain from the PSU totals ``t`` (domains x PSUs) of a linearized variable."""
+    n_domains, P = t.shape
     n_h = prep.n_psu_h
     starts = prep.psu_start
     s1 = np.add.reduceat(t, starts, axis=1) if P else np.zeros((n_domains, 0))
@@ -216,6 +283,7 @@ def linearized_variance(scores: np.ndarray, domain: np.ndarray, n_domains: int, 
             # as R: the sum over strata with two or more PSUs, scaled by (strata the domain reaches) /
             # (those of them with two or more PSUs)
             H = len(n_h)
+            ok = domain >= 0
             present = np.bincount(domain[ok].astype(np.int64) * H + prep.stratum[ok],
                                   minlength=n_domains * H).reshape(n_domains, H) > 0
             reached = present.sum(axis=1)
@@ -223,6 +291,33 @@ def linearized_variance(scores: np.ndarray, domain: np.ndarray, n_domains: int, 
             with np.errstate(divide="ignore", invalid="ignore"):
                 return contrib.sum(axis=1) * np.where(usable > 0, reached / usable, np.nan)
     return contrib.sum(axis=1)
+
+
+def linearized_variance(scores: np.ndarray, domain: np.ndarray, n_domains: int, prep: Prepared) -> np.ndarray:
+    """Design variance of ``sum_i w_i u_i`` for each domain.
+
+    ``scores`` are the linearized variables ``u_i`` (zero outside the row's domain is implied:
+    each row contributes only to ``domain[i]``; rows with domain -1 contribute nowhere).
+    """
+    return variance_of_psu_totals(cell_totals(scores, domain, n_domains, prep), domain, prep)
+
+
+def ratio_cells(a: np.ndarray, b: np.ndarray | None, dom: "Domains", prep: Prepared
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates of ``sum w a / sum w b`` (or the total ``sum w a``) by domain, and the PSU totals of
+    their linearized variables, from (domain, PSU) cell totals: no per-row scores are formed.
+
+    ``t_dp = (A_dp - R_d B_dp) / B_d`` is the PSU total of ``u_i = (a_i - R_d b_i) / B_d``.
+    """
+    A = cell_totals(a, dom.codes, dom.n, prep)
+    if b is None:
+        return A.sum(axis=1), A
+    B = cell_totals(b, dom.codes, dom.n, prep)
+    Bd = B.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = A.sum(axis=1) / Bd
+        t = (A - est[:, None] * B) / Bd[:, None]
+    return est, t
 
 
 def replicate_weights(prep: Prepared) -> tuple[np.ndarray, np.ndarray, float]:
@@ -285,9 +380,19 @@ class Domains:
     def n(self) -> int:
         return len(self.frame)
 
+    @cached_property
+    def nobs(self) -> np.ndarray:
+        """Rows in each domain."""
+        return np.bincount(self.codes[self.codes >= 0], minlength=self.n)
+
 
 def domains(data: pd.DataFrame, by: str | Sequence[str] | None) -> Domains:
     """Rows grouped by the values of ``by`` (None: one domain, the whole sample)."""
+    key = by if by is None or isinstance(by, str) else tuple(by)
+    return _memo("domains", data, key, lambda: _domains(data, by))
+
+
+def _domains(data: pd.DataFrame, by) -> Domains:
     if by is None:
         return Domains(np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0]), ())
     cols = (by,) if isinstance(by, str) else tuple(by)
@@ -295,6 +400,11 @@ def domains(data: pd.DataFrame, by: str | Sequence[str] | None) -> Domains:
     if missing:
         raise ParameterError(f"The 'by' parameter names column(s) {', '.join(map(repr, missing))} that are not "
                              f"in the data; columns present: {', '.join(map(str, data.columns[:20]))}.")
+    if len(cols) == 1 and len(data):
+        col = data[cols[0]]
+        if pd.api.types.is_integer_dtype(col.dtype) and not isinstance(col.dtype, pd.CategoricalDtype):
+            codes, values = int_codes(col.to_numpy())
+            return Domains(codes.astype(np.int64), pd.DataFrame({cols[0]: values.astype(col.dtype)}), cols)
     # categorical columns keep their unobserved categories: an empty domain is reported (NaN, noted)
     observed = not any(isinstance(data[c].dtype, pd.CategoricalDtype) for c in cols)
     g = data.groupby(list(cols), sort=True, observed=observed, dropna=False)
@@ -307,13 +417,24 @@ def domains(data: pd.DataFrame, by: str | Sequence[str] | None) -> Domains:
 # ratio-type estimators: mean, proportion, ratio, total
 
 def numeric(data: pd.DataFrame, column: str, *, role: str) -> np.ndarray:
-    """A column as float, with a clear error for text or missing values."""
+    """A column as float, with a clear error for text or missing values (read-only result)."""
+    if column not in data.columns:
+        raise ParameterError(f"The {role!r} column {column!r} is not in the data; columns present: "
+                             f"{', '.join(map(str, data.columns[:20]))}.")
+    return _memo("numeric", data, column, lambda: _numeric(data, column, role))
+
+
+def _numeric(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     if column not in data.columns:
         raise ParameterError(f"The {role!r} column {column!r} is not in the data; columns present: "
                              f"{', '.join(map(str, data.columns[:20]))}.")
     s = data[column]
     if pd.api.types.is_bool_dtype(s):
         return s.to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype):
+        x = s.to_numpy(dtype=float, na_value=np.nan)
+        if not np.isnan(x).any():
+            return x
     num = pd.to_numeric(s, errors="coerce")
     bad = num.isna() & s.notna()
     if bad.any():
@@ -336,8 +457,17 @@ def ratio_estimate(a: np.ndarray, b: np.ndarray | None, dom: Domains, prep: Prep
     """
     w = prep.w if weights is None else weights
     D = dom.n
-    ok = dom.codes >= 0
-    c = np.where(ok, dom.codes, 0)
+    c = dom.codes
+    ok = c >= 0
+    if ok.all():
+        num = np.bincount(c, weights=w * a, minlength=D)
+        if b is None:
+            return num, a, np.ones(D)
+        den = np.bincount(c, weights=w * b, minlength=D)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = num / den
+            return est, (a - est[c] * b) / den[c], den
+    c = np.where(ok, c, 0)
     num = np.bincount(c[ok], weights=(w * a)[ok], minlength=D)
     if b is None:
         return num, a * ok, np.ones(D)
@@ -369,27 +499,21 @@ def deff_srs(a: np.ndarray, b: np.ndarray | None, est: np.ndarray, var: np.ndarr
 
 def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains, prep: Prepared, *,
                    level: float, method: str, extra: dict | None = None, notes: tuple[str, ...] = ()) -> EstimateTable:
-    nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
-    frame = dom.frame.copy()
-    frame.insert(0, "estimand", estimand)
-    frame["estimate"] = est
-    frame["estimate"] = np.where(nobs == 0, np.nan, est)
-    frame["std_error"] = np.where(nobs == 0, np.nan, np.sqrt(var))
-    frame["ci_lower"] = np.nan
-    frame["ci_upper"] = np.nan
-    frame["level"] = level
-    frame["nobs"] = nobs
-    frame["method"] = method
-    frame["df"] = prep.df if prep.design.replicates is None else float(prep.n_psu - len(prep.n_psu_h))
-    for k, v in (extra or {}).items():
-        frame[k] = v
-    se = frame["std_error"].to_numpy()
-    frame["notes"] = np.select(
-        [nobs == 0, ~np.isfinite(frame["estimate"].to_numpy()), se == 0],
+    nobs = dom.nobs
+    est = np.where(nobs == 0, np.nan, est)
+    se = np.where(nobs == 0, np.nan, np.sqrt(var))
+    cols = {"estimand": np.full(dom.n, estimand, dtype=object)}
+    cols.update({c: dom.frame[c].to_numpy() for c in dom.columns})
+    cols.update(estimate=est, std_error=se, ci_lower=np.nan, ci_upper=np.nan, level=level, nobs=nobs, method=method,
+                df=prep.df if prep.design.replicates is None else float(prep.n_psu - len(prep.n_psu_h)))
+    cols.update(extra or {})
+    cols["notes"] = np.select(
+        [nobs == 0, ~np.isfinite(est), se == 0],
         ["empty domain: no observations",
          "not computable: the denominator is zero in this domain",
          "no variation in this domain (for example no sampled case): a zero standard error is not certainty"],
         "")
+    frame = pd.DataFrame(cols)
     return EstimateTable(frame, group_columns=dom.columns, level=level, notes=notes)
 
 
@@ -402,7 +526,7 @@ def _method(prep: Prepared) -> str:
 
 def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, design: SurveyDesign | None,
                  by, level: float, estimand: str, prep: Prepared | None = None,
-                 weights_factor: np.ndarray | None = None) -> EstimateTable:
+                 weights_factor: np.ndarray | None = None, deff: bool = False) -> EstimateTable:
     """Shared body of mean, proportion, ratio and total (and FGT): estimates, variances, table.
 
     ``weights_factor`` multiplies the design weights (household size for person-level estimates);
@@ -413,18 +537,20 @@ def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, des
     if weights_factor is not None:
         a = a * weights_factor
         b = weights_factor if b is None else b * weights_factor
-    est, scores, _ = ratio_estimate(a, b, dom, prep)
+    est, t = ratio_cells(a, b, dom, prep)
     if prep.design.replicates:
         var = replicate_variance(lambda w: ratio_estimate(a, b, dom, prep, weights=w)[0], prep)
     else:
-        var = linearized_variance(scores, dom.codes, dom.n, prep)
-    nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
-    deff = deff_srs(a, b, est, var, dom, prep, nobs)
-    return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra={"deff": deff})
+        var = variance_of_psu_totals(t, dom.codes, prep)
+    extra = {}
+    if deff:
+        nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
+        extra["deff"] = deff_srs(a, b, est, var, dom, prep, nobs)
+    return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra=extra)
 
 
 def mean(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
-         level: float = DEFAULT_LEVEL) -> EstimateTable:
+         level: float = DEFAULT_LEVEL, deff: bool = False) -> EstimateTable:
     """Weighted mean of ``column``, overall or by domain, with a design-based standard error.
 
     Parameters
@@ -437,6 +563,8 @@ def mean(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None,
         Domain columns; each domain is estimated as a subpopulation of the full design.
     level : float
         Confidence level of the intervals (Student t with the design degrees of freedom).
+    deff : bool
+        Add the design effect against simple random sampling without replacement (R's default).
 
     Notes
     -----
@@ -445,11 +573,12 @@ def mean(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None,
     """
     check_level(level, "mean")
     y = numeric(data, column, role="column")
-    return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level, estimand=f"mean({column})")
+    return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level, estimand=f"mean({column})",
+                        deff=deff)
 
 
 def proportion(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
-               level: float = DEFAULT_LEVEL) -> EstimateTable:
+               level: float = DEFAULT_LEVEL, deff: bool = False) -> EstimateTable:
     """Share of rows where ``column`` is true (a 0/1 or boolean column), by domain."""
     check_level(level, "proportion")
     y = numeric(data, column, role="column")
@@ -457,7 +586,7 @@ def proportion(data: pd.DataFrame, column: str, *, design: SurveyDesign | None =
         raise DataValidationError(f"Column {column!r} must hold 0/1 or true/false for a proportion; "
                                   f"it has {int((~np.isin(y, (0.0, 1.0))).sum())} other values.")
     return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level,
-                        estimand=f"proportion({column})")
+                        estimand=f"proportion({column})", deff=deff)
 
 
 def ratio(data: pd.DataFrame, numerator: str, denominator: str, *, design: SurveyDesign | None = None, by=None,

@@ -16,6 +16,7 @@ Coady, Grosh and Hoddinott (2004), Targeting of Transfers in Developing Countrie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -23,11 +24,11 @@ import pandas as pd
 
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, ParameterError, parameter_error
-from .poverty import _line, _size, _welfare, fgt_indicator, gini_parts
+from .poverty import _line, _person_fgt, _size, _welfare, gini_parts, welfare_order
 from .results import EstimateTable, check_level
 from .survey import (
     SurveyDesign, _method, domains, estimate_table, linearized_variance, numeric, prepare, ratio_estimate,
-    ratio_family, replicate_variance,
+    _memo, ratio_cells, ratio_family, replicate_variance, reuse_prepared, variance_of_psu_totals,
 )
 
 Threshold = Literal["poverty_line", "quota"]
@@ -70,15 +71,45 @@ class _Inputs:
             raise DataValidationError(f"Column {program.amount!r} has {int((amount < 0).sum())} negative amounts; "
                                       "transfers must be >= 0.")
         per_month = 12.0 if program.amount_period == "year" else 1.0
-        self.T = amount / per_month / self.s
+        # derived arrays are shared by every indicator of the programme within a reuse block
+        self.T = _memo("transfer", amount, (id(self.s), per_month), lambda: amount / per_month / self.s)
         self.b = (numeric(data, program.flag, role="programme flag") > 0) if program.flag else amount > 0
-        self.y_pre = self.y_post - self.T
+        self.y_pre = _memo("y_pre", self.y_post, id(self.T), lambda: self.y_post - self.T)
         if (self.y_pre < 0).any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(self.y_pre < 0)[:5])
             raise DataValidationError(f"The {program.name} transfer exceeds welfare in {int((self.y_pre < 0).sum())} "
                                       f"row(s) (rows {rows}): y_pre = y_post - T < 0; check units (Rp per year).")
         self.z = None if poverty_line is None else _line(data, poverty_line, len(data))
         self.program = program
+        self.welfare, self.household_size = welfare, household_size
+
+    # products shared by several indicators: one array each, so their cell totals are computed once
+    @cached_property
+    def sT(self) -> np.ndarray:
+        return self.s * self.T
+
+    @cached_property
+    def poor_pre(self) -> np.ndarray:
+        return self.y_pre < self.z
+
+    @cached_property
+    def need(self) -> np.ndarray:
+        """``max(z - y_pre, 0)``: what lifts a household to the line."""
+        return np.maximum(self.z - self.y_pre, 0.0)
+
+    @cached_property
+    def s_closing(self) -> np.ndarray:
+        """``s min(T, need)``: the part of transfers that closes poverty gaps (= s (gap_pre - gap_post))."""
+        return self.s * np.minimum(self.T, self.need)
+
+
+def _inputs(data: pd.DataFrame, program: Program, *, welfare: str, poverty_line, household_size: str,
+            design: SurveyDesign | None) -> _Inputs:
+    """The checked inputs of a programme, built once per frame within a reuse block."""
+    key = (program, welfare, poverty_line if isinstance(poverty_line, (str, type(None))) else float(poverty_line),
+           household_size, design)
+    return _memo("inputs", data, key, lambda: _Inputs(data, program, welfare=welfare, poverty_line=poverty_line,
+                                                      household_size=household_size, design=design))
 
 
 def _table(inp: _Inputs, a, b, *, by, level, estimand: str, **extra) -> EstimateTable:
@@ -98,7 +129,7 @@ def _combine(tables: list[EstimateTable]) -> EstimateTable:
 
 def _population_rank(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Mid-point share of the population (weights ``p``) poorer than each row, in (0, 1)."""
-    order = np.argsort(y, kind="stable")
+    order = welfare_order(y)
     cum = np.empty(len(y))
     cum[order] = (np.cumsum(p[order]) - 0.5 * p[order]) / p.sum()
     return cum
@@ -125,7 +156,7 @@ def coverage(data: pd.DataFrame, program: Program, *, design: SurveyDesign | Non
              household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Coverage: people living in a beneficiary household / people, by group (``coverage_rate``)."""
     check_level(level, "coverage")
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     return _table(inp, inp.s * inp.b, inp.s, by=by, level=level, estimand="coverage_rate")
 
 
@@ -146,7 +177,7 @@ def beneficiary_incidence(data: pd.DataFrame, program: Program, *, groups: pd.Se
                           design: SurveyDesign | None = None, by=None, household_size: str = "hh_size",
                           welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Beneficiaries in each group / all beneficiaries (the shares sum to one)."""
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     return _share(inp, inp.s * inp.b, groups, by=by, level=level, estimand="beneficiary_incidence")
 
 
@@ -154,14 +185,14 @@ def benefit_incidence(data: pd.DataFrame, program: Program, *, groups: pd.Series
                       by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
                       level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Transfers to each group / all transfers (the shares sum to one)."""
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     return _share(inp, inp.s * inp.T, groups, by=by, level=level, estimand="benefit_incidence")
 
 
 def adequacy(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = None, by=None,
              household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Transfers / total (post-transfer) welfare of beneficiary households (``adequacy_rate``)."""
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     return _table(inp, inp.s * inp.T * inp.b, inp.s * inp.y_post * inp.b, by=by, level=level,
                   estimand="adequacy_rate")
 
@@ -172,35 +203,47 @@ def cgh(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = N
 
     Above 1 is progressive; the median programme in Coady, Grosh and Hoddinott (2004) is about 1.25.
     """
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     bottom40 = _population_rank(inp.y_pre, inp.prep.w * inp.s) < 0.40
     return _table(inp, inp.s * inp.T * bottom40 / 0.40, inp.s * inp.T, by=by, level=level, estimand="cgh")
 
 
 def _reduction(inp: _Inputs, measure: str, *, by, level: float) -> EstimateTable:
-    """(M(y_pre) - M(y_post)) / M(y_pre) with the linearized variable of the ratio of the two."""
+    """(M(y_pre) - M(y_post)) / M(y_pre); the linearized variable of ``1 - M1/M0`` is
+    ``(M1 u0 - M0 u1) / M0^2``, formed here from PSU totals (FGT) or per-row scores (Gini)."""
     prep = inp.prep
     dom = domains(inp.data, by)
 
-    def parts(w=None):
+    def parts(w=None):  # estimates and per-row scores, for any weights (replicates) and the Gini
         if measure == "gini":
             e0, u0 = gini_parts(inp.y_pre, inp.s, dom, prep.w if w is None else w)
-            e1, u1 = gini_parts(inp.y_post, inp.s, dom, prep.w if w is None else w)
+            if w is None:  # the post-transfer Gini is the same for every programme: computed once per frame
+                e1, u1 = _memo("gini_post", inp.data, (inp.welfare, inp.household_size, id(dom)),
+                               lambda: gini_parts(inp.y_post, inp.s, dom, prep.w))
+            else:
+                e1, u1 = gini_parts(inp.y_post, inp.s, dom, w)
         else:
             alpha = float(measure[-1])
             e0, u0, _ = ratio_estimate(fgt_indicator(inp.y_pre, inp.z, alpha) * inp.s, inp.s, dom, prep, weights=w)
             e1, u1, _ = ratio_estimate(fgt_indicator(inp.y_post, inp.z, alpha) * inp.s, inp.s, dom, prep, weights=w)
         with np.errstate(divide="ignore", invalid="ignore"):
-            est = 1.0 - e1 / e0
             c = np.where(dom.codes >= 0, dom.codes, 0)
-            scores = (e1[c] * u0 - e0[c] * u1) / e0[c] ** 2
-        return est, scores
+            return 1.0 - e1 / e0, (e1[c] * u0 - e0[c] * u1) / e0[c] ** 2
 
-    est, scores = parts()
     if prep.design.replicates:
+        est = parts()[0]
         var = replicate_variance(lambda w: parts(w)[0], prep)
-    else:
+    elif measure == "gini":
+        est, scores = parts()
         var = linearized_variance(scores, dom.codes, dom.n, prep)
+    else:
+        alpha = float(measure[-1])
+        e0, t0 = ratio_cells(_person_fgt(inp.y_pre, inp.z, alpha, inp.s), inp.s, dom, prep)
+        e1, t1 = ratio_cells(_person_fgt(inp.y_post, inp.z, alpha, inp.s), inp.s, dom, prep)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = 1.0 - e1 / e0
+            t = (e1[:, None] * t0 - e0[:, None] * t1) / e0[:, None] ** 2
+        var = variance_of_psu_totals(t, dom.codes, prep)
     names = {"fgt0": "headcount_reduction_rate", "fgt1": "poverty_gap_reduction_rate",
              "fgt2": "severity_reduction_rate", "gini": "gini_reduction_rate"}
     t = estimate_table(names[measure], est, var, dom, prep, level=level, method=_method(prep))
@@ -214,13 +257,13 @@ def poverty_reduction(data: pd.DataFrame, program: Program, *, poverty_line, des
                       level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Relative reductions of headcount, gap, severity and Gini from ``y_pre`` to ``y_post``,
     and the benefit-cost ratio (reduction of the aggregate poverty gap in Rp per Rp transferred)."""
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
+    inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
     tables = [_reduction(inp, m, by=by, level=level) for m in ("fgt0", "fgt1", "fgt2", "gini")]
-    gap_pre = np.maximum(inp.z - inp.y_pre, 0.0)
-    gap_post = np.maximum(inp.z - inp.y_post, 0.0)
-    tables.append(_table(inp, inp.s * (gap_pre - gap_post), inp.s * inp.T, by=by, level=level,
-                         estimand="benefit_cost_ratio"))
+    # ASPIRE's definition from the two poverty gaps; CEQ's poverty reduction efficiency computes the
+    # same number as min(T, (z - y_pre)+) (ceq_efficiency), and a test holds them equal
+    gap_change = np.maximum(inp.z - inp.y_pre, 0.0) - np.maximum(inp.z - inp.y_post, 0.0)
+    tables.append(_table(inp, inp.s * gap_change, inp.sT, by=by, level=level, estimand="benefit_cost_ratio"))
     return _combine(tables)
 
 
@@ -239,17 +282,14 @@ def ceq_efficiency(data: pd.DataFrame, program: Program, *, poverty_line, design
     - poverty_gap_efficiency: reduction of the aggregate poverty gap (Rp) / the pre-transfer
       aggregate gap (equals ASPIRE's poverty gap reduction when the line is one number).
     """
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
+    inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
-    poor = inp.y_pre < inp.z
-    need = np.maximum(inp.z - inp.y_pre, 0.0)
-    closing = np.minimum(inp.T, need)
-    s, T = inp.s, inp.T
+    sT_poor = inp.sT * inp.poor_pre
     return _combine([
-        _table(inp, s * T * poor, s * T, by=by, level=level, estimand="vertical_expenditure_efficiency"),
-        _table(inp, s * (T - closing) * poor, s * T * poor, by=by, level=level, estimand="spillover"),
-        _table(inp, s * closing, s * T, by=by, level=level, estimand="poverty_reduction_efficiency"),
-        _table(inp, s * closing, s * need, by=by, level=level, estimand="poverty_gap_efficiency"),
+        _table(inp, sT_poor, inp.sT, by=by, level=level, estimand="vertical_expenditure_efficiency"),
+        _table(inp, sT_poor - inp.s_closing * inp.poor_pre, sT_poor, by=by, level=level, estimand="spillover"),
+        _table(inp, inp.s_closing, inp.sT, by=by, level=level, estimand="poverty_reduction_efficiency"),
+        _table(inp, inp.s_closing, inp.s * inp.need, by=by, level=level, estimand="poverty_gap_efficiency"),
     ])
 
 
@@ -286,7 +326,7 @@ def targeting_errors(data: pd.DataFrame, program: Program, *, threshold: Thresho
     """
     if normalize not in ("group", "beneficiaries"):
         raise parameter_error("normalize", "targeting_errors", "'group' or 'beneficiaries'", normalize)
-    inp = _Inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
+    inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
     target = _target(inp, threshold, quota)
     s, b = inp.s, inp.b
@@ -304,8 +344,8 @@ def overlap(data: pd.DataFrame, *, programs: tuple[Program, Program] = (PKH, BPN
             by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
             level: float = DEFAULT_LEVEL) -> EstimateTable:
     """Share of people in households receiving both programmes, only one, or neither."""
-    a = _Inputs(data, programs[0], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
-    b = _Inputs(data, programs[1], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    a = _inputs(data, programs[0], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
+    b = _inputs(data, programs[1], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     p, q = programs[0].name, programs[1].name
     cells = {f"both {p} and {q}": a.b & b.b, f"only {p}": a.b & ~b.b, f"only {q}": ~a.b & b.b, "neither": ~a.b & ~b.b}
     out = []
@@ -326,6 +366,13 @@ def indicator_table(data: pd.DataFrame, *, programs=(PKH, BPNT), poverty_line="p
     reductions, benefit-cost ratio, CGH, CEQ efficiency and targeting errors, by domain."""
     from .poverty import fgt
 
+    with reuse_prepared():
+        return _indicator_table(data, programs=programs, poverty_line=poverty_line, extreme_line=extreme_line,
+                                design=design, by=by, household_size=household_size, welfare=welfare, level=level,
+                                fgt=fgt)
+
+
+def _indicator_table(data, *, programs, poverty_line, extreme_line, design, by, household_size, welfare, level, fgt):
     tables = [fgt(data, welfare=welfare, poverty_line=poverty_line, alpha=a, design=design, by=by, level=level,
                   household_size=household_size) for a in (0, 1, 2)]
     if extreme_line is not None:
