@@ -62,6 +62,6 @@ def test_effects_in_truth_have_every_estimand(truth):
     for outcome in ("kks_independent", "knows_program", "has_savings", "kube_member", "business_income", "graduated"):
         cells = tk[outcome]["att_gt"]
         assert {c["cohort"] for c in cells} == set(truth["panel"]["cohorts"])
-        assert set(tk[outcome]) == {"att_simple", "att_gt", "att_dynamic", "att_group"}
+        assert set(tk[outcome]) == {"att_simple", "att_gt", "att_dynamic", "att_group", "population"}
     for outcome in ("cons_pc", "poor", "extreme_poor", "child_out_of_school", "child_stunted", "early_marriage"):
         assert {"ATT", "ATE"} <= set(truth["panel"]["pkh"][outcome])

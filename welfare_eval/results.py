@@ -36,6 +36,16 @@ def critical_value(level: float, df: float | np.ndarray | None) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Diagnostic:
+    """A check an estimator ran, with one sentence a reader understands."""
+
+    name: str                 # "balance", "overlap", "pre_trends", "density_at_cutoff", ...
+    value: float | None
+    passed: bool | None       # None: informational
+    message: str
+
+
+@dataclass(frozen=True)
 class Estimate:
     """One estimate of one estimand."""
 
@@ -47,23 +57,60 @@ class Estimate:
     df: float | None = None
     group: tuple = ()                 # ((column, value), ...)
     notes: tuple[str, ...] = ()
+    outcome: str | None = None
+    treatment: str | None = None
+    n_treated: int | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    ci: tuple[float, float] | None = None   # an interval not of the form estimate +- c se (RD robust, bootstrap)
 
     def conf_int(self, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
         check_level(level, "Estimate.conf_int")
+        if self.ci is not None and level == DEFAULT_LEVEL:
+            return self.ci
         if self.std_error is None or not np.isfinite(self.std_error):
             return (float("nan"), float("nan"))
         c = float(critical_value(level, self.df))
         return (self.estimate - c * self.std_error, self.estimate + c * self.std_error)
 
+    @property
+    def pvalue(self) -> float:
+        """Two-sided p-value of estimate = 0 (t with ``df``, or normal)."""
+        if self.std_error is None or not np.isfinite(self.std_error) or self.std_error == 0:
+            return float("nan")
+        z = abs(self.estimate / self.std_error)
+        if self.df is None or not np.isfinite(self.df):
+            return float(2 * stats.norm.sf(z))
+        return float(2 * stats.t.sf(z, self.df))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(d.message for d in self.diagnostics if d.passed is False)
+
     def to_frame(self, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
         lo, hi = self.conf_int(level)
         row = {"estimand": self.estimand, **dict(self.group), "estimate": self.estimate,
                "std_error": self.std_error, "ci_lower": lo, "ci_upper": hi, "level": level, "nobs": self.nobs,
-               "method": self.method, "df": self.df, "notes": "; ".join(self.notes)}
+               "method": self.method, "df": self.df, "pvalue": self.pvalue, "outcome": self.outcome,
+               "treatment": self.treatment, "n_treated": self.n_treated, "notes": "; ".join(self.notes + self.warnings)}
         return pd.DataFrame([row])
 
+    def summary(self) -> str:
+        lo, hi = self.conf_int()
+        lines = [f"{self.estimand} of {self.treatment} on {self.outcome} ({self.method})",
+                 f"  estimate {self.estimate:.6g}  SE {self.std_error if self.std_error is not None else float('nan'):.4g}"
+                 f"  95% CI [{lo:.6g}, {hi:.6g}]  p = {self.pvalue:.3g}  n = {self.nobs}"
+                 + (f" ({self.n_treated} treated)" if self.n_treated is not None else "")]
+        lines += [f"  [{'ok' if d.passed else 'WARNING' if d.passed is False else 'info'}] {d.message}"
+                  for d in self.diagnostics]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
+        diag = "".join(f"<li>{'⚠ ' if d.passed is False else ''}{html.escape(d.message)}</li>" for d in self.diagnostics)
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + (f"<ul>{diag}</ul>" if diag else "")
 
 
 class EstimateTable:
@@ -125,3 +172,9 @@ class EstimateTable:
     def _repr_html_(self) -> str:
         notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
         return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + notes
+
+
+def compare(*estimates: Estimate | EstimateTable, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """Estimates of the same effect by several methods, stacked in one tidy table."""
+    frames = [e.to_frame(level) for e in estimates]
+    return pd.concat(frames, ignore_index=True)

@@ -456,7 +456,7 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
     h0 = np.full((n, nw), GRADUATION_HAZARD)
     h1 = h0 + TKSK_GRADUATION * dose_any
     surv0 = np.cumprod(1 - h0, axis=1)
-    surv1 = np.cumprod(1 - h1, axis=1)
+    surv1 = np.cumprod(1 - np.where(treated, h1, h0), axis=1)  # accompaniment raises the hazard from g on
     # observed draws with common random numbers
     U = {k: rng.random((n, nw)) for k in [*binary, *emp, "business", "grad"]}
     zb = rng.normal(0, 1, (n, nw))
@@ -509,21 +509,25 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
     tk["graduated"] = ((1 - surv0) * pkh[:, None], (1 - surv1) * pkh[:, None])
     truth_tksk = {}
     for k, (y0, y1) in tk.items():
+        # graduation exists only for PKH families: its effect (and its estimation) is among them, where
+        # the untreated trend is common to all cohorts
+        among = pkh if k == "graduated" else np.ones(n, bool)
         d = np.where(treated, y1 - y0, 0.0)
         cells = []
         for g in cohorts:
             for j, t in enumerate(waves):
                 if t >= g:
-                    mask = cohort == g
+                    mask = (cohort == g) & among
                     cells.append({"cohort": int(g), "wave": int(t), "att": float(d[mask, j].mean()),
                                   "n": int(mask.sum())})
         dyn = {}
         for ev in range(0, int(waves[-1] - min(cohorts)) + 1):
-            sel = treated & (T - G == ev)
+            sel = treated & (T - G == ev) & among[:, None]
             dyn[str(ev)] = float(d[sel].mean())
         grp = {str(g): float(np.mean([c["att"] for c in cells if c["cohort"] == g])) for g in cohorts}
-        truth_tksk[k] = {"att_simple": float(d[treated].mean()), "att_gt": cells, "att_dynamic": dyn,
-                         "att_group": grp}
+        truth_tksk[k] = {"att_simple": float(d[treated & among[:, None]].mean()), "att_gt": cells,
+                         "att_dynamic": dyn, "att_group": grp,
+                         "population": "PKH households" if k == "graduated" else "all panel households"}
     # regression discontinuity at the PKH decile cut-off: complier effects near the threshold
     cutoff = float(np.mean([pop.loc[pop["decile"] == 3, "pmt_score"].max(),
                             pop.loc[pop["decile"] == 4, "pmt_score"].min()]))

@@ -1,0 +1,119 @@
+"""Input checks and diagnostics shared by the impact estimators."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, ParameterError
+from ..results import Diagnostic
+
+#: Standardized mean differences above this flag imbalance (Austin 2009; Stuart 2010).
+SMD_THRESHOLD = 0.1
+
+
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if name not in data.columns:
+        raise ParameterError(f"The {role!r} column {name!r} is not in the data; columns present: "
+                             f"{', '.join(map(str, data.columns[:25]))}.")
+    return data[name]
+
+
+def outcome_and_treatment(data: pd.DataFrame, outcome: str, treatment: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Outcome as float and a 0/1 treatment; rows with a missing outcome stop with their count."""
+    yraw = pd.to_numeric(_column(data, outcome, "outcome"), errors="coerce")
+    draw = _column(data, treatment, "treatment")
+    if yraw.isna().any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(yraw.isna().to_numpy())[:5])
+        raise DataValidationError(f"Outcome {outcome!r} has {int(yraw.isna().sum())} missing or non-numeric values "
+                                  f"(rows {rows}); drop those rows (and say so) or impute them first.")
+    d = pd.to_numeric(draw, errors="coerce").to_numpy(dtype=float)
+    if np.isnan(d).any() or not np.isin(d, (0.0, 1.0)).all():
+        raise DataValidationError(f"Treatment {treatment!r} must be 0/1 or true/false in every row.")
+    if d.min() == d.max():
+        raise DataValidationError(f"Treatment {treatment!r} does not vary: every row is {int(d[0])}; an effect "
+                                  "needs treated and comparison units.")
+    return yraw.to_numpy(dtype=float), d, data
+
+
+def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]]:
+    """Intercept plus covariates (column names, or a formula right-hand side such as
+    ``"age + C(kab_code)"``); a collinear covariate stops with its name."""
+    if covariates is None or (not isinstance(covariates, str) and len(covariates) == 0):
+        return np.ones((len(data), 1)), ["Intercept"]
+    if isinstance(covariates, str):
+        import patsy
+
+        dm = patsy.dmatrix(covariates, data, return_type="dataframe", NA_action="raise")
+        X, names = dm.to_numpy(dtype=float), list(dm.columns)
+    else:
+        cols = list(covariates)
+        for c in cols:
+            _column(data, c, "covariate")
+        block = data[cols].apply(pd.to_numeric, errors="coerce")
+        if block.isna().any().any():
+            bad = [c for c in cols if block[c].isna().any()]
+            raise DataValidationError(f"Covariate(s) {', '.join(map(repr, bad))} have missing or non-numeric values; "
+                                      "encode categories (C(name) in a formula) and drop or impute missing rows.")
+        X = np.column_stack([np.ones(len(data)), block.to_numpy(dtype=float)])
+        names = ["Intercept", *cols]
+    rank = np.linalg.matrix_rank(X)
+    if rank < X.shape[1]:
+        # name the columns that add nothing to the ones before them
+        redundant, kept = [], []
+        for j in range(X.shape[1]):
+            if np.linalg.matrix_rank(X[:, kept + [j]]) == len(kept) + 1:
+                kept.append(j)
+            else:
+                redundant.append(names[j])
+        raise DataValidationError(f"Covariate(s) {', '.join(map(repr, redundant))} are collinear with the others "
+                                  "(or constant); drop them.")
+    return X, names
+
+
+def smd(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Standardized mean difference, weighted means over the unweighted pooled SD (Austin 2009)."""
+    w = np.ones(len(x)) if w is None else w
+    m1 = np.average(x[d == 1], weights=w[d == 1])
+    m0 = np.average(x[d == 0], weights=w[d == 0])
+    sd = np.sqrt((x[d == 1].var(ddof=1) + x[d == 0].var(ddof=1)) / 2)
+    return float((m1 - m0) / sd) if sd > 0 else 0.0
+
+
+def balance_table(X: np.ndarray, names: list[str], d: np.ndarray, w: np.ndarray | None = None) -> pd.DataFrame:
+    """SMD of each covariate before and after weighting (for a love plot)."""
+    rows = [(n, smd(X[:, j], d), smd(X[:, j], d, w) if w is not None else np.nan) for j, n in enumerate(names)]
+    t = pd.DataFrame(rows, columns=["covariate", "smd_before", "smd_after"])
+    t["flag"] = t["smd_after"].abs() > SMD_THRESHOLD
+    return t
+
+
+def balance_diagnostic(X: np.ndarray, names: list[str], d: np.ndarray, w: np.ndarray) -> Diagnostic:
+    if X.shape[1] == 0:
+        return Diagnostic("balance", None, None, "No covariates: balance was not checked.")
+    t = balance_table(X, names, d, w)
+    worst = t.loc[t["smd_after"].abs().idxmax()]
+    before = float(t["smd_before"].abs().max())
+    ok = bool(abs(worst["smd_after"]) <= SMD_THRESHOLD)
+    msg = (f"After weighting, the largest standardized difference between the groups is {abs(worst['smd_after']):.2f} "
+           f"({worst['covariate']}; {before:.2f} before): "
+           + ("the groups are comparable on the covariates." if ok
+              else f"above {SMD_THRESHOLD}, so the groups still differ; add that covariate's shape to the model."))
+    return Diagnostic("balance", float(abs(worst["smd_after"])), ok, msg)
+
+
+def e_value(estimate: float, sd_outcome: float) -> float:
+    """E-value of a mean difference via the approximate risk ratio exp(0.91 d) (VanderWeele and Ding 2017)."""
+    if sd_outcome <= 0:
+        return float("nan")
+    rr = np.exp(0.91 * abs(estimate) / sd_outcome)
+    return float(rr + np.sqrt(rr * (rr - 1)))
+
+
+def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) -> Diagnostic:
+    sd = float(np.sqrt((y[d == 1].var(ddof=1) + y[d == 0].var(ddof=1)) / 2))
+    ev = e_value(estimate, sd)
+    lo = abs(estimate) - 1.96 * se
+    ev_ci = e_value(lo, sd) if lo > 0 else 1.0
+    msg = (f"Sensitivity: an unmeasured factor would have to raise both receipt and the outcome by a risk ratio "
+           f"of {ev:.2f} to explain the estimate away ({ev_ci:.2f} to move the confidence interval to include zero).")
+    return Diagnostic("e_value", ev, None, msg)
