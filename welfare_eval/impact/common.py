@@ -114,6 +114,8 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     ev = e_value(estimate, sd)
     lo = abs(estimate) - 1.96 * se
     ev_ci = e_value(lo, sd) if lo > 0 else 1.0
+    tail = (f"{ev_ci:.2f} to move the confidence interval to include zero" if lo > 0
+            else "the confidence interval already includes zero")
     msg = (f"Sensitivity: an unmeasured factor would have to raise both receipt and the outcome by a risk ratio "
-           f"of {ev:.2f} to explain the estimate away ({ev_ci:.2f} to move the confidence interval to include zero).")
+           f"of {ev:.2f} to explain the estimate away ({tail}).")
     return Diagnostic("e_value", ev, None, msg)

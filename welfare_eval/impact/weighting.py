@@ -187,13 +187,21 @@ def aipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estima
                     n_treated=int(d.sum()), diagnostics=diags, notes=notes)
 
 
-def naive(data: pd.DataFrame, *, outcome: str, treatment: str, level: float = DEFAULT_LEVEL) -> Estimate:
-    """Difference in means, with the unequal-variance (Welch) standard error: the comparison to beat."""
+def naive(data: pd.DataFrame, *, outcome: str, treatment: str, variance: Literal["welch", "pooled"] = "welch",
+          level: float = DEFAULT_LEVEL) -> Estimate:
+    """Difference in means: the comparison to beat. ``variance="welch"`` (unequal variances) or
+    ``"pooled"`` (the classical two-sample formula, as in older published tables)."""
     check_level(level, "naive")
+    if variance not in ("welch", "pooled"):
+        raise parameter_error("variance", "naive", "'welch' or 'pooled'", variance)
     y, d, _ = outcome_and_treatment(data, outcome, treatment)
     y1, y0 = y[d == 1], y[d == 0]
     est = float(y1.mean() - y0.mean())
-    se = float(np.sqrt(y1.var(ddof=1) / len(y1) + y0.var(ddof=1) / len(y0)))
+    if variance == "welch":
+        se = float(np.sqrt(y1.var(ddof=1) / len(y1) + y0.var(ddof=1) / len(y0)))
+    else:
+        s2 = ((len(y1) - 1) * y1.var(ddof=1) + (len(y0) - 1) * y0.var(ddof=1)) / (len(y) - 2)
+        se = float(np.sqrt(s2 * (1 / len(y1) + 1 / len(y0))))
     return Estimate("difference in means", est, se, len(y), "naive comparison", outcome=outcome, treatment=treatment,
                     n_treated=len(y1), notes=("no adjustment for who receives the programme",))
 
