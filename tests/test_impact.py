@@ -11,6 +11,7 @@ from scipy.special import expit
 
 from welfare_eval import impact
 from welfare_eval.exceptions import DataValidationError, ParameterError
+from welfare_eval.impact.common import pkh_receipt_covariates
 from welfare_eval.impact.weighting import fit_logit
 
 HERE = Path(__file__).resolve().parent / "reference"
@@ -121,15 +122,8 @@ def test_thornton_cash_incentive_to_learn_hiv_results():
 # --- recovery of the synthetic truth ----------------------------------------------------------
 
 def pkh_design(panel: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The last wave of households with a PKH component and the covariates that determine receipt."""
-    last = panel[(panel["wave"] == panel["wave"].max()) & (panel["n_components"] > 0)].copy()
-    elig = (last["decile"] <= 3).astype(float)
-    last["elig"] = elig
-    last["female_elig"] = last["head_female"] * elig
-    last["comp_elig"] = np.minimum(last["n_components"], 4) * elig
-    last["decile_nonelig"] = last["decile"] * (1 - elig)
-    last["d"] = last["pkh"].astype(float)
-    return last, ["elig", "female_elig", "comp_elig", "decile_nonelig", "pmt_score"]
+    """The last wave, households with a PKH component, and the covariates that govern receipt."""
+    return pkh_receipt_covariates(panel[panel["wave"] == panel["wave"].max()])
 
 
 @pytest.mark.parametrize("outcome", ["child_out_of_school", "child_stunted", "poor"])
@@ -205,3 +199,52 @@ def test_running_variable_with_too_few_points():
 def test_bad_estimand(nsw):
     with pytest.raises(ParameterError, match="'estimand' parameter"):
         impact.ipw(nsw, outcome="re78", treatment="treat", covariates=NSW_COV, estimand="LATE")
+
+
+def _numeric_sandwich_se(moments, theta, n, contrast):
+    """SE of contrast @ theta from the stacked moments' sandwich with a central-difference Jacobian."""
+    k = len(theta)
+    A = np.empty((k, k))
+    for j in range(k):
+        h = 1e-6 * max(1.0, abs(theta[j]))
+        e = np.zeros(k)
+        e[j] = h
+        A[:, j] = (moments(theta + e).mean(0) - moments(theta - e).mean(0)) / (2 * h)
+    M = moments(theta)
+    Ai = np.linalg.inv(A)
+    V = Ai @ (M.T @ M / n) @ Ai.T / n
+    return float(np.sqrt(contrast @ V @ contrast))
+
+
+@pytest.mark.parametrize("estimand", ["ATE", "ATT"])
+def test_aipw_standard_error_is_the_stacked_sandwich(nsw, estimand):
+    # logit score, the outcome regressions' normal equations and the AIPW moment, stacked: the
+    # influence function with its estimation-effect corrections must give the same variance
+    X = np.column_stack([np.ones(len(nsw)), nsw[NSW_COV].to_numpy()])
+    y, t = nsw["re78"].to_numpy(), nsw["treat"].to_numpy()
+    n, k = X.shape
+    got = impact.aipw(nsw, outcome="re78", treatment="treat", covariates=NSW_COV, estimand=estimand)
+    b, _ = fit_logit(X, t)
+    g1 = np.linalg.lstsq(X[t == 1], y[t == 1], rcond=None)[0]
+    g0 = np.linalg.lstsq(X[t == 0], y[t == 0], rcond=None)[0]
+
+    def moments(th):
+        bb, gg1, gg0 = th[:k], th[k:2 * k], th[2 * k:3 * k]
+        p = expit(X @ bb)
+        m1, m0 = X @ gg1, X @ gg0
+        nuis = [X * (t - p)[:, None], X * (t * (y - m1))[:, None], X * ((1 - t) * (y - m0))[:, None]]
+        if estimand == "ATE":
+            return np.column_stack(nuis + [m1 - m0 + t * (y - m1) / p - (1 - t) * (y - m0) / (1 - p) - th[-1]])
+        w0 = (1 - t) * p / (1 - p)  # normalized ATT as two weighted means: tau = tau1 - tau0
+        return np.column_stack(nuis + [t * (y - m0 - th[-2]), w0 * (y - m0 - th[-1])])
+
+    if estimand == "ATE":
+        theta, contrast = np.r_[b, g1, g0, got.estimate], np.r_[np.zeros(3 * k), 1.0]
+    else:
+        p = expit(X @ b)
+        w0 = (1 - t) * p / (1 - p)
+        m0 = X @ g0
+        theta = np.r_[b, g1, g0, np.sum(t * (y - m0)) / t.sum(), np.sum(w0 * (y - m0)) / w0.sum()]
+        contrast = np.r_[np.zeros(3 * k), 1.0, -1.0]
+        assert theta[-2] - theta[-1] == pytest.approx(got.estimate, rel=1e-10)
+    assert got.std_error == pytest.approx(_numeric_sandwich_se(moments, theta, n, contrast), rel=SANDWICH_RTOL)

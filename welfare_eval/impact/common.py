@@ -56,18 +56,26 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
                                       "encode categories (C(name) in a formula) and drop or impute missing rows.")
         X = np.column_stack([np.ones(len(data)), block.to_numpy(dtype=float)])
         names = ["Intercept", *cols]
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
+    if _rank(X) < X.shape[1]:
         # name the columns that add nothing to the ones before them
         redundant, kept = [], []
         for j in range(X.shape[1]):
-            if np.linalg.matrix_rank(X[:, kept + [j]]) == len(kept) + 1:
+            if _rank(X[:, kept + [j]]) == len(kept) + 1:
                 kept.append(j)
             else:
                 redundant.append(names[j])
         raise DataValidationError(f"Covariate(s) {', '.join(map(repr, redundant))} are collinear with the others "
                                   "(or constant); drop them.")
     return X, names
+
+
+def _rank(X: np.ndarray) -> int:
+    """Numerical rank from the cross-product matrix of the scaled columns (k x k, cheap for tall X)."""
+    scale = np.sqrt((X * X).sum(axis=0))
+    scale[scale == 0] = 1.0
+    G = (X / scale).T @ (X / scale)
+    ev = np.linalg.eigvalsh(G)
+    return int(np.sum(ev > ev.max() * 1e-10))
 
 
 def smd(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -79,10 +87,24 @@ def smd(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> float:
     return float((m1 - m0) / sd) if sd > 0 else 0.0
 
 
+def _smd_all(X: np.ndarray, d: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Standardized mean differences of every column at once (as :func:`smd`)."""
+    t, c = d == 1, d == 0
+    w = np.ones(len(d)) if w is None else w
+    m1 = (w * t) @ X / np.sum(w * t)
+    m0 = (w * c) @ X / np.sum(w * c)
+    n1, n0 = t.sum(), c.sum()
+    v1 = (t @ (X * X) - n1 * (t @ X / n1) ** 2) / (n1 - 1)
+    v0 = (c @ (X * X) - n0 * (c @ X / n0) ** 2) / (n0 - 1)
+    sd = np.sqrt(np.maximum((v1 + v0) / 2, 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sd > 0, (m1 - m0) / sd, 0.0)
+
+
 def balance_table(X: np.ndarray, names: list[str], d: np.ndarray, w: np.ndarray | None = None) -> pd.DataFrame:
     """SMD of each covariate before and after weighting (for a love plot)."""
-    rows = [(n, smd(X[:, j], d), smd(X[:, j], d, w) if w is not None else np.nan) for j, n in enumerate(names)]
-    t = pd.DataFrame(rows, columns=["covariate", "smd_before", "smd_after"])
+    after = _smd_all(X, d, w) if w is not None else np.full(X.shape[1], np.nan)
+    t = pd.DataFrame({"covariate": names, "smd_before": _smd_all(X, d, None), "smd_after": after})
     t["flag"] = t["smd_after"].abs() > SMD_THRESHOLD
     return t
 
@@ -119,3 +141,25 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     msg = (f"Sensitivity: an unmeasured factor would have to raise both receipt and the outcome by a risk ratio "
            f"of {ev:.2f} to explain the estimate away ({tail}).")
     return Diagnostic("e_value", ev, None, msg)
+
+
+def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[pd.DataFrame, list[str]]:
+    """Households with a PKH component and the covariates that govern PKH receipt under the
+    programme rules: eligibility (decile <= ``max_decile``), and within it a female head and the
+    number of components (capped at four); outside it the decile; plus the PMT score.
+
+    Receipt depends on these, so they make the propensity model right (``elig`` and
+    ``decile_nonelig`` let the two sides of the cut-off differ); adds ``d`` (0/1 receipt).
+    """
+    need = ["decile", "n_components", "head_female", "pkh", "pmt_score"]
+    missing = [c for c in need if c not in data.columns]
+    if missing:
+        raise ParameterError(f"pkh_receipt_covariates needs column(s) {', '.join(missing)} (the panel table has them).")
+    out = data[data["n_components"] > 0].copy()
+    elig = (out["decile"] <= max_decile).astype(float)
+    out["elig"] = elig
+    out["female_elig"] = out["head_female"].astype(float) * elig
+    out["comp_elig"] = np.minimum(out["n_components"], 4) * elig
+    out["decile_nonelig"] = out["decile"] * (1 - elig)
+    out["d"] = out["pkh"].astype(float)
+    return out, ["elig", "female_elig", "comp_elig", "decile_nonelig", "pmt_score"]

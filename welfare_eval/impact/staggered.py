@@ -232,8 +232,12 @@ def multiplier_bootstrap(inf: np.ndarray, cluster: np.ndarray, *, draws: int, se
     n = inf.shape[0]
     s = _cluster_sum(inf, cluster)
     rng = np.random.default_rng(seed)
-    v = rng.choice([-1.0, 1.0], size=(draws, s.shape[0]))
-    boot = v @ s / n                                   # draws x k deviations of the estimate
+    boot = np.empty((draws, s.shape[1]))               # draws x k deviations of the estimate
+    chunk = max(1, 20_000_000 // max(s.shape[0], 1))   # bounded memory for many clusters
+    for start in range(0, draws, chunk):
+        k = min(chunk, draws - start)
+        v = rng.integers(0, 2, size=(k, s.shape[0]), dtype=np.int8) * 2 - 1   # Rademacher
+        boot[start:start + k] = v @ s / n
     q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0)
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     with np.errstate(divide="ignore", invalid="ignore"):

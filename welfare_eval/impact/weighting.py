@@ -39,7 +39,7 @@ def fit_logit(X: np.ndarray, d: np.ndarray, *, max_iter: int = 100, tol: float =
     for _ in range(max_iter):
         p = expit(X @ beta)
         grad = X.T @ (d - p)
-        H = (X * (p * (1 - p))[:, None]).T @ X
+        H = X.T @ (X * (p * (1 - p))[:, None])
         step = np.linalg.solve(H, grad)
         beta += step
         if np.max(np.abs(step)) < tol:
@@ -134,18 +134,21 @@ def ipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estiman
 
 
 def _ols_predict(X_fit, y_fit, X_new):
-    beta, *_ = np.linalg.lstsq(X_fit, y_fit, rcond=None)
+    """Fitted values from least squares by the normal equations (X is full rank: checked upstream)."""
+    beta = np.linalg.solve(X_fit.T @ X_fit, X_fit.T @ y_fit)
     return X_new @ beta
 
 
 def aipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estimand: Estimand = "ATE",
-         trim=None, cross_fit: int | None = None, seed: int = 0, level: float = DEFAULT_LEVEL) -> Estimate:
+         trim=None, cross_fit: int | None = None, seed: int = 0, cluster: str | None = None,
+         level: float = DEFAULT_LEVEL) -> Estimate:
     """Augmented IPW (doubly robust) with influence-function standard errors.
 
     ATE: ``mean[m1 - m0 + d (y - m1)/p - (1-d)(y - m0)/(1-p)]``; ATT (Sant'Anna and Zhao 2020,
     standardized): ``[sum d (y - m0) - sum (1-d) p/(1-p) (y - m0)] / ...`` with the comparison
     weights normalized. ``m1``, ``m0`` are linear regressions of the outcome on the covariates in
-    each arm; ``cross_fit=K`` fits the nuisance models out of fold.
+    each arm; ``cross_fit=K`` fits the nuisance models out of fold. ``cluster`` sums the influence
+    function within clusters (households of a kecamatan share shocks: cluster there).
     """
     check_level(level, "aipw")
     if estimand not in ("ATE", "ATT"):
@@ -171,14 +174,38 @@ def aipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estima
         phi = m1 - m0 + d * (y - m1) / pc - (1 - d) * (y - m0) / (1 - pc)
         est = float(phi.mean())
         infl = phi - est
+        # derivatives of the mean score with respect to the nuisance coefficients
+        g_ps = (-(d * (y - m1) * (1 - pc) / pc) - (1 - d) * (y - m0) * pc / (1 - pc)) @ X / n
+        g_or1 = (1 - d / pc) @ X / n
+        g_or0 = -(1 - (1 - d) / (1 - pc)) @ X / n
     else:
-        w1 = d / d.mean()
-        w0 = (1 - d) * pc / (1 - pc)
-        w0 = w0 / w0.mean()
+        w0_raw = (1 - d) * pc / (1 - pc)
+        B, E = d.mean(), w0_raw.mean()
         resid = y - m0
-        est = float(np.mean(w1 * resid) - np.mean(w0 * resid))
-        infl = w1 * (resid - np.mean(w1 * resid)) - w0 * (resid - np.mean(w0 * resid))
-    se = float(np.sqrt(np.mean(infl**2) / n))
+        t1, t0 = np.mean(d * resid) / B, np.mean(w0_raw * resid) / E
+        est = float(t1 - t0)
+        infl = d * (resid - t1) / B - w0_raw * (resid - t0) / E
+        g_ps = -(w0_raw * (resid - t0)) @ X / n / E
+        g_or1 = np.zeros(X.shape[1])
+        g_or0 = -(d @ X) / n / B + (w0_raw @ X) / n / E
+    if cross_fit is None:
+        # estimation effects of the logit and the two outcome regressions (their influence functions
+        # times the derivatives above): needed when one of the two models is wrong (Sant'Anna and Zhao 2020)
+        H_ps = (X * (p * (1 - p))[:, None]).T @ X / n
+        infl = infl + (X * (d - p)[:, None]) @ np.linalg.solve(H_ps, g_ps)
+        for arm, g in ((1, g_or1), (0, g_or0)):
+            if np.any(g):
+                mask = (d == arm).astype(float)
+                H = (X * mask[:, None]).T @ X / n
+                e = y - (m1 if arm == 1 else m0)
+                infl = infl + (X * (mask * e)[:, None]) @ np.linalg.solve(H, g)
+    if cluster:
+        codes = pd.factorize(df[cluster])[0]
+        per = np.bincount(codes, weights=infl)
+        se = float(np.sqrt(np.sum(per**2)) / n)
+        notes = notes + (f"standard error clustered by {cluster} ({per.size} clusters)",)
+    else:
+        se = float(np.sqrt(np.mean(infl**2) / n))
     diags = (_overlap(p, d), balance_diagnostic(X[:, 1:], names[1:], d,
                                                 d / pc + (1 - d) / (1 - pc) if estimand == "ATE"
                                                 else d + (1 - d) * pc / (1 - pc)),

@@ -1,0 +1,83 @@
+"""Monte Carlo over many synthetic provinces: estimators recover the built-in effects.
+
+For each seed a small province is generated (SCALE), the TKSK effect on knowing the programme is
+estimated by Callaway-Sant'Anna and naive TWFE, and the PKH effect on children out of school by
+AIPW (ATT) and the naive difference in means. Over N_SEEDS seeds the mean bias of the recommended
+estimators must lie within BIAS_MCSE Monte Carlo standard errors of zero and their 95% intervals
+must cover the truth in COVERAGE_BAND of seeds; the naive estimators' bias must be clearly nonzero.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from welfare_eval import impact, synth
+from welfare_eval.impact.common import pkh_receipt_covariates
+from welfare_eval.impact.staggered import goodman_bacon, staggered_did
+
+N_SEEDS = int(__import__("os").environ.get("WELFARE_EVAL_MC_SEEDS", 200))
+SCALE = 0.2            # 1,200 panel households: enough units per cohort, fast to generate
+BIAS_MCSE = 3.0        # the issue's bar
+COVERAGE_BAND = (0.92, 0.98)
+NAIVE_MISS_MCSE = 5.0  # the naive estimators' mean bias exceeds this many Monte Carlo SEs
+
+
+def _pkh_sample(panel):
+    return pkh_receipt_covariates(panel[panel["wave"] == panel["wave"].max()])
+
+
+@pytest.fixture(scope="module")
+def montecarlo():
+    rows = []
+    for seed in range(N_SEEDS):
+        w = synth.generate(1000 + seed, SCALE)
+        p = w.panel.assign(y=w.panel["knows_program"].astype(float))
+        truth_tksk = w.truth["panel"]["tksk"]["knows_program"]["att_simple"]
+        cs = staggered_did(p, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", bootstrap=None,
+                           cluster="kec_code").to_frame().iloc[0]
+        twfe = goodman_bacon(p, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
+        last, cov = _pkh_sample(w.panel)
+        last["y"] = last["child_out_of_school"].astype(float)
+        truth_pkh = w.truth["panel"]["pkh"]["child_out_of_school"]["ATT"]
+        a = impact.aipw(last, outcome="y", treatment="d", covariates=cov, estimand="ATT")
+        lo, hi = a.conf_int()
+        nv = impact.naive(last, outcome="y", treatment="d").estimate
+        rows.append((cs["estimate"] - truth_tksk, cs["ci_lower"] <= truth_tksk <= cs["ci_upper"], twfe - truth_tksk,
+                     a.estimate - truth_pkh, lo <= truth_pkh <= hi, nv - truth_pkh, a.std_error, cs["std_error"]))
+    r = np.array(rows, dtype=float)
+    mcse = r.std(axis=0, ddof=1) / np.sqrt(N_SEEDS)
+    report = {"cs_bias": r[:, 0].mean(), "cs_mcse": mcse[0], "cs_coverage": r[:, 1].mean(),
+              "cs_sd_over_se": r[:, 0].std(ddof=1) / r[:, 7].mean(),
+              "twfe_bias": r[:, 2].mean(), "twfe_mcse": mcse[2], "aipw_bias": r[:, 3].mean(), "aipw_mcse": mcse[3],
+              "aipw_coverage": r[:, 4].mean(), "aipw_sd_over_se": r[:, 3].std(ddof=1) / r[:, 6].mean(),
+              "naive_bias": r[:, 5].mean(), "naive_mcse": mcse[5]}
+    print("Monte Carlo over", N_SEEDS, "seeds:", {k: round(float(v), 4) for k, v in report.items()})
+    return report
+
+
+@pytest.mark.slow
+def test_callaway_santanna_is_unbiased_and_covers(montecarlo):
+    m = montecarlo
+    assert abs(m["cs_bias"]) < BIAS_MCSE * m["cs_mcse"]
+    assert COVERAGE_BAND[0] <= m["cs_coverage"] <= COVERAGE_BAND[1]
+
+
+@pytest.mark.slow
+def test_naive_estimators_are_biased_where_the_truth_says(montecarlo):
+    m = montecarlo
+    assert abs(m["twfe_bias"]) > NAIVE_MISS_MCSE * m["twfe_mcse"]
+    assert abs(m["naive_bias"]) > NAIVE_MISS_MCSE * m["naive_mcse"]
+
+
+@pytest.mark.slow
+def test_aipw_is_unbiased(montecarlo):
+    assert abs(montecarlo["aipw_bias"]) < BIAS_MCSE * montecarlo["aipw_mcse"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="open in issue 4: at about 950 households (250 treated) the AIPW ATT "
+                                        "influence-function SE is about 20% below the Monte Carlo SD, so 95% "
+                                        "intervals cover about 88%; the SE equals the stacked M-estimation sandwich "
+                                        "(test_impact), so this is a finite-sample shortfall, not a formula error")
+def test_aipw_intervals_cover(montecarlo):
+    assert COVERAGE_BAND[0] <= montecarlo["aipw_coverage"] <= COVERAGE_BAND[1]

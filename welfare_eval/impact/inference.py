@@ -1,0 +1,145 @@
+"""Inference helpers: multiple outcomes, summary indices, heterogeneity, power.
+
+References
+----------
+Benjamini and Hochberg (1995), JRSS-B 57(1). Anderson (2008), "Multiple inference and gender
+differences in the effects of early intervention", JASA 103(484) (sharpened q-values, the
+inverse-covariance-weighted summary index). Kling, Liebman and Katz (2007), Econometrica 75(1)
+(the mean standardized index). Bloom (1995), "Minimum detectable effects", Evaluation Review 19(5).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import DEFAULT_LEVEL
+from ..exceptions import DataValidationError, ParameterError, parameter_error
+from ..results import Estimate, EstimateTable, check_level
+
+
+def benjamini_hochberg(pvalues) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate)."""
+    p = np.asarray(pvalues, float)
+    m = len(p)
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def _bh_rejections(sorted_p: np.ndarray, q: float) -> int:
+    m = len(sorted_p)
+    ok = np.flatnonzero(sorted_p <= q * np.arange(1, m + 1) / m)
+    return int(ok[-1] + 1) if ok.size else 0
+
+
+def sharpened_qvalues(pvalues, *, step: float = 0.001) -> np.ndarray:
+    """Anderson (2008) sharpened two-stage q-values (Benjamini, Krieger and Yekutieli 2006): the
+    smallest level q at which the two-stage procedure rejects each hypothesis."""
+    p = np.asarray(pvalues, float)
+    m = len(p)
+    sp = np.sort(p)
+    out = np.ones(m)
+    for q in np.arange(1.0, 0.0, -step):
+        q1 = q / (1 + q)
+        r1 = _bh_rejections(sp, q1)
+        if r1 == m:  # the first stage rejects everything
+            out = np.minimum(out, q)
+            continue
+        r2 = _bh_rejections(sp, q1 * m / (m - r1))
+        if r2:
+            out = np.where(p <= sp[r2 - 1], np.minimum(out, q), out)
+    return out
+
+
+def adjust(table: pd.DataFrame | EstimateTable, *, method: str = "bh") -> pd.DataFrame:
+    """Add adjusted p-values (``"bh"`` or ``"sharpened"``) to a table of estimates with p-values."""
+    f = table.to_frame() if isinstance(table, EstimateTable) else table.copy()
+    if "pvalue" not in f.columns:
+        f["pvalue"] = 2 * stats.norm.sf(np.abs(f["estimate"] / f["std_error"]))
+    if method == "bh":
+        f["pvalue_adjusted"] = benjamini_hochberg(f["pvalue"])
+    elif method == "sharpened":
+        f["pvalue_adjusted"] = sharpened_qvalues(f["pvalue"])
+    else:
+        raise parameter_error("method", "adjust", "'bh' or 'sharpened'", method)
+    f["adjustment"] = method
+    return f
+
+
+def summary_index(data: pd.DataFrame, outcomes: list[str], *, reference: pd.Series | None = None,
+                  weighting: str = "inverse_covariance") -> pd.Series:
+    """An index of an outcome family (the empowerment outcomes): each outcome standardized by the
+    reference group's mean and SD (the comparison group when ``reference`` is a boolean mask),
+    then averaged with weights from the inverse covariance matrix (Anderson 2008) or equally
+    (``"equal"``, Kling, Liebman and Katz 2007)."""
+    missing = [c for c in outcomes if c not in data.columns]
+    if missing:
+        raise ParameterError(f"Outcome(s) {', '.join(missing)} not in the data.")
+    Y = data[outcomes].astype(float)
+    ref = Y if reference is None else Y[np.asarray(reference, bool)]
+    sd = ref.std(ddof=1)
+    if (sd == 0).any():
+        raise DataValidationError(f"Outcome(s) {', '.join(sd.index[sd == 0])} do not vary in the reference group.")
+    Z = (Y - ref.mean()) / sd
+    if weighting == "equal":
+        w = np.ones(len(outcomes))
+    elif weighting == "inverse_covariance":
+        w = np.linalg.inv(np.cov(Z.to_numpy(), rowvar=False)).sum(axis=1)
+    else:
+        raise parameter_error("weighting", "summary_index", "'inverse_covariance' or 'equal'", weighting)
+    idx = Z.to_numpy() @ w / w.sum()
+    return pd.Series(idx, index=data.index, name="summary_index")
+
+
+def heterogeneity(estimator, data: pd.DataFrame, *, by: str, level: float = DEFAULT_LEVEL, **kwargs) -> EstimateTable:
+    """The estimate within each subgroup of ``by`` and a Wald test that they are all equal
+    (subgroups are independent samples)."""
+    check_level(level, "heterogeneity")
+    if by not in data.columns:
+        raise ParameterError(f"Column {by!r} is not in the data.")
+    rows = []
+    for value, sub in data.groupby(by, observed=True):
+        e: Estimate = estimator(sub, **kwargs)
+        f = e.to_frame(level)
+        f.insert(1, by, value)
+        rows.append(f)
+    out = pd.concat(rows, ignore_index=True)
+    est, se = out["estimate"].to_numpy(), out["std_error"].to_numpy()
+    w = 1 / se**2
+    pooled = np.sum(w * est) / w.sum()
+    stat = float(np.sum(w * (est - pooled) ** 2))
+    pval = float(stats.chi2.sf(stat, len(est) - 1))
+    note = (f"Equal effects across {by}: chi2({len(est) - 1}) = {stat:.2f}, p = {pval:.3f}: "
+            + ("no evidence that the effect differs." if pval >= 0.05 else "the effect differs between groups."))
+    return EstimateTable(out, group_columns=(by,), level=level, notes=(note,))
+
+
+def intracluster_correlation(data: pd.DataFrame, *, outcome: str, cluster: str) -> float:
+    """One-way ANOVA estimator of the intra-cluster correlation (unequal cluster sizes)."""
+    g = data.groupby(cluster, observed=True)[outcome]
+    n_j = g.size().to_numpy(float)
+    N, J = n_j.sum(), len(n_j)
+    y = data[outcome].astype(float)
+    grand = y.mean()
+    msb = np.sum(n_j * (g.mean().to_numpy() - grand) ** 2) / (J - 1)
+    msw = np.sum((y - g.transform("mean")) ** 2) / (N - J)
+    n0 = (N - np.sum(n_j**2) / N) / (J - 1)
+    return float(max(0.0, (msb - msw) / (msb + (n0 - 1) * msw)))
+
+
+def minimum_detectable_effect(*, clusters: int, per_cluster: float, icc: float, sd: float = 1.0,
+                              treated_share: float = 0.5, alpha: float = 0.05, power: float = 0.8,
+                              r2: float = 0.0) -> float:
+    """Minimum detectable effect of a cluster-randomized (or cluster-assigned) comparison (Bloom 1995):
+    ``M sqrt[(icc + (1 - icc)/m)(1 - r2) / (P(1-P) J)] sd`` with ``M = t_(1-alpha/2) + t_power`` on J - 2 df."""
+    if clusters < 3 or per_cluster <= 0 or not 0 <= icc <= 1 or not 0 < treated_share < 1:
+        raise ParameterError("minimum_detectable_effect needs clusters >= 3, per_cluster > 0, 0 <= icc <= 1 and "
+                             "0 < treated_share < 1.")
+    df = clusters - 2
+    M = stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)
+    return float(M * np.sqrt((icc + (1 - icc) / per_cluster) * (1 - r2)
+                             / (treated_share * (1 - treated_share) * clusters)) * sd)
