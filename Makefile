@@ -27,8 +27,10 @@ $(DATA)/truth.json: | $(STAMP)
 
 synth: $(DATA)/truth.json
 
+REGIONS ?= every
+
 report: setup synth
-	$(VENV)/bin/welfare-eval run --data $(DATA)
+	$(VENV)/bin/welfare-eval run --data $(DATA) --kabupaten $(REGIONS)
 
 test: setup
 	$(PY) -m pytest

@@ -11,8 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-#: Population scale of the test province: about 19,000 households, 380 survey households.
-TEST_SCALE = 0.05
+#: Population scale of the test province: about 76,000 households, 1,400 survey households and
+#: 1,200 panel households: small enough to be quick, large enough for the impact estimators.
+TEST_SCALE = 0.2
 TEST_SEED = 7
 
 _tmp: Path | None = None
@@ -30,6 +31,9 @@ def pytest_configure(config):
     out = synth.synth(seed=TEST_SEED, scale=TEST_SCALE, out=_tmp / "province")
     os.environ["WELFARE_EVAL_TEST_DATA"] = str(out)
     os.environ["WELFARE_EVAL_SOURCE"] = str(out)
+    # notebooks run by nbval (in file order) store results here, and the briefing reads them
+    os.environ["WELFARE_EVAL_RESULTS"] = str(_tmp / "results" / "results.csv")
+    (_tmp / "results").mkdir()
 
 
 def pytest_unconfigure(config):

@@ -21,7 +21,8 @@ def quiet(*_):
 
 def _notebook(path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
-    p = nbformat.v4.new_code_cell('data_dir: str = ""  # data\nkabupaten: str = "all"  # region\nlanguage: str = "id"  # language')
+    p = nbformat.v4.new_code_cell('data_dir: str = ""  # data\nkabupaten: str = "all"  # region\n'
+                                  'language: str = "id"  # language\nresults: str = ""  # results store')
     p.metadata["tags"] = ["parameters"]
     nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), p, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -39,7 +40,7 @@ def test_full_run_writes_index_manifest_and_html(province, tmp_path):
     files = {p.name for p in result.run_dir.iterdir()}
     assert {"index.html", "manifest.json"} <= files
     man = json.loads((result.run_dir / "manifest.json").read_text())
-    assert man["package_version"] and man["parameters"]["kabupaten"] == "all"
+    assert man["package_version"] and man["parameters"]["regions"] == ["all"]
     assert set(man["inputs"]) >= {"survey.parquet", "registry.parquet"}
     for job in man["jobs"]:
         assert job["status"] == "ok" and job["duration_s"] > 0 and len(job["notebook_sha256"]) == 64

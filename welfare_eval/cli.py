@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_validate)
     r = sub.add_parser("run", help="run the report notebooks")
     r.add_argument("--data", type=Path, default=None, help="folder of contract tables (default: synthetic)")
-    r.add_argument("--kabupaten", default="all")
+    r.add_argument("--kabupaten", default="all",
+                   help="all (the province), a BPS code, a comma-separated list, or every (province and each kabupaten)")
     r.add_argument("--language", default="id", choices=["id", "en"])
     r.add_argument("-p", "--param", action="append", metavar="NAME=VALUE")
     r.add_argument("--notebooks", nargs="*", default=None)

@@ -28,7 +28,7 @@ from ..io import atomic_path, write_text_atomic
 from .strings import check_language, t
 
 #: Parameters every report notebook declares; the runner passes them to each.
-COMMON_PARAMETERS = ("data_dir", "kabupaten", "language")
+COMMON_PARAMETERS = ("data_dir", "kabupaten", "language", "results")
 
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
@@ -176,8 +176,11 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
         Folder of contract tables (the synthetic province by default in ``make report``).
     notebooks : list of paths, optional
         Default: every ``NN_*.ipynb`` in ``notebooks/``.
-    kabupaten, language : str
-        Passed to every notebook (``"all"`` = the province).
+    kabupaten : str or list
+        ``"all"`` (the province), a BPS code, a comma-separated list of them, or ``"every"`` (the
+        province and each kabupaten); every notebook runs for each.
+    language : str
+        Passed to every notebook.
     parameters : dict, optional
         Further parameters, each of which every selected notebook must declare.
     output_root : path, optional
@@ -194,14 +197,21 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
     nbs = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
     if not nbs:
         raise RunError("No report notebooks found (expected notebooks/NN_topic.ipynb).")
-    params = {"data_dir": str(data_dir), "kabupaten": kabupaten, "language": language, **(parameters or {})}
-    jobs = []
-    for nb in nbs:
-        check_parameters(nb, params)  # all checked before anything runs
-        jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params)))
     run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(output_root) if output_root else reports_dir()
-    run_dir = root / run_id
+    run_dir = (root / run_id).resolve()
+    regions = [k.strip() for k in kabupaten.split(",")] if isinstance(kabupaten, str) else list(kabupaten)
+    if regions == ["every"]:
+        from ..regions import kab_names
+
+        regions = ["all", *kab_names()]
+    jobs = []
+    for region in regions:  # each region's notebooks in order: its briefing reads what the others stored
+        params = {"data_dir": str(data_dir), "kabupaten": region, "language": language,
+                  "results": str(run_dir / "results.csv"), **(parameters or {})}
+        for nb in nbs:
+            check_parameters(nb, params)  # all checked before anything runs
+            jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params)))
     if run_dir.exists():
         raise RunError(f"Run folder {run_dir} exists already; choose another --run-id or remove it.")
     run_dir.mkdir(parents=True)
@@ -209,7 +219,8 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
     manifest = {
         "run_id": run_id, "started": _now(), "finished": None, "package_version": __version__,
         "git_commit": git_commit(), "python": platform.python_version(), "host": platform.node(),
-        "parameters": params, "inputs": fingerprints(data_dir), "jobs": result.jobs,
+        "parameters": {"data_dir": str(data_dir), "regions": regions, "language": language, **(parameters or {})},
+        "inputs": fingerprints(data_dir), "jobs": result.jobs,
     }
     _write_manifest(run_dir, manifest)
     for job in jobs:
@@ -266,6 +277,37 @@ code{font-size:.85em} .err{font-size:.85em;white-space:pre-wrap}
 """
 
 
+def _headline_rows(run_dir: Path, language: str) -> str:
+    """Headline numbers per region from the run's results store (empty when there is none)."""
+    import pandas as pd
+
+    from .strings import fmt_pct
+
+    store = run_dir / "results.csv"
+    if not store.exists():
+        return ""
+    f = pd.read_csv(store, dtype={"region": str})
+    own = f["group"].isna() | (f["group"].astype(str) == "kab_code=" + f["region"].astype(str))
+    pick = f[(f["notebook"] == "10_poverty_profile") & own & f["outcome"].isin(["P0", "extreme"])]
+    if pick.empty:
+        return ""
+    rows = []
+    for region, g in pick.groupby("region", sort=False):
+        vals = {o: r for o, r in zip(g["outcome"], g.itertuples())}
+        cells = []
+        for o in ("P0", "extreme"):
+            r = vals.get(o)
+            cells.append("–" if r is None else f"{fmt_pct(r.estimate, language)} "
+                         f"<small>({fmt_pct(r.ci_lower, language)} – {fmt_pct(r.ci_upper, language)})</small>")
+        from ..regions import kab_names
+
+        name = t("province", language) if region == "all" else f"{kab_names().get(str(region), region)} ({region})"
+        rows.append(f"<tr><td>{html.escape(str(name))}</td><td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>")
+    return (f"<h2>{t('headline', language)}</h2><table class='headline'><thead><tr><th>{t('kabupaten', language)}</th>"
+            f"<th>{t('headcount', language)}</th><th>{t('extreme', language)}</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
 def write_index(run_dir: Path, manifest: dict, *, language: str = "id") -> Path:
     """``index.html`` of a run: one row per report with its status, duration and links."""
     other = "en" if language == "id" else "id"
@@ -293,6 +335,11 @@ def write_index(run_dir: Path, manifest: dict, *, language: str = "id") -> Path:
             f"<td>{html.escape(t('province', language) if region == 'all' else region)}</td>"
             f'<td class="{j["status"]}">{status}{err}</td><td>{j["duration_s"] or 0:.1f} s</td>'
             f"<td>{' · '.join(links)}</td></tr>")
+    briefs = sorted(p.name for p in run_dir.glob("briefing_*.html"))
+    brief_links = " · ".join(
+        f'<a href="{html.escape(b)}">{html.escape(b[len("briefing_"):-5])}</a> '
+        f'(<a href="{html.escape(b[:-5])}.pdf">PDF</a>)' for b in briefs)
+    headline = _headline_rows(run_dir, language)
     body = f"""<!DOCTYPE html>
 <html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(t('index_title', language))}</title>
 <style>{INDEX_CSS}</style></head><body>
@@ -301,6 +348,9 @@ def write_index(run_dir: Path, manifest: dict, *, language: str = "id") -> Path:
 <p>{t('generated', language)}: {html.escape(str(manifest.get('finished') or manifest['started']))} ·
 run <code>{html.escape(manifest['run_id'])}</code> · welfare-eval {html.escape(manifest['package_version'])}
 · <a href="manifest.json">manifest.json</a></p>
+{f"<h2>{t('br_title', language)}</h2><p>{brief_links}</p>" if briefs else ""}
+{headline}
+<h2>{t('report', language)}</h2>
 <table><thead><tr><th>{t('report', language)}</th><th>{t('kabupaten', language)}</th><th>{t('status', language)}</th>
 <th>{t('duration', language)}</th><th></th></tr></thead><tbody>
 {''.join(rows)}

@@ -1,0 +1,106 @@
+"""The report notebooks: parameters, the results store, golden headline numbers, disclosure, the
+briefing in HTML and PDF, and the index and briefing in a real browser."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from welfare_eval.report import briefing, sections, store
+from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks, run
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
+#: Extra parameters a notebook may declare beyond the runner's, each with a default.
+EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap"}
+
+
+@pytest.mark.parametrize("nb", discover_notebooks(), ids=lambda p: p.stem)
+def test_parameters_cell_declares_what_the_runner_passes(nb):
+    declared = set(declared_parameters(nb))
+    assert set(COMMON_PARAMETERS) <= declared
+    assert declared - set(COMMON_PARAMETERS) <= EXTRA_PARAMETERS
+
+
+@pytest.fixture(scope="module")
+def full_run(province, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = run(data_dir=province, output_root=out, run_id="golden", kabupaten="all,7602", progress=lambda *_: None)
+    assert result.ok, [j.get("error") for j in result.jobs if j["status"] != "ok"]
+    return result
+
+
+def test_every_report_ran_for_the_province_and_a_kabupaten(full_run):
+    names = {(j["notebook"], j["parameters"]["kabupaten"]) for j in full_run.jobs}
+    assert {nb for nb, _ in names} == {p.name for p in discover_notebooks()}
+    assert {k for _, k in names} == {"all", "7602"}
+    for region in ("provinsi", "7602"):
+        assert (full_run.run_dir / f"briefing_{region}.html").exists()
+        pdf = (full_run.run_dir / f"briefing_{region}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+
+
+def test_results_store_has_the_tidy_columns(full_run):
+    f = pd.read_csv(full_run.run_dir / "results.csv", dtype={"region": str})
+    assert tuple(f.columns) == store.STORE_COLUMNS
+    assert set(f["notebook"]) >= {"10_poverty_profile", "20_targeting", "30_impact_bansos", "40_tksk_empowerment",
+                                  "50_policy_simulation"}
+    # suppressed cells carry no numbers
+    supp = f[f["suppressed"]]
+    assert supp["estimate"].isna().all() and supp["ci_lower"].isna().all()
+
+
+def _headline(full_run, region):
+    b = briefing.build(full_run.run_dir / "results.csv", language="en", region=region)
+    return {label: value for label, value, _ in b.numbers}
+
+
+def test_golden_headline_numbers(full_run):
+    # the fixed test province (seed 7, scale 0.2): exact after rounding to display precision.
+    # Regenerate deliberately with WELFARE_EVAL_UPDATE_GOLDEN=1 when a change of method is intended.
+    got = {region: _headline(full_run, region) for region in ("all", "7602")}
+    if os.environ.get("WELFARE_EVAL_UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n")
+    assert got == json.loads(GOLDEN.read_text())
+
+
+def test_briefing_numbers_are_the_stored_estimates(full_run, province):
+    # the briefing recomputes nothing: its P0 is the poverty profile's, rounded
+    sec = sections.poverty_profile(str(province), language="en")
+    assert _headline(full_run, "all")["Poverty headcount (P0)"] == f"{100 * sec.headline['P0']:.1f}%"
+
+
+def test_disclosure_suppresses_small_cells(province):
+    sec = sections.poverty_profile(str(province), language="en", min_cell=10_000)
+    marked = sec.tables["by_area"]["Headline"].str.startswith("suppressed")
+    assert marked.all()
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)")
+@pytest.mark.parametrize("page", ["index.html", "briefing_provinsi.html"])
+def test_pages_in_a_real_browser(full_run, page, tmp_path):
+    path = full_run.run_dir / page
+    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000"]
+    dom = subprocess.run([*cmd, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    shot = tmp_path / "page.png"
+    subprocess.run([*cmd, "--window-size=1000,1600", f"--screenshot={shot}", path.as_uri()], capture_output=True,
+                   timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
+    headline = _headline(full_run, "all")
+    p0 = headline["Poverty headcount (P0)"]
+    if page == "index.html":
+        assert p0.replace(".", ",") in dom and "briefing_provinsi.pdf" in dom
+    else:
+        assert p0.replace(".", ",") in dom and p0 in dom          # Indonesian first, English second
+        assert dom.count("data:image/png;base64") >= 2            # the charts are there

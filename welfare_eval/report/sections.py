@@ -1,0 +1,343 @@
+"""What each report notebook shows, computed by the package so that notebooks stay thin.
+
+Each function takes the notebook's parameters, returns a small object with tables for readers
+(already in the language, suppressed below ``min_cell``), tidy rows for the results store, figures
+and a paragraph of text whose numbers come from the estimates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import impact, poverty, regions, survey, targeting
+from ..config import DEFAULT_MIN_CELL
+from ..impact.common import pkh_receipt_covariates
+from ..io import load_dataset
+from ..quality import check_kabupaten, resolve_source
+from ..simulate import Reform, simulate
+from .. import plots
+from .store import display_table, suppress
+from .strings import check_language, fmt_number, fmt_pct, fmt_rp, t
+
+
+@dataclass
+class Section:
+    text: str = ""
+    tables: dict = field(default_factory=dict)    # name -> DataFrame for readers
+    figures: dict = field(default_factory=dict)   # name -> matplotlib Figure
+    rows: list = field(default_factory=list)      # (program, outcome, tidy frame) for the store
+    headline: dict = field(default_factory=dict)
+
+
+def _scope(kab: str | None, language: str) -> str:
+    return t("province", language) if kab is None else f"{t('kabupaten', language)} {regions.kab_names()[kab]}"
+
+
+def _load(data_dir, kabupaten, language, tables):
+    check_language(language)
+    kab = check_kabupaten(kabupaten)
+    ds = load_dataset(resolve_source(data_dir), tables=tables)
+    return ds, kab
+
+
+def _pick(frame: pd.DataFrame, kab: str | None, col: str = "kab_code") -> pd.DataFrame:
+    return frame if kab is None or col not in frame.columns else frame[frame[col] == kab]
+
+
+# ------------------------------------------------------------------------------------------------
+
+def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
+                    min_cell: int = DEFAULT_MIN_CELL, extreme_line: str = "extreme_215_2017ppp") -> Section:
+    """P0/P1/P2 and extreme poverty by kabupaten and area, Gini, change across waves, the poor's profile."""
+    ds, kab = _load(data_dir, kabupaten, language, ("survey", "panel"))
+    s = ds["survey"]
+    kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
+    sec = Section()
+    # headline for the scope (a domain of the full design when one kabupaten is asked for)
+    by = None if kab is None else "kab_code"
+    p0 = _pick(poverty.fgt(s, poverty_line="poverty_line", by=by, **kw).to_frame(), kab).iloc[0]
+    ext = _pick(poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame(), kab).iloc[0]
+    g = _pick(poverty.gini(s, by=by, **kw).to_frame(), kab).iloc[0]
+    sec.headline = {"P0": p0["estimate"], "P0_lo": p0["ci_lower"], "P0_hi": p0["ci_upper"],
+                    "extreme": ext["estimate"], "gini": g["estimate"]}
+    sec.text = t("pp_text", language, scope=_scope(kab, language), p0=fmt_pct(p0["estimate"], language),
+                 lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
+                 ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
+    for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g)):
+        sec.rows.append(("", name, tab.to_frame().T))
+    # by kabupaten x area
+    s2 = s.assign(area=np.where(s["urban"], t("urban", language), t("rural", language)),
+                  kab=s["kab_code"].map(lambda k: regions.kab_names()[k]))
+    measures = [("headcount", poverty.fgt(s2, poverty_line="poverty_line", alpha=0, by=["kab", "area"], **kw)),
+                ("gap", poverty.fgt(s2, poverty_line="poverty_line", alpha=1, by=["kab", "area"], **kw)),
+                ("extreme", poverty.extreme_poverty(s2, line=extreme_line, by=["kab", "area"], **kw))]
+    frames = []
+    for key, table in measures:
+        f = suppress(table.to_frame(), min_cell=min_cell)
+        if kab is not None:
+            f = f[f["kab"] == regions.kab_names()[kab]]
+        f["measure"] = t(key, language)
+        frames.append(f)
+        sec.rows.append(("", key, f.rename(columns={"kab": "kab_name"})))
+    allf = pd.concat(frames, ignore_index=True)
+    sec.tables["by_area"] = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2,
+                                          min_cell=min_cell).rename(
+        columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
+                 "estimate": t("headline", language)})
+    by_kab = suppress(poverty.fgt(s2, poverty_line="poverty_line", by="kab", **kw).to_frame(), min_cell=min_cell)
+    fig, _ = plots.bar_with_intervals(by_kab.rename(columns={"kab": "label"}), label="label",
+                                      title=t("headcount", language), language=language,
+                                      reference=p0["estimate"] if kab is None else None,
+                                      reference_label=t("province", language))
+    sec.figures["headcount_by_kabupaten"] = fig
+    # change across waves in real terms (panel households; clustered by kecamatan)
+    pn = _pick(ds["panel"], kab)
+    pn = pn.assign(real_cons=pn["cons_pc"] / (pn["cpi"] / 100), poor_f=pn["poor"].astype(float))
+    design = survey.SurveyDesign(psu="kec_code")
+    trend = pd.concat([survey.mean(pn, "real_cons", design=design, by="wave").to_frame().assign(measure="real_cons"),
+                       survey.mean(pn, "poor_f", design=design, by="wave").to_frame().assign(measure="poor")])
+    trend = suppress(trend, min_cell=min_cell)
+    sec.tables["trend"] = pd.DataFrame({
+        t("wave", language): trend.loc[trend["measure"] == "real_cons", "wave"].to_numpy(),
+        t("real_cons", language): [fmt_rp(v, language) for v in trend.loc[trend["measure"] == "real_cons", "estimate"]],
+        t("poor_rate_panel", language): [fmt_pct(v, language) for v in trend.loc[trend["measure"] == "poor", "estimate"]],
+    })
+    # the poor's profile
+    s3 = s2.assign(poor=np.where(s2["cons_pc"] < s2["poverty_line"], t("poor", language), t("non_poor", language)),
+                   female=s2["head_female"].astype(float))
+    prof = []
+    for col, key, pct in (("female", "female_head", True), ("hh_size", "hh_size_label", False),
+                          ("head_educ", "head_educ_label", False)):
+        f = suppress(survey.mean(_pick(s3, kab), col, design=survey.SUSENAS, by="poor").to_frame(), min_cell=min_cell)
+        row = {t("indicator", language): t(key, language)}
+        for _, r in f.iterrows():
+            row[r["poor"]] = fmt_pct(r["estimate"], language) if pct else fmt_number(r["estimate"], language, digits=1)
+        prof.append(row)
+    sec.tables["profile"] = pd.DataFrame(prof)
+    return sec
+
+
+def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
+                      min_cell: int = DEFAULT_MIN_CELL) -> Section:
+    """Coverage by decile, errors, CGH, overlap, where the poor are missed, disbursement."""
+    ds, kab = _load(data_dir, kabupaten, language, ("survey", "disbursement"))
+    s = ds["survey"]
+    s = s.assign(pre_poor=s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"] < s["poverty_line"])
+    sec = Section()
+    kw = dict(design=survey.SUSENAS, household_size="hh_size")
+    cov = []
+    for prog in (targeting.PKH, targeting.BPNT):
+        f = suppress(targeting.coverage(s, prog, by=["decile"] if kab is None else ["kab_code", "decile"],
+                                        **kw).to_frame(), min_cell=min_cell)
+        cov.append(_pick(f, kab))
+    cov = pd.concat(cov, ignore_index=True)
+    fig, _ = plots.line_by_group(cov, x="decile", group="program", title=t("coverage_decile", language),
+                                 language=language, ylabel=t("coverage_rate", language), xlabel=t("decile", language))
+    sec.figures["coverage_by_decile"] = fig
+    sec.rows.append(("", "coverage by decile", cov))
+    rows = []
+    by = "pre_poor" if kab is None else ["kab_code", "pre_poor"]
+    for prog in (targeting.PKH, targeting.BPNT):
+        c = _pick(targeting.coverage(s, prog, by=by, **kw).to_frame(), kab)
+        c = c[c["pre_poor"]].assign(estimand="coverage_rate")
+        e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line",
+                                             by=None if kab is None else "kab_code", **kw).to_frame(), kab)
+        g = _pick(targeting.cgh(s, prog, by=None if kab is None else "kab_code", **kw).to_frame(), kab)
+        r = _pick(targeting.poverty_reduction(s, prog, poverty_line="poverty_line",
+                                              by=None if kab is None else "kab_code", **kw).to_frame(), kab)
+        r = r[r["estimand"].isin(["headcount_reduction_rate", "poverty_gap_reduction_rate", "benefit_cost_ratio"])]
+        for f in (c, e, g, r):
+            f = suppress(f.assign(program=prog.name), min_cell=min_cell)
+            rows.append(f)
+    ind = pd.concat(rows, ignore_index=True)
+    sec.rows.append(("", "targeting", ind))
+    disp = display_table(ind, language, label_columns=("program", "estimand"), min_cell=min_cell)
+    ratio = ind["estimand"].isin(["cgh", "benefit_cost_ratio"]).to_numpy()  # ratios, not shares
+    as_num = display_table(ind, language, label_columns=("program", "estimand"), min_cell=min_cell, pct=False,
+                           digits=2)
+    disp.loc[ratio] = as_num.loc[ratio]
+    disp["estimand"] = [t(e, language) for e in ind["estimand"]]
+    sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
+                                                    "estimand": t("indicator", language),
+                                                    "estimate": t("headline", language)})
+    pick = lambda p, e: ind[(ind["program"] == p) & (ind["estimand"] == e)]["estimate"].iloc[0]  # noqa: E731
+    sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
+                    "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
+    sec.text = t("tg_text", language, pkh=fmt_pct(sec.headline["pkh_coverage_poor"], language),
+                 bpnt=fmt_pct(sec.headline["bpnt_coverage_poor"], language),
+                 exc=fmt_pct(sec.headline["pkh_exclusion"], language))
+    # where the poor are missed: kecamatan with the most pre-transfer poor people without PKH (aggregated)
+    sp = _pick(s, kab).assign(missed=lambda d: (d["pre_poor"] & ~d["pkh"]).astype(float) * d["hh_size"])
+    kec = survey.total(sp, "missed", design=survey.SUSENAS, by="kec_code").to_frame()
+    # disclosure rests on the sampled households that are missed, not on all households of the kecamatan
+    kec["nobs"] = kec["kec_code"].map((sp["missed"] > 0).groupby(sp["kec_code"]).sum()).fillna(0).astype(int)
+    kec = suppress(kec, min_cell=min_cell).sort_values("estimate", ascending=False).head(10)
+    names = regions.kec_names()
+    sec.tables["missed"] = pd.DataFrame({
+        t("kecamatan", language): [f"{names.get(k, k)}" for k in kec["kec_code"]],
+        t("missed_poor", language): [t("suppressed", language, n=min_cell) if sup else fmt_number(v, language)
+                                     for v, sup in zip(kec["estimate"], kec["suppressed"])]})
+    # disbursement
+    d = ds["disbursement"]
+    if kab is not None:
+        d = d[d["kec_code"].astype(str).str.startswith(kab)]
+    rec = targeting.reconcile_disbursement(d, by=("kec_code", "channel"))
+    rec = rec[rec["records"] >= min_cell].sort_values("late_rate", ascending=False).head(10)
+    sec.tables["disbursement"] = pd.DataFrame({
+        t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
+        "channel": rec["channel"].astype(str),
+        "late (>30 d)" if language == "en" else "terlambat (>30 hari)": [fmt_pct(v, language) for v in rec["late_rate"]],
+        "short" if language == "en" else "kurang bayar": [fmt_pct(v, language) for v in rec["short_rate"]],
+        "median delay (days)" if language == "en" else "median keterlambatan (hari)":
+            [fmt_number(v, language) for v in rec["median_delay_days"]]})
+    return sec
+
+
+PKH_OUTCOMES = ("child_out_of_school", "child_stunted", "early_marriage", "poor", "extreme_poor")
+
+
+def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
+                   min_cell: int = DEFAULT_MIN_CELL) -> Section:
+    """PKH effects by several methods beside the naive comparison, with diagnostics and the
+    published evidence; BH-adjusted p-values across outcomes."""
+    ds, kab = _load(data_dir, kabupaten, language, ("panel",))
+    p = _pick(ds["panel"], kab)
+    last, cov = pkh_receipt_covariates(p[p["wave"] == p["wave"].max()])
+    sec = Section()
+    rows, warnings = [], []
+    for outcome in PKH_OUTCOMES:
+        d = last.assign(y=last[outcome].astype(float))
+        ests = [impact.naive(d, outcome="y", treatment="d")]
+        for fn in (impact.ipw, impact.aipw):
+            try:
+                ests.append(fn(d, outcome="y", treatment="d", covariates=cov, estimand="ATT"))
+            except Exception as exc:  # noqa: BLE001 - a failed estimator is reported, the others shown
+                warnings.append(f"{outcome}: {fn.__name__} not computable ({exc})")
+        for e in ests:
+            f = e.to_frame()
+            f["outcome"] = outcome
+            f["method_key"] = ("naive" if e.method.startswith("naive") else "aipw" if "AIPW" in e.method else "ipw")
+            f["nobs"] = e.nobs
+            rows.append(f)
+            warnings += [f"{t(outcome, language)} ({t(f['method_key'].iloc[0], language)}): {w}" for w in e.warnings]
+    res = pd.concat(rows, ignore_index=True)
+    res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
+                           for o, est in zip(res["outcome"], res["estimate"])]
+    res["relative"] = res["estimate"] / res["control_mean"]
+    aipw_rows = res[res["method_key"] == "aipw"].copy()
+    aipw_rows["pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows["pvalue"].to_numpy())
+    sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
+    disp = pd.DataFrame({
+        t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
+        t("method", language): [t(m, language) for m in res["method_key"]],
+        t("effect", language): [fmt_number(100 * v, language, digits=1) + " pp" for v in res["estimate"]],
+        "SK 95%" if language == "id" else "95% CI": [f"{fmt_number(100 * lo, language, digits=1)} – "
+                                                     f"{fmt_number(100 * hi, language, digits=1)} pp"
+                                                     for lo, hi in zip(res["ci_lower"], res["ci_upper"])],
+        "relatif" if language == "id" else "relative": [fmt_pct(v, language) for v in res["relative"]],
+    })
+    sec.tables["effects"] = disp
+    def aipw_value(outcome: str, col: str) -> float:
+        v = aipw_rows.loc[aipw_rows["outcome"] == outcome, col]
+        return float(v.iloc[0]) if len(v) else float("nan")
+
+    sec.tables["published"] = pd.DataFrame({
+        t("outcome", language): [t("child_stunted", language), t("child_out_of_school", language)],
+        t("published", language): ["-23% (Cahyadi et al. 2020)", "-50% (Cahyadi et al. 2020)"],
+        "AIPW": [fmt_pct(aipw_value(o, "relative"), language) for o in ("child_stunted", "child_out_of_school")]})
+    sec.tables["adjusted"] = pd.DataFrame({
+        t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
+        "p": [f"{v:.3f}" for v in aipw_rows["pvalue"]], "p (BH)": [f"{v:.3f}" for v in aipw_rows["pvalue_bh"]]})
+    sec.headline = {o: aipw_value(o, "estimate") for o in PKH_OUTCOMES}
+    sec.text = "\n".join(f"- {w}" for w in dict.fromkeys(warnings)) if warnings else ""
+    fig, _ = plots.bar_with_intervals(
+        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
+                         suppressed=False),
+        label="label", title=t("im_title", language) + " (AIPW, ATT)", language=language, reference=0.0)
+    sec.figures["pkh_effects"] = fig
+    return sec
+
+
+TKSK_OUTCOMES = ("kks_independent", "knows_program", "has_savings", "kube_member")
+
+
+def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
+                 min_cell: int = DEFAULT_MIN_CELL, bootstrap: int = 999) -> Section:
+    """Callaway-Sant'Anna event studies of empowerment outcomes against naive TWFE; the summary index;
+    graduation among PKH families."""
+    ds, kab = _load(data_dir, kabupaten, language, ("panel",))
+    p = _pick(ds["panel"], kab).copy()
+    sec = Section()
+    never = p["tksk_cohort"] == 0
+    # standardize by the never-accompanied households at baseline; where a kabupaten has too few of
+    # them, by all its households at baseline
+    reference = never & (p["wave"] == p["wave"].min())
+    if reference.sum() < 30 or (p.loc[reference, list(TKSK_OUTCOMES)].astype(float).std() == 0).any():
+        reference = p["wave"] == p["wave"].min()
+    p["summary_index"] = impact.inference.summary_index(p, list(TKSK_OUTCOMES), reference=reference)
+    control = "never_treated" if never.any() else "not_yet_treated"
+    rows, notes = [], []
+    for outcome in (*TKSK_OUTCOMES, "summary_index", "graduated"):
+        data = p[p["pkh"]] if outcome == "graduated" else p
+        d = data.assign(y=data[outcome].astype(float))
+        kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
+                  control_group=control)
+        simple = staggered = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame()
+        twfe = impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
+        rows.append({"outcome": outcome, "cs": simple["estimate"].iloc[0], "cs_lo": simple["ci_lower"].iloc[0],
+                     "cs_hi": simple["ci_upper"].iloc[0], "se": simple["std_error"].iloc[0], "twfe": twfe,
+                     "nobs": simple["nobs"].iloc[0]})
+        sec.rows.append(("TKSK", outcome, staggered.assign(outcome=outcome)))
+        if outcome == "summary_index":
+            dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
+            notes += list(dyn.notes)
+            fig, _ = plots.event_plot(dyn.to_frame(), title=t("tk_title", language) + f": {t(outcome, language)}",
+                                      xlabel=t("event_time", language), ylabel="SD", language=language, pct=False)
+            sec.figures["event_study"] = fig
+            sec.rows.append(("TKSK", "summary_index dynamic", dyn.to_frame().assign(outcome=outcome)))
+    res = pd.DataFrame(rows)
+    pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
+        fmt_number(100 * v, language, digits=1) + " pp")
+    sec.tables["effects"] = pd.DataFrame({
+        t("outcome", language): [t(o, language) for o in res["outcome"]],
+        t("cs", language): [pctfmt(v, o) for v, o in zip(res["cs"], res["outcome"])],
+        "SK 95%" if language == "id" else "95% CI": [f"{pctfmt(lo, o)} – {pctfmt(hi, o)}" for lo, hi, o in
+                                                     zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
+        t("twfe", language): [pctfmt(v, o) for v, o in zip(res["twfe"], res["outcome"])]})
+    sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
+    sec.text = "\n".join(f"- {n}" for n in notes)
+    return sec
+
+
+def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
+                       min_cell: int = DEFAULT_MIN_CELL) -> Section:
+    """What changes in benefit, cut-off or coverage would do to poverty and at what cost."""
+    ds, kab = _load(data_dir, kabupaten, language, ("survey",))
+    s = _pick(ds["survey"], kab) if kab is not None else ds["survey"]
+    if kab is not None and s["strata"].nunique() < 2:
+        s = ds["survey"]
+    scenarios = {
+        "BPNT +25%": (targeting.BPNT, Reform(amount_factor=1.25)),
+        "PKH decile 1-4": (targeting.PKH, Reform(max_decile=4)),
+        "BPNT decile 1-2, same budget" if language == "en" else "BPNT desil 1-2, anggaran tetap":
+            (targeting.BPNT, Reform(max_decile=2, budget_neutral=True)),
+    }
+    sec = Section()
+    rows = []
+    for name, (prog, reform) in scenarios.items():
+        f = simulate(s, prog, reform, design=survey.SUSENAS).to_frame().set_index("estimand")
+        dp0 = f.loc["headcount: change", "estimate"]
+        dcost = f.loc["yearly cost (Rp): change", "estimate"]
+        rows.append({t("reform", language): name,
+                     t("headcount", language): fmt_number(100 * dp0, language, digits=2) + " pp",
+                     "SE": fmt_number(100 * f.loc["headcount: change", "std_error"], language, digits=2),
+                     t("extreme", language): fmt_number(100 * f.loc["extreme_headcount: change", "estimate"], language,
+                                                         digits=2) + " pp",
+                     "Rp miliar/thn" if language == "id" else "Rp billion/yr": fmt_number(dcost / 1e9, language, digits=1),
+                     t("cost_per_pp", language): fmt_number(dcost / 1e9 / (-100 * dp0), language, digits=1)
+                     if dp0 < 0 and dcost > 1e6 else "–"})
+        sec.rows.append((prog.name, name, f.reset_index()))
+    sec.tables["scenarios"] = pd.DataFrame(rows)
+    return sec
