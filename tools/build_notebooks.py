@@ -32,12 +32,12 @@ def write(name: str, cells: list) -> None:
 
 IMPORTS = code('''from IPython.display import Markdown
 
-from welfare_eval.report import sections, show, store''')
+from welfare_eval.report import sections, show, store, t''')
 
 
 def store_cell(name: str):
     return code(f'store.save_section(store.results_path(results), sec, notebook="{name}", region=kabupaten, '
-                'min_cell=min_cell)')
+                'min_cell=min_cell);')
 
 
 write("00_data_quality", [
@@ -165,7 +165,7 @@ Nilai p disesuaikan (Benjamini-Hochberg) karena beberapa hasil diuji bersamaan.
 *p-values adjusted (Benjamini-Hochberg) because several outcomes are tested together.*"""),
     code('show(sec.tables["adjusted"], language)'),
     md("""## Peringatan diagnostik / Diagnostic warnings"""),
-    code('Markdown(sec.text or "-")'),
+    code('Markdown(sec.text or t("no_warnings", language))'),
     store_cell("30_impact_bansos"),
 ])
 
@@ -185,7 +185,7 @@ accompanied; naive two-way fixed effects is biased when effects grow over time a
     code('sec.figures["event_study"]'),
     code('show(sec.tables["effects"], language)'),
     md("""## Uji tren sebelum pendampingan / Pre-trend check"""),
-    code('Markdown(sec.text or "-")'),
+    code('Markdown(sec.text or t("no_warnings", language))'),
     store_cell("40_tksk_empowerment"),
 ])
 
@@ -209,13 +209,13 @@ write("90_briefing", [
 Dibaca dari hasil laporan lain pada run yang sama; tidak menghitung ulang.
 *Read from what the other reports of the same run stored; nothing is recomputed.*"""),
     params(),
-    code('''from IPython.display import Markdown
+    code('''from IPython.display import Markdown, display
 
 from welfare_eval.report import briefing, store'''),
     code('brief = briefing.build(store.results_path(results), language=language, region=kabupaten)'),
     code('Markdown(brief.markdown())'),
-    code('[brief.figures[k] for k in brief.figures]'),
+    code('display(*brief.figures.values())'),
     code('briefing.render([brief, briefing.build(store.results_path(results), language="en" if language == "id" '
-         'else "id", region=kabupaten)], store.results_path(results).parent)'),
+         'else "id", region=kabupaten)], store.results_path(results).parent);'),
 ])
 print("notebooks written to", HERE)

@@ -1,13 +1,11 @@
 """Charts in one house style, readable in black and white: functions take results, return (fig, ax).
 
 They never load data. Titles and labels come from the caller (the string table of
-``welfare_eval.report.strings``), numbers formatted in the report's language.
+``welfare_eval.report.strings``), numbers formatted in the report's language. Figures are closed
+once drawn, so a notebook shows each one where it is displayed, not where it was made.
 """
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -26,7 +24,8 @@ HATCHES = ("", "///", "...", "xxx")
 
 
 def _formatter(language: str, pct: bool, digits: int = 0):
-    return FuncFormatter(lambda v, _: fmt_pct(v, language, digits=digits) if pct else fmt_number(v, language))
+    return FuncFormatter(lambda v, _: fmt_pct(v, language, digits=digits) if pct
+                         else fmt_number(v, language, digits=digits))
 
 
 def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language: str = "id", pct: bool = True,
@@ -66,6 +65,7 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
         if series is not None:
             ax.legend(frameon=False, loc="lower right")
         fig.tight_layout()
+    plt.close(fig)
     return fig, ax
 
 
@@ -84,10 +84,11 @@ def event_plot(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, lan
         ax.axvline(-0.5, color=GREY, linestyle="--", linewidth=0.8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.yaxis.set_major_formatter(_formatter(language, pct, 0))
+        ax.yaxis.set_major_formatter(_formatter(language, pct, 0 if pct else 2))
         ax.set_xticks(e)
         ax.set_title(title, loc="left")
         fig.tight_layout()
+    plt.close(fig)
     return fig, ax
 
 
@@ -110,4 +111,5 @@ def line_by_group(frame: pd.DataFrame, *, x: str, group: str, title: str, langua
         ax.legend(frameon=False)
         ax.set_title(title, loc="left")
         fig.tight_layout()
+    plt.close(fig)
     return fig, ax

@@ -141,6 +141,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_title": {"id": "Ringkasan untuk pimpinan: bansos, TKSK dan kemiskinan", "en": "Briefing: social assistance, TKSK and poverty"},
     "br_how_sure": {"id": "Seberapa yakin kita", "en": "How sure we are"},
     "br_next": {"id": "Langkah berikutnya", "en": "What to do next"},
+    "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
 }
 
 
