@@ -525,18 +525,10 @@ def _method(prep: Prepared) -> str:
 
 
 def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, design: SurveyDesign | None,
-                 by, level: float, estimand: str, prep: Prepared | None = None,
-                 weights_factor: np.ndarray | None = None, deff: bool = False) -> EstimateTable:
-    """Shared body of mean, proportion, ratio and total (and FGT): estimates, variances, table.
-
-    ``weights_factor`` multiplies the design weights (household size for person-level estimates);
-    it is folded into ``a`` and ``b`` so the design weights stay those of the sample.
-    """
+                 by, level: float, estimand: str, prep: Prepared | None = None, deff: bool = False) -> EstimateTable:
+    """Shared body of mean, proportion, ratio and total: estimates, variances, table."""
     prep = prep or prepare(data, design)
     dom = domains(data, by)
-    if weights_factor is not None:
-        a = a * weights_factor
-        b = weights_factor if b is None else b * weights_factor
     est, t = ratio_cells(a, b, dom, prep)
     if prep.design.replicates:
         var = replicate_variance(lambda w: ratio_estimate(a, b, dom, prep, weights=w)[0], prep)

@@ -70,15 +70,20 @@ def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | 
         **{c: f[c] if c in f.columns else np.nan for c in ("estimate", "std_error", "ci_lower", "ci_upper", "nobs")},
         "suppressed": f["suppressed"],
     })[list(STORE_COLUMNS)]
-    if path is None:
-        return out
+    if path is not None:
+        _replace(path, out, notebook=notebook, region=region)
+    return out
+
+
+def _replace(path: str | os.PathLike, rows: pd.DataFrame, *, notebook: str, region: str) -> None:
+    """Write ``rows`` into the store in place of the notebook's earlier rows for the region (a rerun
+    replaces them), rewriting the file atomically."""
     path = Path(path)
-    old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=STORE_COLUMNS)
-    old = old[~((old["notebook"] == notebook) & (old["region"].astype(str) == str(region)))]  # reruns replace
-    new = pd.concat([old, out], ignore_index=True) if len(old) else out
+    old = pd.read_csv(path, dtype={"region": str}) if path.exists() else pd.DataFrame(columns=STORE_COLUMNS)
+    old = old[~((old["notebook"] == notebook) & (old["region"].astype(str) == str(region)))]
+    new = pd.concat([old, rows], ignore_index=True) if len(old) else rows
     with atomic_path(path) as tmp:
         new.to_csv(tmp, index=False)
-    return out
 
 
 def read(path: str | os.PathLike) -> pd.DataFrame:
@@ -115,10 +120,5 @@ def save_section(path: str | os.PathLike | None, section, *, notebook: str, regi
         return 0
     allrows = pd.concat(frames, ignore_index=True)
     if path is not None:
-        path = Path(path)
-        old = pd.read_csv(path, dtype={"region": str}) if path.exists() else pd.DataFrame(columns=STORE_COLUMNS)
-        old = old[~((old["notebook"] == notebook) & (old["region"].astype(str) == str(region)))]
-        new = pd.concat([old, allrows], ignore_index=True) if len(old) else allrows
-        with atomic_path(path) as tmp:
-            new.to_csv(tmp, index=False)
+        _replace(path, allrows, notebook=notebook, region=region)
     return len(allrows)
