@@ -164,7 +164,19 @@ Evaluasi acak PKH setelah enam tahun (Cahyadi et al. 2020): stunting turun 23%, 
 Nilai p disesuaikan (Benjamini-Hochberg) karena beberapa hasil diuji bersamaan.
 *p-values adjusted (Benjamini-Hochberg) because several outcomes are tested together.*"""),
     code('show(sec.tables["adjusted"], language)'),
-    md("""## Peringatan diagnostik / Diagnostic warnings"""),
+    md("""## Untuk siapa dampaknya lebih besar / For whom the effect is larger
+
+Dampak pada anak tidak sekolah menurut kelompok, dengan uji apakah dampaknya sama.
+*The effect on children out of school by subgroup, with a test that it is the same.*"""),
+    code('show(sec.tables["heterogeneity"], language)'),
+    md("""## Di sekitar batas desil / At the decile cut-off
+
+Keluarga tepat di bawah dan di atas batas kelayakan PKH (skor PMT) hampir sama; bedanya hanya peluang menerima
+PKH. Regresi diskontinu (fuzzy RD) membandingkan mereka.
+*Families just below and above the PKH eligibility threshold are alike except for their chance of receiving PKH;
+a fuzzy regression discontinuity compares them.*"""),
+    code('show(sec.tables["rd"], language)'),
+    md("""## Diagnostik / Diagnostics"""),
     code('Markdown(sec.text or t("no_warnings", language))'),
     store_cell("30_impact_bansos"),
 ])

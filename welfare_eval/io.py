@@ -386,6 +386,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, 0o644)  # reports are shared: readable like any file written the ordinary way
     try:
         yield tmp
         os.replace(tmp, path)

@@ -257,7 +257,40 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
     manifest["finished"] = _now()
     _write_manifest(run_dir, manifest)
     write_index(run_dir, manifest, language=language)
+    shots = screenshots(run_dir)
+    if shots:
+        progress(f"screenshots: {', '.join(p.name for p in shots)}")
     return result
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def screenshots(run_dir: Path) -> list[Path]:
+    """PNG screenshots of the index and the briefings, kept with the run when a Chromium is present."""
+    import shutil
+    import tempfile
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not exe:
+        return []
+    out = []
+    pages = [run_dir / "index.html", *sorted(run_dir.glob("briefing_*.html"))]
+    with tempfile.TemporaryDirectory() as profile:
+        for page in pages:
+            target = run_dir / "screenshots" / f"{page.stem}.png"
+            target.parent.mkdir(exist_ok=True)
+            with atomic_path(target) as tmp:
+                try:
+                    subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1100,1800",
+                                    f"--screenshot={tmp}", page.as_uri()], capture_output=True, timeout=120)
+                except (OSError, subprocess.SubprocessError):
+                    continue
+                if not tmp.exists() or tmp.stat().st_size == 0:
+                    continue
+            out.append(target)
+    return out
 
 
 def _now() -> str:
