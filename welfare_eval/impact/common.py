@@ -56,11 +56,12 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
                                       "encode categories (C(name) in a formula) and drop or impute missing rows.")
         X = np.column_stack([np.ones(len(data)), block.to_numpy(dtype=float)])
         names = ["Intercept", *cols]
-    if _rank(X) < X.shape[1]:
+    G = X.T @ X
+    if gram_rank(G) < X.shape[1]:
         # name the columns that add nothing to the ones before them
         redundant, kept = [], []
         for j in range(X.shape[1]):
-            if _rank(X[:, kept + [j]]) == len(kept) + 1:
+            if gram_rank(G[np.ix_(kept + [j], kept + [j])]) == len(kept) + 1:
                 kept.append(j)
             else:
                 redundant.append(names[j])
@@ -69,13 +70,13 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
     return X, names
 
 
-def _rank(X: np.ndarray) -> int:
-    """Numerical rank from the cross-product matrix of the scaled columns (k x k, cheap for tall X)."""
-    scale = np.sqrt((X * X).sum(axis=0))
+def gram_rank(G: np.ndarray) -> int:
+    """Numerical rank of X from its cross-product ``G = X'X``, with the columns scaled to unit length."""
+    scale = np.sqrt(np.diag(G))
     scale[scale == 0] = 1.0
-    G = (X / scale).T @ (X / scale)
-    ev = np.linalg.eigvalsh(G)
-    return int(np.sum(ev > ev.max() * 1e-10))
+    ev = np.linalg.eigvalsh(G / np.outer(scale, scale))
+    return int(np.sum(ev > max(ev.max(), 0) * 1e-10))
+
 
 
 def smd(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -87,24 +88,25 @@ def smd(x: np.ndarray, d: np.ndarray, w: np.ndarray | None = None) -> float:
     return float((m1 - m0) / sd) if sd > 0 else 0.0
 
 
-def _smd_all(X: np.ndarray, d: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Standardized mean differences of every column at once (as :func:`smd`)."""
-    t, c = d == 1, d == 0
-    w = np.ones(len(d)) if w is None else w
-    m1 = (w * t) @ X / np.sum(w * t)
-    m0 = (w * c) @ X / np.sum(w * c)
-    n1, n0 = t.sum(), c.sum()
-    v1 = (t @ (X * X) - n1 * (t @ X / n1) ** 2) / (n1 - 1)
-    v0 = (c @ (X * X) - n0 * (c @ X / n0) ** 2) / (n0 - 1)
-    sd = np.sqrt(np.maximum((v1 + v0) / 2, 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sd > 0, (m1 - m0) / sd, 0.0)
-
-
 def balance_table(X: np.ndarray, names: list[str], d: np.ndarray, w: np.ndarray | None = None) -> pd.DataFrame:
-    """SMD of each covariate before and after weighting (for a love plot)."""
-    after = _smd_all(X, d, w) if w is not None else np.full(X.shape[1], np.nan)
-    t = pd.DataFrame({"covariate": names, "smd_before": _smd_all(X, d, None), "smd_after": after})
+    """SMD of each covariate before and after weighting (for a love plot): weighted means over the
+    unweighted pooled SD, as :func:`smd`, for all columns at once."""
+    t, c = (d == 1).astype(float), (d == 0).astype(float)
+    n1, n0 = t.sum(), c.sum()
+    s1, s0 = t @ X, c @ X
+    sq = (X * X).T
+    v1 = (sq @ t - s1**2 / n1) / (n1 - 1)
+    v0 = (sq @ c - s0**2 / n0) / (n0 - 1)
+    sd = np.sqrt(np.maximum((v1 + v0) / 2, 0))
+
+    def smds(weights):
+        m1 = (weights * t) @ X / np.sum(weights * t)
+        m0 = (weights * c) @ X / np.sum(weights * c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(sd > 0, (m1 - m0) / sd, 0.0)
+
+    after = smds(w) if w is not None else np.full(X.shape[1], np.nan)
+    t = pd.DataFrame({"covariate": names, "smd_before": smds(np.ones(len(d))), "smd_after": after})
     t["flag"] = t["smd_after"].abs() > SMD_THRESHOLD
     return t
 

@@ -24,8 +24,7 @@ from scipy.special import expit
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic, Estimate, check_level
-from .common import _rank as _rank_within
-from .common import balance_diagnostic, design_matrix, e_value_statement, outcome_and_treatment
+from .common import balance_diagnostic, design_matrix, e_value_statement, gram_rank, outcome_and_treatment
 
 Estimand = Literal["ATE", "ATT"]
 #: Propensity scores are clipped here before any division, and overlap is flagged outside it.
@@ -80,8 +79,9 @@ def _overlap(p: np.ndarray, d: np.ndarray) -> Diagnostic:
 def _prepare(data, outcome, treatment, covariates, trim):
     y, d, df = outcome_and_treatment(data, outcome, treatment)
     X, names = design_matrix(df, covariates)
-    for arm in (0, 1):
-        if _rank_within(X[d == arm]) < X.shape[1]:
+    grams = _arm_grams(X, d)
+    for arm, G in enumerate(grams):
+        if gram_rank(G) < X.shape[1]:
             raise DataValidationError(
                 f"Among the {'treated' if arm else 'comparison'} units ({int((d == arm).sum())}), some covariates "
                 "are constant or collinear, so the outcome model and the propensity score cannot be fitted; "
@@ -93,7 +93,14 @@ def _prepare(data, outcome, treatment, covariates, trim):
         notes = (f"trimmed {int((~keep).sum())} units with propensity outside {trim}",)
         y, d, X, df = y[keep], d[keep], X[keep], df.loc[keep]
         beta, p = fit_logit(X, d)
-    return y, d, X, names, beta, p, df, notes
+        grams = _arm_grams(X, d)
+    return y, d, X, names, beta, p, df, notes, grams
+
+
+def _arm_grams(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X'X`` within the comparison and the treated units (the outcome regressions' normal matrices)."""
+    G1 = X.T @ (X * d[:, None])
+    return X.T @ X - G1, G1
 
 
 def ipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estimand: Estimand = "ATE",
@@ -107,7 +114,7 @@ def ipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estiman
     check_level(level, "ipw")
     if estimand not in ("ATE", "ATT"):
         raise parameter_error("estimand", "ipw", "'ATE' or 'ATT'", estimand)
-    y, d, X, names, beta, p, df, notes = _prepare(data, outcome, treatment, covariates, trim)
+    y, d, X, names, beta, p, df, notes, _ = _prepare(data, outcome, treatment, covariates, trim)
     n, k = X.shape
     pc = np.clip(p, 1e-12, 1 - 1e-12)
     if estimand == "ATE":
@@ -167,11 +174,12 @@ def aipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estima
     check_level(level, "aipw")
     if estimand not in ("ATE", "ATT"):
         raise parameter_error("estimand", "aipw", "'ATE' or 'ATT'", estimand)
-    y, d, X, names, beta, p, df, notes = _prepare(data, outcome, treatment, covariates, trim)
+    y, d, X, names, beta, p, df, notes, (G0, G1) = _prepare(data, outcome, treatment, covariates, trim)
     n = len(y)
     if cross_fit is None:
-        m1 = _ols_predict(X[d == 1], y[d == 1], X)
-        m0 = _ols_predict(X[d == 0], y[d == 0], X)
+        # the outcome regressions from the normal matrices already formed, without copying each arm
+        m1 = X @ np.linalg.solve(G1, X.T @ (d * y))
+        m0 = X @ np.linalg.solve(G0, X.T @ ((1 - d) * y))
     else:
         if isinstance(cross_fit, bool) or not isinstance(cross_fit, int) or cross_fit < 2:
             raise parameter_error("cross_fit", "aipw", "None or a whole number of folds >= 2", cross_fit)
@@ -207,11 +215,10 @@ def aipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estima
         # times the derivatives above): needed when one of the two models is wrong (Sant'Anna and Zhao 2020)
         H_ps = X.T @ (X * (p * (1 - p))[:, None]) / n
         infl = infl + (d - p) * (X @ np.linalg.solve(H_ps, g_ps))
-        for arm, g in ((1, g_or1), (0, g_or0)):
+        for arm, g, G in ((1, g_or1, G1), (0, g_or0, G0)):
             if np.any(g):
-                Xa = X[d == arm]
                 e = np.where(d == arm, y - (m1 if arm == 1 else m0), 0.0)
-                infl = infl + e * (X @ np.linalg.solve(Xa.T @ Xa / n, g))
+                infl = infl + e * (X @ np.linalg.solve(G / n, g))
     if cluster:
         codes = pd.factorize(df[cluster])[0]
         per = np.bincount(codes, weights=infl)
