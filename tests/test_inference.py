@@ -64,3 +64,41 @@ def test_icc_and_minimum_detectable_effect(world_full):
     from scipy import stats
     M = stats.t.ppf(0.975, 67) + stats.t.ppf(0.8, 67)
     assert mde_iid == pytest.approx(M * np.sqrt(1 / (0.25 * 69 * 87)) * last["y"].std(), rel=1e-12)
+
+
+def test_randomization_inference_exact_for_a_tiny_experiment():
+    from welfare_eval.impact.inference import randomization_inference
+
+    # 4 treated of 8 with a large effect: the observed split is the most extreme of C(8,4) = 70 (two
+    # of them, by symmetry, are as extreme in absolute value), so p is about 2/70
+    d = pd.DataFrame({"y": [10.0, 11, 12, 13, 0, 1, 2, 3], "t": [1, 1, 1, 1, 0, 0, 0, 0]})
+    e = randomization_inference(impact.naive, d, treatment="t", draws=4999, seed=3, outcome="y")
+    p = [x for x in e.diagnostics if x.name == "randomization_p"][0].value
+    assert p == pytest.approx(2 / 70, abs=0.01)
+    null = d.assign(t=[1, 0, 1, 0, 1, 0, 1, 0])
+    e0 = randomization_inference(impact.naive, null, treatment="t", draws=199, seed=3, outcome="y")
+    assert [x for x in e0.diagnostics if x.name == "randomization_p"][0].value > 0.5
+
+
+def test_cluster_randomization_keeps_clusters_whole(world_full):
+    from welfare_eval.impact.inference import randomization_inference
+
+    p = world_full.panel
+    last = p[p["wave"] == p["wave"].max()].assign(y=lambda x: x["knows_program"].astype(float),
+                                                    t=lambda x: x["tksk"].astype(float))
+    e = randomization_inference(impact.naive, last, treatment="t", cluster="kec_code", draws=99, seed=1, outcome="y")
+    assert [x for x in e.diagnostics if x.name == "randomization_p"][0].value <= 0.05
+    with pytest.raises(Exception, match="varies within clusters"):
+        randomization_inference(impact.naive, last.assign(t=last["pkh"].astype(float)), treatment="t",
+                                cluster="kec_code", draws=19, outcome="y")
+
+
+def test_love_plot_draws_every_covariate():
+    from welfare_eval.impact.common import balance_table
+    from welfare_eval.plots import love_plot
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    d = (X[:, 0] + rng.normal(size=200) > 0).astype(float)
+    fig, ax = love_plot(balance_table(X, ["a", "b", "c"], d, np.ones(200)), title="balance")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]

@@ -113,3 +113,22 @@ def line_by_group(frame: pd.DataFrame, *, x: str, group: str, title: str, langua
         fig.tight_layout()
     plt.close(fig)
     return fig, ax
+
+
+def love_plot(balance: pd.DataFrame, *, title: str, threshold: float = 0.1):
+    """Standardized mean differences before (open) and after (filled) weighting, per covariate,
+    with the usual 0.1 threshold (from ``impact.common.balance_table``)."""
+    with plt.rc_context(STYLE):
+        b = balance.iloc[::-1]
+        fig, ax = plt.subplots(figsize=(7.5, 0.35 * len(b) + 1.4))
+        y = np.arange(len(b))
+        ax.scatter(b["smd_before"].abs(), y, facecolors="white", edgecolors=INK, label="before / sebelum")
+        ax.scatter(b["smd_after"].abs(), y, color=INK, label="after / sesudah")
+        ax.axvline(threshold, color=GREY, linestyle="--", linewidth=1)
+        ax.set_yticks(y, b["covariate"])
+        ax.set_xlabel("|SMD|")
+        ax.set_title(title, loc="left")
+        ax.legend(frameon=False, loc="lower right")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig, ax

@@ -15,7 +15,7 @@ from scipy import stats
 
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
-from ..results import Estimate, EstimateTable, check_level
+from ..results import Diagnostic, Estimate, EstimateTable, check_level
 
 
 def benjamini_hochberg(pvalues) -> np.ndarray:
@@ -143,3 +143,44 @@ def minimum_detectable_effect(*, clusters: int, per_cluster: float, icc: float, 
     M = stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)
     return float(M * np.sqrt((icc + (1 - icc) / per_cluster) * (1 - r2)
                              / (treated_share * (1 - treated_share) * clusters)) * sd)
+
+
+def randomization_inference(estimator, data: pd.DataFrame, *, treatment: str, cluster: str | None = None,
+                            draws: int = 999, seed: int = 0, **kwargs) -> Estimate:
+    """Fisher randomization test of the sharp null of no effect for any unit.
+
+    ``estimator(data, treatment=..., **kwargs)`` is recomputed with the treatment reassigned at
+    random (whole clusters keep one status when ``cluster`` is given, as when TKSK or a programme
+    is assigned by kecamatan); the p-value is the share of draws whose estimate is at least as far
+    from zero as the observed one, counting the observed assignment (Imbens and Rubin 2015, ch. 5).
+    """
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 19:
+        raise parameter_error("draws", "randomization_inference", "a whole number >= 19", draws)
+    observed = estimator(data, treatment=treatment, **kwargs)
+    rng = np.random.default_rng(seed)
+    d = data[treatment].to_numpy()
+    if cluster:
+        codes, uniques = pd.factorize(data[cluster])
+        per = pd.Series(d).groupby(codes).agg(["min", "max"])
+        if (per["min"] != per["max"]).any():
+            raise DataValidationError(f"Treatment {treatment!r} varies within clusters of {cluster!r}; cluster-level "
+                                      "reassignment needs one status per cluster.")
+        status = per["min"].to_numpy()
+    extreme = 1  # the observed assignment counts
+    for _ in range(draws):
+        if cluster:
+            new = rng.permutation(status)[codes]
+        else:
+            new = rng.permutation(d)
+        e = estimator(data.assign(**{treatment: new}), treatment=treatment, **kwargs)
+        extreme += abs(e.estimate) >= abs(observed.estimate) - 1e-12
+    p = extreme / (draws + 1)
+    return Estimate(observed.estimand, observed.estimate, observed.std_error, observed.nobs,
+                    observed.method + f"; randomization p = {p:.3f} ({draws} draws"
+                    + (f", reassigned by {cluster})" if cluster else ")"),
+                    df=observed.df, outcome=observed.outcome, treatment=treatment, n_treated=observed.n_treated,
+                    diagnostics=observed.diagnostics + (
+                        Diagnostic("randomization_p", p, None,
+                                   f"Randomization test: {p:.1%} of random reassignments of {treatment} give an "
+                                   "estimate at least this far from zero."),),
+                    notes=observed.notes)
