@@ -20,7 +20,7 @@ PROG = Program("toy", amount="amount")
 
 
 def test_toy_values_by_hand():
-    d = SurveyDesign = survey.SurveyDesign(weights="w")
+    d = survey.SurveyDesign(weights="w")
     cov = targeting.coverage(TOY, PROG, design=d).estimate[0]
     assert cov == pytest.approx((2 + 2) / (2 + 1 + 2 + 2), abs=EXACT)   # persons w*s: 2, 1, 2, 2
     ade = targeting.adequacy(TOY, PROG, design=d).estimate[0]
@@ -137,3 +137,18 @@ def test_disbursement_reconciliation(tables, truth):
     total_late = r["late"].sum() / r["records"].sum()
     assert total_late == pytest.approx(truth["disbursement"]["late_over_30_days_rate"], abs=1e-12)
     assert set(r["channel"]) <= {"bank", "pos", "e-warong"}
+
+
+def test_reductions_with_replicate_weights(s):
+    # the replicate path recomputes each reduction per replicate: same estimates, SEs of the same size
+    jk = survey.SurveyDesign(weights="weight", strata="strata", psu="psu", replicates="jackknife")
+    lin = targeting.poverty_reduction(s, PKH, poverty_line="poverty_line", design=survey.SUSENAS).to_frame()
+    rep = targeting.poverty_reduction(s, PKH, poverty_line="poverty_line", design=jk).to_frame()
+    np.testing.assert_allclose(rep["estimate"], lin["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(rep["std_error"], lin["std_error"], rtol=0.25)
+
+
+def test_data_quality_findings_have_a_severity_heading():
+    from welfare_eval.report.strings import t
+
+    assert t("severity", "en") == "Severity"

@@ -224,8 +224,8 @@ def _reduction(inp: _Inputs, measure: str, *, by, level: float) -> EstimateTable
                 e1, u1 = gini_parts(inp.y_post, inp.s, dom, w)
         else:
             alpha = float(measure[-1])
-            e0, u0, _ = ratio_estimate(fgt_indicator(inp.y_pre, inp.z, alpha) * inp.s, inp.s, dom, prep, weights=w)
-            e1, u1, _ = ratio_estimate(fgt_indicator(inp.y_post, inp.z, alpha) * inp.s, inp.s, dom, prep, weights=w)
+            e0, u0, _ = ratio_estimate(_person_fgt(inp.y_pre, inp.z, alpha, inp.s), inp.s, dom, prep, weights=w)
+            e1, u1, _ = ratio_estimate(_person_fgt(inp.y_post, inp.z, alpha, inp.s), inp.s, dom, prep, weights=w)
         with np.errstate(divide="ignore", invalid="ignore"):
             c = np.where(dom.codes >= 0, dom.codes, 0)
             return 1.0 - e1 / e0, (e1[c] * u0 - e0[c] * u1) / e0[c] ** 2

@@ -75,7 +75,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "pp_title": {"id": "Profil kemiskinan", "en": "Poverty profile"},
     "headcount": {"id": "Persentase penduduk miskin (P0)", "en": "Poverty headcount (P0)"},
     "gap": {"id": "Indeks kedalaman kemiskinan (P1)", "en": "Poverty gap (P1)"},
-    "severity": {"id": "Indeks keparahan kemiskinan (P2)", "en": "Poverty severity (P2)"},
+    "poverty_severity": {"id": "Indeks keparahan kemiskinan (P2)", "en": "Poverty severity (P2)"},
     "extreme": {"id": "Kemiskinan ekstrem", "en": "Extreme poverty"},
     "gini": {"id": "Rasio Gini", "en": "Gini ratio"},
     "area": {"id": "Wilayah", "en": "Area"},
