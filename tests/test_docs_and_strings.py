@@ -1,7 +1,6 @@
 """Documentation in step with the code; the string table and the Indonesian number formats."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

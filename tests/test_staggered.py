@@ -7,7 +7,6 @@ import io
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from welfare_eval import synth

@@ -5,6 +5,16 @@ The design-based estimators with standard errors build on these.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_LEVEL
+from .exceptions import DataValidationError, ParameterError, parameter_error
+from .io import extreme_line_ids, extreme_line_value
+from .results import EstimateTable, check_level
+from .survey import (
+    Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
+    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, variance_of_psu_totals,
+)
 
 
 def fgt_value(welfare: np.ndarray, poverty_line, weights: np.ndarray, alpha: int = 0) -> float:
@@ -47,18 +57,6 @@ def gini_value(welfare: np.ndarray, weights: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------------------------------
 # design-based estimators
-
-import pandas as pd  # noqa: E402
-
-from .config import DEFAULT_LEVEL  # noqa: E402
-from .exceptions import DataValidationError, ParameterError, parameter_error  # noqa: E402
-from .io import extreme_line_ids, extreme_line_value  # noqa: E402
-from .results import EstimateTable, check_level  # noqa: E402
-from .survey import (  # noqa: E402
-    Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
-    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, variance_of_psu_totals,
-)
-
 
 def _line(data: pd.DataFrame, poverty_line, n: int) -> np.ndarray:
     """The poverty line per row: a number, or the name of a column (lines differ by area)."""

@@ -392,9 +392,10 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
     T = np.broadcast_to(waves, (n, nw))
     G = np.broadcast_to(cohort[:, None], (n, nw))
     treated = (G > 0) & (T >= G)
-    e = np.where(treated, T - G, 0)
     cscale = np.vectorize(lambda g: TKSK_COHORT_SCALE[cohorts.index(g)] if g in cohorts else 0.0)(cohort)
-    tau_unit = np.where(treated, (1 + TKSK_GROWTH * e) * cscale[:, None] * intensity[:, None], 0.0)
+    # accompaniment's dose in each unit-wave: grows with exposure, scaled by cohort and intensity (it applies
+    # only where ``treated``; the potential outcome under treatment is defined for every wave)
+    dose = (1 + TKSK_GROWTH * np.where(G > 0, np.maximum(T - G, 0), 0)) * cscale[:, None] * intensity[:, None]
     cpi_t = np.array([cpi[int(t)] for t in waves])
     c_ratio = cpi_t / cpi[last]
     hh = p["hh_size"].to_numpy(float)
@@ -442,19 +443,17 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
     emp = {}
     for k, (lvl, slope, lo, hi, trend) in emp_base.items():
         q0 = base(lvl, slope, lo, hi, trend, k)
-        q1 = q0 + TKSK_BASE[k] * (1 + TKSK_GROWTH * np.where(G > 0, np.maximum(T - G, 0), 0)) \
-            * cscale[:, None] * intensity[:, None]
+        q1 = q0 + TKSK_BASE[k] * dose
         emp[k] = (q0, np.minimum(q1, 0.99))
     # business: probability and log amount (constant 2024 rupiah)
     qb0 = np.broadcast_to(np.clip(0.15 + 0.10 * (a - abar) + kec_lvl["business"], 0.05, 0.50)[:, None], (n, nw))
-    dose_any = (1 + TKSK_GROWTH * np.where(G > 0, np.maximum(T - G, 0), 0)) * cscale[:, None] * intensity[:, None]
-    qb1 = qb0 + TKSK_BUSINESS[0] * dose_any
+    qb1 = qb0 + TKSK_BUSINESS[0] * dose
     mb0 = np.broadcast_to((np.log(600_000) + 0.5 * (a - abar))[:, None], (n, nw))
-    mb1 = mb0 + TKSK_BUSINESS[1] * dose_any
+    mb1 = mb0 + TKSK_BUSINESS[1] * dose
     ez = np.exp(BUSINESS_SD**2 / 2)
     # graduation: absorbing, for PKH families, hazard raised by accompaniment
     h0 = np.full((n, nw), GRADUATION_HAZARD)
-    h1 = h0 + TKSK_GRADUATION * dose_any
+    h1 = h0 + TKSK_GRADUATION * dose
     surv0 = np.cumprod(1 - h0, axis=1)
     surv1 = np.cumprod(1 - np.where(treated, h1, h0), axis=1)  # accompaniment raises the hazard from g on
     # observed draws with common random numbers
@@ -501,8 +500,7 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
         d = (y1 - y0)[:, li]
         truth_pkh[k] = {"ATT": float(d[pkh].mean()), "ATE": float(d.mean()), "wave": last,
                         "n_treated": int(pkh.sum()), "n": n}
-    bpnt_cons = bpnt_pc
-    truth_bpnt = {"cons_pc": {"ATT": float(bpnt_cons[bpnt].mean()), "ATE": float(bpnt_cons.mean()), "wave": last,
+    truth_bpnt = {"cons_pc": {"ATT": float(bpnt_pc[bpnt].mean()), "ATE": float(bpnt_pc.mean()), "wave": last,
                               "n_treated": int(bpnt.sum()), "n": n}}
     tk = {k: (q0, q1) for k, (q0, q1) in emp.items()}
     tk["business_income"] = (qb0 * np.exp(mb0) * ez, qb1 * np.exp(mb1) * ez)

@@ -157,7 +157,6 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
     """Aggregated effects and their influence functions (with the weights' own influence)."""
     c = res.cells
     G = res.panel.G
-    n = len(G)
     pg_unit = {g: (G == g).mean() for g in c["cohort"].unique()}
     c = c.assign(pg=c["cohort"].map(pg_unit))
 
@@ -217,7 +216,6 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
         infs.insert(0, np.column_stack(cinf).mean(axis=1))
     else:
         raise parameter_error("aggregate", "staggered_did", "'simple', 'dynamic', 'group' or 'calendar'", kind)
-    del n
     table = pd.DataFrame(rows)
     for col in ("event_time", "cohort", "time"):
         if col in table:

@@ -320,12 +320,12 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
         d = data.assign(y=data[outcome].astype(float))
         kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
                   control_group=control)
-        simple = staggered = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame()
+        simple = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame()
         twfe = impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
         rows.append({"outcome": outcome, "cs": simple["estimate"].iloc[0], "cs_lo": simple["ci_lower"].iloc[0],
                      "cs_hi": simple["ci_upper"].iloc[0], "se": simple["std_error"].iloc[0], "twfe": twfe,
                      "nobs": simple["nobs"].iloc[0]})
-        sec.rows.append(("TKSK", outcome, staggered.assign(outcome=outcome)))
+        sec.rows.append(("TKSK", outcome, simple.assign(outcome=outcome)))
         if outcome == "summary_index":
             dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
             notes += list(dyn.notes)
