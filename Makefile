@@ -27,10 +27,11 @@ $(DATA)/truth.json: | $(STAMP)
 
 synth: $(DATA)/truth.json
 
-REGIONS ?= every
+# RUN_ARGS passes options through, e.g. make report RUN_ARGS="--force" or RUN_ARGS="--only 10_*"
+RUN_ARGS ?=
 
 report: setup synth
-	$(VENV)/bin/welfare-eval run --data $(DATA) --kabupaten $(REGIONS)
+	$(VENV)/bin/welfare-eval run configs/report.yaml $(RUN_ARGS)
 
 test: setup
 	$(PY) -m pytest

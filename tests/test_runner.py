@@ -39,7 +39,7 @@ def test_full_run_writes_index_manifest_and_html(province, tmp_path):
     files = {p.name for p in result.run_dir.iterdir()}
     assert {"index.html", "manifest.json"} <= files
     man = json.loads((result.run_dir / "manifest.json").read_text())
-    assert man["package_version"] and man["parameters"]["regions"] == ["all"]
+    assert man["package_version"] and man["grid"]["kabupaten"] == ["all"]
     assert set(man["inputs"]) >= {"survey.parquet", "registry.parquet"}
     for job in man["jobs"]:
         assert job["status"] == "ok" and job["duration_s"] > 0 and len(job["notebook_sha256"]) == 64
@@ -70,10 +70,17 @@ def test_wrong_type_is_an_error():
 
 
 def test_bad_value_of_a_parameter_fails_the_notebook_with_its_message(province, tmp_path):
-    result = run(data_dir=province, output_root=tmp_path, run_id="r4", kabupaten="9999", progress=quiet)
+    result = run(data_dir=province, output_root=tmp_path, run_id="r4", notebooks=["10_poverty_profile"],
+                 parameters={"extreme_line": "extreme_999"}, progress=quiet)
     assert not result.ok
     err = result.jobs[0]["error"]
-    assert err["ename"] == "ParameterError" and "7601 (Majene)" in err["evalue"]
+    assert err["ename"] == "ParameterError" and "extreme_215_2017ppp" in err["evalue"]
+
+
+def test_a_kabupaten_code_that_does_not_exist_stops_before_anything_runs(province, tmp_path):
+    with pytest.raises(ParameterError, match="'9999' is not a kabupaten of West Sulawesi"):
+        run(data_dir=province, output_root=tmp_path, run_id="r4b", kabupaten="9999")
+    assert not (tmp_path / "r4b").exists()
 
 
 def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
@@ -96,11 +103,13 @@ def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
     assert (run_dir / status["01_fails.ipynb"]["outputs"]["notebook"]).exists()
 
 
-def test_existing_run_folder_is_not_overwritten(province, tmp_path):
+def test_existing_run_folder_is_resumed_and_its_other_files_kept(province, tmp_path):
     (tmp_path / "r6").mkdir()
     (tmp_path / "r6" / "keep.txt").write_text("earlier output")
-    assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6"]) == 2
+    assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6",
+                 "--notebooks", "00_data_quality"]) == 0
     assert (tmp_path / "r6" / "keep.txt").read_text() == "earlier output"
+    assert (tmp_path / "r6" / "00_data_quality_provinsi_id.html").exists()
 
 
 def test_missing_data_folder(tmp_path, capsys):

@@ -22,9 +22,15 @@ def params(extra: str = ""):
     return c
 
 
-def write(name: str, cells: list) -> None:
+def write(name: str, cells: list, **welfare_eval) -> None:
+    """``welfare_eval`` metadata tells the runner about a notebook: ``stage="summary"`` runs it after
+    the others of its region; ``outputs`` are files it writes into the run folder itself."""
     nb = nbf.v4.new_notebook()
     nb.cells = cells
+    for i, cell in enumerate(cells):  # stable ids: rebuilding an unchanged notebook leaves it unchanged
+        cell["id"] = f"{name[:2]}-{i:02d}"
+    if welfare_eval:
+        nb.metadata["welfare_eval"] = welfare_eval
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbf.write(nb, str(HERE / f"{name}.ipynb"))
@@ -229,5 +235,5 @@ from welfare_eval.report import briefing, store'''),
     code('display(*brief.figures.values())'),
     code('briefing.render([brief, briefing.build(store.results_path(results), language="en" if language == "id" '
          'else "id", region=kabupaten)], store.results_path(results).parent);'),
-])
+], stage="summary", outputs=["briefing_{region}.html", "briefing_{region}.pdf"])
 print("notebooks written to", HERE)

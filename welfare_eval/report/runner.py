@@ -1,36 +1,60 @@
-"""Run the report notebooks with papermill into ``reports/<run-id>/``.
+"""Run the report notebooks: ``welfare-eval run [CONFIG]``.
 
-For each notebook: the executed notebook, an HTML export without code for readers, one with code
-for analysts, and a row in ``manifest.json`` (parameters, input fingerprints, notebook hash,
-package version, git commit, timings, status). ``index.html`` links them. Every file is written to a
-temporary name and moved into place when complete. Parameters are checked against each notebook's
-``parameters`` cell before anything runs: an unknown name or a value of the wrong type is an error.
+A run configuration (:mod:`.runconfig`) names notebooks, a parameter grid and fixed parameters;
+the runner expands them into jobs, checks every parameter against each notebook's ``parameters``
+cell before anything runs, and executes the jobs on local worker processes (each notebook in a
+kernel of its own, started and warmed ahead of need) or on a Dask cluster. For each job: the
+executed notebook, HTML without code for readers, HTML with code for analysts, and a record in
+``manifest.json`` (parameters, input fingerprints, notebook hash, package versions, git commit,
+start, end, duration, status, error, retries, where it ran). ``index.html`` links them and the
+previous run.
+
+Resume: a job whose fingerprint (notebook content, parameters, input data, package version and
+source, and its dependencies' fingerprints) is unchanged and whose outputs are intact is skipped;
+``force`` reruns. A job that fails transiently (its kernel died, it ran past its timeout, its worker
+was lost) is retried; a notebook that raises is recorded with its failing cell. Every file is
+written under a temporary name and moved into place when complete, and a lock refuses a second run
+on the same output root while one is running.
 """
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
-import html
 import json
 import os
 import platform
 import subprocess
+import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from .. import __version__
-from ..config import REPO_DIR, notebooks_dir, reports_dir
+from ..config import PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
 from ..exceptions import ParameterError, RunError
-from ..io import atomic_path, write_text_atomic
-from .strings import check_language, t
+from ..io import write_text_atomic
+from . import runconfig
+from .execute import sha256_file
+from .index import screenshots, write_index  # noqa: F401 - part of the runner's interface
+from .strings import check_language
 
 #: Parameters every report notebook declares; the runner passes them to each.
 COMMON_PARAMETERS = ("data_dir", "kabupaten", "language", "results")
 
+#: Exit codes of ``welfare-eval run`` (documented in docs/running.md for schedulers).
+EXIT_OK, EXIT_JOB_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
+
+#: Packages whose versions each job records.
+RECORDED_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyfixest", "papermill", "nbclient",
+                     "ipykernel", "pyarrow")
+
 _TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+class RunLocked(RunError):
+    """Another run holds the output root's lock."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,9 @@ class Job:
     notebook: Path
     parameters: dict
     job_id: str
+    summary: bool = False
+    extra_outputs: tuple = ()
+    deps: tuple = ()
 
 
 @dataclass
@@ -45,6 +72,9 @@ class RunResult:
     run_id: str
     run_dir: Path
     jobs: list = field(default_factory=list)
+    planned: list = field(default_factory=list)
+    ran: int = 0
+    skipped: int = 0
 
     @property
     def ok(self) -> bool:
@@ -54,6 +84,10 @@ class RunResult:
     def index(self) -> Path:
         return self.run_dir / "index.html"
 
+    @property
+    def failed(self) -> list[str]:
+        return [j["job_id"] for j in self.jobs if j["status"] != "ok"]
+
 
 def discover_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
     """Report notebooks ``NN_topic.ipynb`` in ``folder`` (default ``notebooks/``), in order."""
@@ -61,14 +95,49 @@ def discover_notebooks(folder: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
+_DECLARED: dict = {}
+
+
+def _parse_parameters_cell(source: str, name: str) -> dict[str, dict]:
+    """Names, types, defaults and help of a ``parameters`` cell written ``name: type = value  # help``
+    (papermill's convention), read with :mod:`ast` so that listing jobs does not start papermill."""
+    import ast
+
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            target, ann, value = node.target.id, node.annotation, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, ann, value = node.targets[0].id, None, node.value
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value) if value is not None else None
+        except ValueError:
+            default = None
+        text = ast.get_source_segment(source, value) if value is not None else "None"
+        typ = ann.id if isinstance(ann, ast.Name) else (type(default).__name__ if default is not None else "None")
+        line = lines[node.lineno - 1]
+        help_ = line.split("#", 1)[1].strip() if "#" in line[node.end_col_offset:] or "#" in line else ""
+        out[target] = {"name": target, "inferred_type_name": typ, "default": text, "help": help_}
+    if not out:
+        raise ParameterError(f"Notebook {name} has a 'parameters' cell without parameters.")
+    return out
+
+
 def declared_parameters(notebook: str | os.PathLike) -> dict[str, dict]:
     """The parameters a notebook declares in its ``parameters`` cell: name -> type, default, help."""
-    import papermill as pm
-
-    params = pm.inspect_notebook(str(notebook))
-    if not params:
-        raise ParameterError(f"Notebook {Path(notebook).name} has no cell tagged 'parameters'; tag one.")
-    return params
+    path = Path(notebook)
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _DECLARED:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = [c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])]
+        if not cells:
+            raise ParameterError(f"Notebook {path.name} has no cell tagged 'parameters'; tag one.")
+        _DECLARED[key] = _parse_parameters_cell("".join(cells[0]["source"]), path.name)
+    return _DECLARED[key]
 
 
 def check_parameters(notebook: str | os.PathLike, parameters: dict) -> None:
@@ -92,23 +161,6 @@ def check_parameters(notebook: str | os.PathLike, parameters: dict) -> None:
                 f"(default {declared[key].get('default')}). Got {value!r} instead.")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def fingerprints(data_dir: str | os.PathLike) -> dict[str, dict]:
-    """SHA-256 and size of each input table in ``data_dir``."""
-    folder = Path(data_dir)
-    out = {}
-    for p in sorted([*folder.glob("*.parquet"), *folder.glob("*.json")]):
-        out[p.name] = {"sha256": _sha256(p), "bytes": p.stat().st_size}
-    return out
-
-
 def git_commit() -> str | None:
     try:
         res = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "HEAD"], capture_output=True, text=True,
@@ -118,179 +170,283 @@ def git_commit() -> str | None:
         return None
 
 
+def _notebook_meta(notebook: Path) -> tuple[str, dict]:
+    """The notebook's title (its first ``# `` heading) and its ``welfare_eval`` metadata."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    title = notebook.stem
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell.get("source", ""))
+            heads = [ln[2:].strip() for ln in src.splitlines() if ln.startswith("# ")]
+            if heads:
+                title = heads[0]
+                break
+    return title, nb.get("metadata", {}).get("welfare_eval", {})
+
+
 def notebook_title(notebook: str | os.PathLike) -> str:
-    nb = nbformat.read(str(notebook), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return Path(notebook).stem
+    return _notebook_meta(Path(notebook))[0]
 
 
-def export_html(notebook_path: Path, out: Path, *, with_code: bool) -> None:
-    """HTML of an executed notebook; without code cells (and prompts) for readers."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = not with_code
-    exporter.exclude_input_prompt = not with_code
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook_path), as_version=4))
-    write_text_atomic(out, body)
+def region_label(kabupaten: str) -> str:
+    return "provinsi" if kabupaten in ("all", "") else str(kabupaten)
 
 
-def _job_id(notebook: Path, params: dict) -> str:
-    region = params.get("kabupaten", "all")
-    return f"{notebook.stem}_{'provinsi' if region == 'all' else region}_{params.get('language', 'id')}"
+def _job_id(notebook: Path, params: dict, grid_keys=()) -> str:
+    parts = [notebook.stem, region_label(params.get("kabupaten", "all")), str(params.get("language", "id"))]
+    parts += [f"{k}-{params[k]}" for k in grid_keys if k not in ("kabupaten", "language")]
+    return "_".join(parts)
 
 
-def _failure(exc: Exception) -> dict:
-    """What failed: the exception, and for a cell error its index and source."""
-    out = {"type": type(exc).__name__, "message": str(exc).strip()[-2000:]}
-    for attr in ("ename", "evalue", "exec_count"):
-        if hasattr(exc, attr):
-            out[attr] = str(getattr(exc, attr))
-    return out
+def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
+    """Every job of the configuration, parameters checked against each notebook before anything runs.
 
-
-def _error_cell(nb_path: Path) -> dict | None:
-    if not nb_path.exists():
-        return None
-    nb = nbformat.read(str(nb_path), as_version=4)
-    for i, cell in enumerate(nb.cells):
-        for o in cell.get("outputs", []):
-            if o.get("output_type") == "error":
-                return {"cell": i, "source": cell.source[:500], "ename": o.get("ename"), "evalue": o.get("evalue")}
-    return None
-
-
-def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten: str = "all",
-        language: str = "id", parameters: dict | None = None, output_root: str | os.PathLike | None = None,
-        run_id: str | None = None, timeout: int = 1800, progress=print) -> RunResult:
-    """Execute the report notebooks and write the run folder.
-
-    Parameters
-    ----------
-    data_dir : path
-        Folder of contract tables (the synthetic province by default in ``make report``).
-    notebooks : list of paths, optional
-        Default: every ``NN_*.ipynb`` in ``notebooks/``.
-    kabupaten : str or list
-        ``"all"`` (the province), a BPS code, a comma-separated list of them, or ``"every"`` (the
-        province and each kabupaten); every notebook runs for each.
-    language : str
-        Passed to every notebook.
-    parameters : dict, optional
-        Further parameters, each of which every selected notebook must declare.
-    output_root : path, optional
-        Default ``reports/``; the run goes to ``<output_root>/<run_id>/``.
-    timeout : int
-        Seconds a single cell may run.
+    A notebook whose metadata marks it ``welfare_eval.stage: summary`` (the briefing) reads what the
+    others stored, so it runs after every other job with the same parameters (any language).
     """
-    import papermill as pm
-
-    check_language(language)
-    data_dir = Path(data_dir).resolve()
-    if not data_dir.is_dir():
-        raise RunError(f"Data folder {data_dir} does not exist; run `welfare-eval synth` first or pass --data.")
-    nbs = [Path(n) for n in notebooks] if notebooks else discover_notebooks()
+    folder = Path(cfg.notebook_dir)
+    nbs = [folder / f"{n}.ipynb" for n in cfg.notebooks] if cfg.notebooks else discover_notebooks(folder)
     if not nbs:
-        raise RunError("No report notebooks found (expected notebooks/NN_topic.ipynb).")
-    run_id = run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    root = Path(output_root) if output_root else reports_dir()
-    run_dir = (root / run_id).resolve()
-    regions = [k.strip() for k in kabupaten.split(",")] if isinstance(kabupaten, str) else list(kabupaten)
-    if regions == ["every"]:
-        from ..regions import kab_names
+        raise RunError(f"No report notebooks found in {folder} (expected NN_topic.ipynb).")
+    import itertools
 
-        regions = ["all", *kab_names()]
-    jobs = []
-    for region in regions:  # each region's notebooks in order: its briefing reads what the others stored
-        params = {"data_dir": str(data_dir), "kabupaten": region, "language": language,
-                  "results": str(run_dir / "results.csv"), **(parameters or {})}
+    keys = list(cfg.grid)
+    combos = [dict(zip(keys, vals)) for vals in itertools.product(*(cfg.grid[k] for k in keys))]
+    jobs: list[Job] = []
+    meta = {nb: _notebook_meta(nb) for nb in nbs}
+    for combo in combos:  # one combination's notebooks in order
+        params = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
+                  "results": str(run_dir / "results"), **(cfg.parameters or {}), **combo}
         for nb in nbs:
-            check_parameters(nb, params)  # all checked before anything runs
-            jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params)))
-    if run_dir.exists():
-        raise RunError(f"Run folder {run_dir} exists already; choose another --run-id or remove it.")
-    run_dir.mkdir(parents=True)
-    result = RunResult(run_id, run_dir)
-    manifest = {
-        "run_id": run_id, "started": _now(), "finished": None, "package_version": __version__,
-        "git_commit": git_commit(), "python": platform.python_version(), "host": platform.node(),
-        "parameters": {"data_dir": str(data_dir), "regions": regions, "language": language, **(parameters or {})},
-        "inputs": fingerprints(data_dir), "jobs": result.jobs,
-    }
-    _write_manifest(run_dir, manifest)
-    for job in jobs:
-        rec = {"job_id": job.job_id, "notebook": job.notebook.name, "notebook_sha256": _sha256(job.notebook),
-               "title": notebook_title(job.notebook), "parameters": job.parameters, "status": "running",
-               "started": _now(), "finished": None, "duration_s": None, "error": None, "outputs": {}}
-        result.jobs.append(rec)
-        t0 = time.perf_counter()
-        out_nb = run_dir / f"{job.job_id}.ipynb"
-        with atomic_path(out_nb) as tmp:
-            try:
-                pm.execute_notebook(str(job.notebook), str(tmp), parameters=job.parameters, kernel_name="python3",
-                                    cwd=str(job.notebook.parent), progress_bar=False, log_output=False,
-                                    execution_timeout=timeout, report_mode=False)
-                rec["status"] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure of one notebook is recorded, not raised
-                rec["status"] = "failed"
-                rec["error"] = _failure(exc)
-                cell = _error_cell(tmp)
-                if cell:
-                    rec["error"]["failing_cell"] = cell
-        for kind, with_code in (("html", False), ("html_code", True)):
-            target = run_dir / f"{job.job_id}{'' if kind == 'html' else '.code'}.html"
-            try:
-                export_html(out_nb, target, with_code=with_code)
-                rec["outputs"][kind] = target.name
-            except Exception as exc:  # noqa: BLE001
-                rec.setdefault("export_errors", []).append(_failure(exc))
-        rec["outputs"]["notebook"] = out_nb.name
-        rec["finished"] = _now()
-        rec["duration_s"] = round(time.perf_counter() - t0, 3)
-        progress(f"[{rec['status']}] {job.job_id} ({rec['duration_s']:.1f} s)")
-        _write_manifest(run_dir, manifest)
-    manifest["finished"] = _now()
-    _write_manifest(run_dir, manifest)
-    write_index(run_dir, manifest, language=language)
-    shots = screenshots(run_dir)
-    if shots:
-        progress(f"screenshots: {', '.join(p.name for p in shots)}")
-    return result
+            check_parameters(nb, params)
+            m = meta[nb][1]
+            summary = m.get("stage") == "summary"
+            extra = tuple(o.format(region=region_label(params["kabupaten"])) for o in m.get("outputs", ()))
+            jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), summary, extra))
+    ids = [j.job_id for j in jobs]
+    if len(set(ids)) != len(ids):
+        raise RunError("Two jobs would write the same outputs; give each grid value once.")
 
+    def same(a: dict, b: dict) -> bool:
+        drop = ("language",)
+        return {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
-
-
-def screenshots(run_dir: Path) -> list[Path]:
-    """PNG screenshots of the index and the briefings, kept with the run when a Chromium is present."""
-    import shutil
-    import tempfile
-
-    exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not exe:
-        return []
     out = []
-    pages = [run_dir / "index.html", *sorted(run_dir.glob("briefing_*.html"))]
-    with tempfile.TemporaryDirectory() as profile:
-        for page in pages:
-            target = run_dir / "screenshots" / f"{page.stem}.png"
-            target.parent.mkdir(exist_ok=True)
-            with atomic_path(target) as tmp:
-                try:
-                    subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1100,1800",
-                                    f"--screenshot={tmp}", page.as_uri()], capture_output=True, timeout=120)
-                except (OSError, subprocess.SubprocessError):
-                    continue
-                if not tmp.exists() or tmp.stat().st_size == 0:
-                    continue
-            out.append(target)
+    for j in jobs:
+        if j.summary:
+            deps = tuple(o.job_id for o in jobs if not o.summary and same(o.parameters, j.parameters))
+            j = Job(j.notebook, j.parameters, j.job_id, True, j.extra_outputs, deps)
+        out.append(j)
     return out
+
+
+def select(jobs: list[Job], only) -> list[Job]:
+    """The jobs ``only`` picks: globs on the job id or notebook, or ``name=value`` on a parameter.
+    Dependencies of a picked job come along (they are skipped if their outputs are up to date)."""
+    if not only:
+        return jobs
+    pats = [p.strip() for item in ([only] if isinstance(only, str) else only) for p in item.split(",") if p.strip()]
+    filters = [p.split("=", 1) for p in pats if "=" in p]
+    globs = [p for p in pats if "=" not in p]
+    chosen = []
+    for j in jobs:
+        vals = {**{k: str(v) for k, v in j.parameters.items()}, "notebook": j.notebook.stem}
+        if all(vals.get(k) == v for k, v in filters) and (
+                not globs or any(fnmatch.fnmatch(j.job_id, g) or fnmatch.fnmatch(j.notebook.stem, g)
+                                 or fnmatch.fnmatch(j.notebook.stem, g + "*") for g in globs)):
+            chosen.append(j.job_id)
+    if not chosen:
+        raise RunError(f"--only {','.join(pats)} matches no job; `welfare-eval run --dry-run` lists them.")
+    want = set(chosen)
+    by_id = {j.job_id: j for j in jobs}
+    for jid in chosen:
+        want |= set(by_id[jid].deps)
+    return [j for j in jobs if j.job_id in want]
+
+
+# ---------------------------------------------------------------------------------------------
+# fingerprints
+
+
+def _stat_key(p: Path) -> list:
+    st = p.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def input_fingerprints(data_dir: str | os.PathLike, cache: Path | None = None) -> dict[str, dict]:
+    """SHA-256 and size of each input table in ``data_dir``; hashes are reused from ``cache`` for
+    files whose size and modification time have not changed."""
+    folder = Path(data_dir)
+    known = {}
+    if cache and cache.exists():
+        try:
+            known = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            known = {}
+    out, fresh = {}, {}
+    for p in sorted([*folder.glob("*.parquet"), *folder.glob("*.json"), *folder.glob("*.csv"),
+                     *folder.glob("*.dta"), *folder.glob("*.sav")]):
+        key = str(p.resolve())
+        stat = _stat_key(p)
+        hit = known.get(key)
+        digest = hit["sha256"] if hit and hit.get("stat") == stat else sha256_file(p)
+        out[p.name] = {"sha256": digest, "bytes": stat[0]}
+        fresh[key] = {"stat": stat, "sha256": digest}
+    if cache is not None and fresh != {k: known.get(k) for k in fresh}:
+        try:
+            write_text_atomic(cache, json.dumps({**known, **fresh}, indent=1))
+        except OSError:
+            pass
+    return out
+
+
+fingerprints = input_fingerprints  # the name of session one's API
+
+
+#: Modules that schedule jobs and draw the index but compute nothing a notebook shows: editing
+#: them does not make finished reports stale.
+_RUN_SIDE = {"cli.py", "report/runner.py", "report/executors.py", "report/runconfig.py", "report/index.py"}
+
+
+def package_fingerprint() -> str:
+    """Hash of the package's source and the reference data it reads (poverty lines, rules, maps)."""
+    h = hashlib.sha256(__version__.encode())
+    files = sorted(p for p in PACKAGE_DIR.rglob("*.py") if p.relative_to(PACKAGE_DIR).as_posix() not in _RUN_SIDE)
+    ref = reference_dir()
+    files += sorted([*ref.glob("*.csv"), *ref.glob("*.yaml"), *(ref / "mappings").glob("*.yaml")])
+    for p in files:
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"welfare-eval": __version__, "python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _job_fingerprint(job: Job, nb_sha: str, inputs: dict, package: str, deps: list[str]) -> str:
+    blob = json.dumps({"notebook": nb_sha, "parameters": job.parameters, "inputs": inputs, "package": package,
+                       "deps": deps, "outputs": list(job.extra_outputs)}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _complete(rec: dict | None, fingerprint: str, run_dir: Path) -> bool:
+    """Whether an earlier record is for the same inputs and its outputs are all there, unaltered."""
+    if not rec or rec.get("status") != "ok" or rec.get("fingerprint") != fingerprint:
+        return False
+    hashes = rec.get("output_sha256") or {}
+    if not hashes or set(hashes) != set(rec.get("outputs", {}).values()):
+        return False
+    for name, digest in hashes.items():
+        p = run_dir / name
+        if not p.exists():
+            return False
+        st = _stat_key(p)
+        if rec.get("output_stat", {}).get(name) != st and sha256_file(p) != digest:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# the lock, the log, the progress line
+
+
+class RunLock:
+    """An exclusive lock on the output root (``.welfare-eval.lock``), released when the process ends
+    however it ends, so a crash never leaves a stale lock."""
+
+    def __init__(self, root: Path, run_id: str):
+        self.path = Path(root) / ".welfare-eval.lock"
+        self.run_id = run_id
+        self._fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise RunLocked(f"Another welfare-eval run is using {self.path.parent} ({holder}). Wait for it to "
+                            "finish, or give this run another output root.") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {platform.node()}, run {self.run_id}, since {_now()}")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        if self._fh:
+            self._fh.seek(0)
+            self._fh.truncate()
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+class Progress:
+    """A live line on a terminal (done, failed, running, time left); a line per job elsewhere.
+    Every event also goes to ``log.jsonl`` in the run folder, and to stdout with ``json_stdout``."""
+
+    def __init__(self, total: int, log_path: Path | None, *, json_stdout: bool = False, stream=None,
+                 quiet: bool = False):
+        self.total, self.done, self.failed, self.running = total, 0, 0, 0
+        self.t0 = time.monotonic()
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty() and not json_stdout
+        self.json_stdout, self.quiet = json_stdout, quiet
+        self.log_path = log_path
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
+
+    def event(self, kind: str, **fields) -> None:
+        line = json.dumps({"time": _now(), "event": kind, **fields}, default=str)
+        if self._log:
+            self._log.write(line + "\n")
+            self._log.flush()
+        if self.json_stdout:
+            print(line, flush=True)
+
+    def update(self, *, done: int, failed: int, running: int, last: str | None = None) -> None:
+        self.done, self.failed, self.running = done, failed, running
+        if self.quiet or self.json_stdout:
+            return
+        if self.tty:
+            width = 24
+            fill = int(width * done / self.total) if self.total else width
+            elapsed = time.monotonic() - self.t0
+            left = (elapsed / done * (self.total - done)) if done else None
+            eta = "" if left is None else f" · ~{_fmt_secs(left)} left"
+            self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{self.total} done · {failed} failed"
+                              f" · {running} running{eta}   ")
+            self.stream.flush()
+        elif last:
+            print(last, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\n")
+        if self._log:
+            self._log.close()
+
+
+def _fmt_secs(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
 def _now() -> str:
@@ -301,94 +457,231 @@ def _write_manifest(run_dir: Path, manifest: dict) -> None:
     write_text_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
 
-INDEX_CSS = """
-body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:60rem;color:#111;line-height:1.45}
-h1{font-size:1.5rem;margin-bottom:.2rem} p.sub{color:#444;margin-top:0}
-table{border-collapse:collapse;width:100%;margin-top:1rem} th,td{border-bottom:1px solid #999;padding:.45rem;text-align:left;vertical-align:top}
-th{border-bottom:2px solid #111} .ok{font-weight:bold} .failed{font-weight:bold;text-decoration:underline}
-code{font-size:.85em} .err{font-size:.85em;white-space:pre-wrap}
-"""
+def previous_run(root: Path, run_id: str) -> dict | None:
+    """The most recent other run under ``root``: its id and manifest."""
+    best = None
+    for m in Path(root).glob("*/manifest.json"):
+        if m.parent.name == run_id:
+            continue
+        try:
+            data = json.loads(m.read_text())
+        except (OSError, ValueError):
+            continue
+        key = data.get("started") or ""
+        if best is None or key > best[0]:
+            best = (key, m.parent.name, data)
+    return None if best is None else {"run_id": best[1], "manifest": best[2]}
 
 
-def _headline_rows(run_dir: Path, language: str) -> str:
-    """Headline numbers per region from the run's results store (empty when there is none)."""
-    import pandas as pd
-
-    from .strings import fmt_pct
-
-    store = run_dir / "results.csv"
-    if not store.exists():
-        return ""
-    f = pd.read_csv(store, dtype={"region": str})
-    own = f["group"].isna() | (f["group"].astype(str) == "kab_code=" + f["region"].astype(str))
-    pick = f[(f["notebook"] == "10_poverty_profile") & own & f["outcome"].isin(["P0", "extreme"])]
-    if pick.empty:
-        return ""
-    rows = []
-    for region, g in pick.groupby("region", sort=False):
-        vals = {o: r for o, r in zip(g["outcome"], g.itertuples())}
-        cells = []
-        for o in ("P0", "extreme"):
-            r = vals.get(o)
-            cells.append("–" if r is None else f"{fmt_pct(r.estimate, language)} "
-                         f"<small>({fmt_pct(r.ci_lower, language)} – {fmt_pct(r.ci_upper, language)})</small>")
-        from ..regions import kab_names
-
-        name = t("province", language) if region == "all" else f"{kab_names().get(str(region), region)} ({region})"
-        rows.append(f"<tr><td>{html.escape(str(name))}</td><td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>")
-    return (f"<h2>{t('headline', language)}</h2><table class='headline'><thead><tr><th>{t('kabupaten', language)}</th>"
-            f"<th>{t('headcount', language)}</th><th>{t('extreme', language)}</th></tr></thead><tbody>"
-            + "".join(rows) + "</tbody></table>")
+# ---------------------------------------------------------------------------------------------
+# the run
 
 
-def write_index(run_dir: Path, manifest: dict, *, language: str = "id") -> Path:
-    """``index.html`` of a run: one row per report with its status, duration and links."""
-    other = "en" if language == "id" else "id"
-    rows = []
-    for j in manifest["jobs"]:
-        status = t("run_ok" if j["status"] == "ok" else "run_failed", language)
-        links = []
-        if "html" in j["outputs"]:
-            links.append(f'<a href="{html.escape(j["outputs"]["html"])}">{t("read", language)}</a>')
-        if "html_code" in j["outputs"]:
-            links.append(f'<a href="{html.escape(j["outputs"]["html_code"])}">{t("with_code", language)}</a>')
-        if "notebook" in j["outputs"]:
-            links.append(f'<a href="{html.escape(j["outputs"]["notebook"])}">{t("notebook", language)}</a>')
-        err = ""
-        if j.get("error"):
-            e = j["error"]
-            cell = e.get("failing_cell") or {}
-            detail = f"{e.get('ename') or e['type']}: {e.get('evalue') or e['message'][:300]}"
-            if cell:
-                detail = f"cell {cell['cell']}: " + detail
-            err = f'<div class="err">{html.escape(detail)}</div>'
-        region = j["parameters"].get("kabupaten", "all")
-        rows.append(
-            f"<tr><td>{html.escape(j['title'])}<br><code>{html.escape(j['notebook'])}</code></td>"
-            f"<td>{html.escape(t('province', language) if region == 'all' else region)}</td>"
-            f'<td class="{j["status"]}">{status}{err}</td><td>{j["duration_s"] or 0:.1f} s</td>'
-            f"<td>{' · '.join(links)}</td></tr>")
-    briefs = sorted(p.name for p in run_dir.glob("briefing_*.html"))
-    brief_links = " · ".join(
-        f'<a href="{html.escape(b)}">{html.escape(b[len("briefing_"):-5])}</a> '
-        f'(<a href="{html.escape(b[:-5])}.pdf">PDF</a>)' for b in briefs)
-    headline = _headline_rows(run_dir, language)
-    body = f"""<!DOCTYPE html>
-<html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(t('index_title', language))}</title>
-<style>{INDEX_CSS}</style></head><body>
-<h1>{html.escape(t('index_title', language))}</h1>
-<p class="sub">{html.escape(t('index_title', other))}</p>
-<p>{t('generated', language)}: {html.escape(str(manifest.get('finished') or manifest['started']))} ·
-run <code>{html.escape(manifest['run_id'])}</code> · welfare-eval {html.escape(manifest['package_version'])}
-· <a href="manifest.json">manifest.json</a></p>
-{f"<h2>{t('br_title', language)}</h2><p>{brief_links}</p>" if briefs else ""}
-{headline}
-<h2>{t('report', language)}</h2>
-<table><thead><tr><th>{t('report', language)}</th><th>{t('kabupaten', language)}</th><th>{t('status', language)}</th>
-<th>{t('duration', language)}</th><th></th></tr></thead><tbody>
-{''.join(rows)}
-</tbody></table></body></html>
-"""
-    path = run_dir / "index.html"
-    write_text_atomic(path, body)
-    return path
+def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_run: bool = False,
+               run_id: str | None = None, json_log: bool = False, quiet: bool = False, stream=None,
+               executor=None) -> RunResult:
+    """Execute (or with ``dry_run`` only list) the jobs of a configuration; see the module text."""
+    data_dir = Path(cfg.data).resolve()
+    if not data_dir.is_dir():
+        raise RunError(f"Data folder {data_dir} does not exist; run `welfare-eval synth` first or set data.")
+    for lang in cfg.grid.get("language", []):
+        check_language(lang)
+    run_id = run_id or cfg.resolved_run_id()
+    root = Path(cfg.output_root).resolve()
+    run_dir = root / run_id
+    jobs = select(plan(cfg, run_dir), only)
+    result = RunResult(run_id, run_dir, planned=jobs)
+    say = (lambda *a, **k: None) if quiet else (lambda msg: print(msg, file=stream or sys.stderr, flush=True))
+
+    prev_manifest = {}
+    if (run_dir / "manifest.json").exists():
+        try:
+            prev_manifest = json.loads((run_dir / "manifest.json").read_text())
+        except ValueError:
+            prev_manifest = {}  # a manifest that cannot be read: every job reruns
+    prev = {j["job_id"]: j for j in prev_manifest.get("jobs", [])}
+    cache = root / ".welfare-eval-fingerprints.json"
+    inputs = input_fingerprints(data_dir, cache if not dry_run else None)
+    package = package_fingerprint()
+    nb_sha = {j.notebook: sha256_file(j.notebook) for j in jobs}
+    prints: dict[str, str] = {}
+    for j in jobs:  # dependencies come first in plan order
+        deps = [prints.get(d) or (prev.get(d) or {}).get("fingerprint") or "" for d in j.deps]
+        prints[j.job_id] = _job_fingerprint(j, nb_sha[j.notebook], inputs, package, deps)
+    todo = [j for j in jobs if force or not _complete(prev.get(j.job_id), prints[j.job_id], run_dir)]
+    if dry_run:
+        for j in jobs:
+            state = "run" if j in todo else "up to date"
+            say(f"{j.job_id:48s} {state}{f'  (after {len(j.deps)} job(s) of its region)' if j.deps and j in todo else ''}")
+        say(f"{len(jobs)} job(s): {len(todo)} to run, {len(jobs) - len(todo)} up to date (dry run; nothing written)")
+        result.jobs = [{"job_id": j.job_id, "status": "planned" if j in todo else "ok", "parameters": j.parameters}
+                       for j in jobs]
+        return result
+
+    with RunLock(root, run_id):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "results").mkdir(exist_ok=True)
+        for stale in [*run_dir.glob(".*.tmp*"), *(run_dir / "results").glob(".*.tmp*")]:
+            stale.unlink()  # left by a run that was killed while writing; we hold the lock
+        versions = package_versions()
+        commit = git_commit()
+        manifest = {
+            "run_id": run_id, "started": _now(), "finished": None, "package_version": __version__,
+            "package_fingerprint": package, "git_commit": commit, "python": platform.python_version(),
+            "host": platform.node(), "config": cfg.source, "executor": cfg.executor,
+            "workers": cfg.n_workers() if cfg.executor == "local" else None, "scheduler": cfg.scheduler,
+            "grid": cfg.grid, "parameters": {"data_dir": str(data_dir), **(cfg.parameters or {})},
+            "inputs": inputs, "package_versions": versions, "jobs": [],
+            "history": [*prev_manifest.get("history", []),
+                        *([{k: prev_manifest.get(k) for k in ("started", "finished")}] if prev_manifest else [])],
+        }
+        records: dict[str, dict] = {}
+        order = [j.job_id for j in (plan(cfg, run_dir) if only else jobs)]
+        for jid, rec in prev.items():  # jobs of earlier runs into this folder that are not redone now
+            records[jid] = {**rec, "resumed": True}
+        base = {}
+        for j in jobs:
+            title, _ = _notebook_meta(j.notebook)
+            base[j.job_id] = {
+                "job_id": j.job_id, "notebook": j.notebook.name, "title": title, "notebook_sha256": nb_sha[j.notebook],
+                "parameters": j.parameters, "fingerprint": prints[j.job_id], "deps": list(j.deps),
+                "inputs": inputs, "package_versions": versions, "git_commit": commit,
+            }
+            if j not in todo:
+                records[j.job_id] = {**prev[j.job_id], **base[j.job_id], "resumed": True}
+        for j in todo:
+            records[j.job_id] = {**base[j.job_id], "status": "pending", "resumed": False, "retries": 0,
+                                 "attempts": [], "outputs": {}, "error": None, "started": None, "finished": None,
+                                 "duration_s": None}
+
+        def sync() -> None:
+            known = [r for r in order if r in records] + [r for r in records if r not in order]
+            manifest["jobs"] = [records[r] for r in known]
+            _write_manifest(run_dir, manifest)
+
+        sync()
+        result.skipped = len(jobs) - len(todo)
+        progress = Progress(len(todo), run_dir / "log.jsonl", json_stdout=json_log, stream=stream, quiet=quiet)
+        progress.event("run_start", run_id=run_id, jobs=len(jobs), to_run=len(todo), up_to_date=result.skipped,
+                       executor=cfg.executor, run_dir=str(run_dir))
+        if todo:
+            _execute(cfg, todo, records, run_dir, progress, sync, executor)
+        result.ran = len(todo)
+        manifest["finished"] = _now()
+        sync()
+        from .store import gather
+
+        gather(run_dir / "results", run_dir / "results.csv")
+        before = previous_run(root, run_id)
+        write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
+        if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):
+            shots = screenshots(run_dir)
+            if shots:
+                progress.event("screenshots", files=[p.name for p in shots])
+        failed = [r for r in records.values() if r.get("status") != "ok"]
+        progress.event("run_end", run_id=run_id, ok=len(records) - len(failed), failed=len(failed),
+                       ran=len(todo), up_to_date=result.skipped, index=str(run_dir / "index.html"))
+        progress.close()
+        result.jobs = manifest["jobs"]
+    return result
+
+
+def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progress, sync, executor=None) -> None:
+    from .executors import DaskExecutor, LocalExecutor
+
+    queue = deque(todo)
+    pending_ids = {j.job_id for j in todo}
+    finished: dict[str, str] = {}
+    attempts: dict[str, int] = {}
+    by_id = {j.job_id: j for j in todo}
+    own = executor is None
+    if executor is None:
+        if cfg.executor == "dask":
+            executor = DaskExecutor(cfg.scheduler)
+        else:
+            executor = LocalExecutor(min(cfg.n_workers(), len(todo)), cwd=str(Path(cfg.notebook_dir).resolve()),
+                                     warm_imports=cfg.warm_imports)
+    n_failed = 0
+
+    def spec_of(j: Job) -> dict:
+        return {"job_id": j.job_id, "notebook": str(j.notebook), "parameters": j.parameters, "run_dir": str(run_dir),
+                "timeout": cfg.timeout, "warm_imports": list(cfg.warm_imports), "extra_outputs": list(j.extra_outputs)}
+
+    try:
+        while queue or executor.running():
+            # start what can start: a job waits for its dependencies still pending in this run
+            for _ in range(len(queue)):
+                if not executor.free_slots():
+                    break
+                j = queue.popleft()
+                if any(d in pending_ids and d not in finished for d in j.deps):
+                    queue.append(j)
+                    continue
+                attempts[j.job_id] = attempts.get(j.job_id, 0) + 1
+                rec = records[j.job_id]
+                rec["status"] = "running"
+                rec["started"] = rec["started"] or _now()
+                executor.submit(spec_of(j))
+                progress.event("job_start", job_id=j.job_id, attempt=attempts[j.job_id])
+            progress.update(done=len(finished), failed=n_failed, running=len(executor.running()))
+            for spec, out in executor.wait(0.5):
+                jid = spec["job_id"]
+                rec = records[jid]
+                attempt = {"attempt": attempts[jid], "status": out["status"], "where": out.get("where"),
+                           "duration_s": out.get("duration_s"), "error": out.get("error")}
+                rec["attempts"].append(attempt)
+                if out["status"] != "ok" and out.get("transient") and attempts[jid] <= cfg.retries:
+                    rec["retries"] = attempts[jid]
+                    rec["status"] = "retrying"
+                    progress.event("job_retry", job_id=jid, attempt=attempts[jid], error=out.get("error"))
+                    queue.appendleft(by_id[jid])
+                    sync()
+                    continue
+                started = rec["started"]
+                rec.update({k: v for k, v in out.items() if k not in ("transient",)})
+                rec["started"] = started
+                rec["retries"] = attempts[jid] - 1
+                if rec.get("output_sha256"):
+                    rec["output_stat"] = {n: _stat_key(run_dir / n) for n in rec["output_sha256"]
+                                          if (run_dir / n).exists()}
+                finished[jid] = rec["status"]
+                n_failed += rec["status"] != "ok"
+                progress.event("job_end", job_id=jid, status=rec["status"], duration_s=rec.get("duration_s"),
+                               cells_s=rec.get("cells_s"), overhead_s=rec.get("overhead_s"), retries=rec["retries"],
+                               where=rec.get("where"), error=(rec.get("error") or {}).get("kind"))
+                progress.update(done=len(finished), failed=n_failed, running=len(executor.running()),
+                                last=f"[{rec['status']}] {jid} ({rec.get('duration_s') or 0:.1f} s"
+                                     f"{', retried ' + str(rec['retries']) + 'x' if rec['retries'] else ''})")
+                sync()
+    except BaseException:
+        for r in records.values():
+            if r.get("status") in ("running", "pending", "retrying"):
+                r["status"] = "interrupted"
+        sync()
+        raise
+    finally:
+        if own:
+            executor.close()
+
+
+def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten="all", language="id",
+        parameters: dict | None = None, output_root: str | os.PathLike | None = None, run_id: str | None = None,
+        timeout: float = 1800, workers: int = 0, retries: int = 1, force: bool = False, only=None,
+        progress=None, quiet: bool = True, executor: str = "local", scheduler: str | None = None) -> RunResult:
+    """Run the report notebooks without a configuration file (the keyword form of ``run_config``).
+
+    ``kabupaten`` is ``"all"`` (the province), a BPS code, a comma-separated list or list of them, or
+    ``"every"`` (the province and each kabupaten); ``language`` a code or a list of codes.
+    """
+    regions = [k.strip() for k in kabupaten.split(",")] if isinstance(kabupaten, str) else list(kabupaten)
+    langs = [language] if isinstance(language, str) else list(language)
+    kw = dict(data=Path(data_dir), grid={"kabupaten": regions, "language": langs}, parameters=dict(parameters or {}),
+              timeout=timeout, workers=workers, retries=retries, executor=executor, scheduler=scheduler)
+    if notebooks:
+        paths = [Path(n) for n in notebooks]
+        kw["notebook_dir"] = paths[0].resolve().parent if paths[0].suffix else notebooks_dir()
+        kw["notebooks"] = tuple(p.stem for p in paths)
+    if output_root:
+        kw["output_root"] = Path(output_root)
+    cfg = runconfig.check(runconfig.RunConfig(**kw))
+    return run_config(cfg, only=only, force=force, run_id=run_id, quiet=quiet)

@@ -1,7 +1,10 @@
 """The results store of a run, disclosure control, and tables for readers.
 
-Each report notebook appends its key results as tidy rows to ``results.csv`` beside the run's
-manifest (columns ``STORE_COLUMNS``); the briefing and the index read them. Disclosure control
+Each report notebook stores its key results as tidy rows (columns ``STORE_COLUMNS``). The store is
+a single CSV file, or (as ``welfare-eval run`` uses it) a folder with one file per notebook and
+region, so that jobs running at the same time on several workers never write the same file; the
+runner gathers the folder into ``results.csv`` beside the manifest. The briefing and the index
+read either form. Disclosure control
 suppresses every published cell that rests on fewer than ``min_cell`` unweighted observations.
 """
 from __future__ import annotations
@@ -75,10 +78,19 @@ def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | 
     return out
 
 
+def is_folder_store(path: str | os.PathLike) -> bool:
+    """A store path without a ``.csv`` suffix is a folder of per-notebook files."""
+    return Path(path).suffix.lower() != ".csv"
+
+
 def _replace(path: str | os.PathLike, rows: pd.DataFrame, *, notebook: str, region: str) -> None:
     """Write ``rows`` into the store in place of the notebook's earlier rows for the region (a rerun
     replaces them), rewriting the file atomically."""
     path = Path(path)
+    if is_folder_store(path):
+        with atomic_path(path / f"{notebook}__{region}.csv") as tmp:
+            rows.to_csv(tmp, index=False)
+        return
     old = pd.read_csv(path, dtype={"region": str}) if path.exists() else pd.DataFrame(columns=STORE_COLUMNS)
     old = old[~((old["notebook"] == notebook) & (old["region"].astype(str) == str(region)))]
     new = pd.concat([old, rows], ignore_index=True) if len(old) else rows
@@ -89,10 +101,22 @@ def _replace(path: str | os.PathLike, rows: pd.DataFrame, *, notebook: str, regi
 def read(path: str | os.PathLike) -> pd.DataFrame:
     """The store, or an error that says which notebooks should have written it."""
     path = Path(path)
-    if not path.exists():
+    files = sorted(path.glob("*.csv")) if path.is_dir() else [path] if path.exists() else []
+    if not files:
         raise FileNotFoundError(f"No results store at {path}: run the report notebooks (welfare-eval run) first; "
                                 "the briefing reads what they stored and computes nothing itself.")
-    return pd.read_csv(path)
+    frames = [pd.read_csv(f, dtype={"region": str}) for f in files]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def gather(folder: str | os.PathLike, target: str | os.PathLike) -> Path | None:
+    """Write the rows of a folder store into one CSV file (atomically); None when there are none."""
+    folder = Path(folder)
+    if not folder.is_dir() or not any(folder.glob("*.csv")):
+        return None
+    with atomic_path(target) as tmp:
+        read(folder).to_csv(tmp, index=False)
+    return Path(target)
 
 
 def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digits: int = 1,

@@ -1,0 +1,394 @@
+"""Execute one report job in a kernel of its own: the worker side of ``welfare-eval run``.
+
+The same function, :func:`execute_job`, runs in the local worker processes and on Dask workers.
+A worker keeps one kernel started and warmed ahead of need (its heavy modules already imported,
+in a throw-away namespace so the notebook still sees a clean one), so a job does not wait for a
+Python process to start and import pandas, statsmodels and matplotlib. Every notebook still
+gets a kernel process of its own, shut down when the job ends.
+
+A job's record says what happened and whether the failure is *transient* (the kernel died, the
+job ran past its timeout, the kernel would not start): those the runner retries. A notebook that
+raises is not retried; it would raise again.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Modules a warm kernel imports before its job arrives (the report notebooks' own imports).
+DEFAULT_WARM_IMPORTS = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "pyarrow.parquet",
+                        "welfare_eval.report.sections", "welfare_eval.report.briefing", "welfare_eval.quality")
+
+#: Seconds to wait for a kernel to start and answer (a loaded machine can be slow to start one).
+KERNEL_START_TIMEOUT = 120
+
+
+@dataclass
+class _Warm:
+    km: object
+    kc: object
+    msg_id: str
+    key: tuple
+
+
+_WARM: _Warm | None = None
+_RUNNING_KERNEL: list = []  # pid of the kernel running a job, for a worker that must stop at once
+_EXPORTERS: dict = {}
+_LOCK = threading.Lock()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _warm_code(imports) -> str:
+    # exec in a fresh dict: modules land in sys.modules, the notebook's namespace stays empty
+    mods = ", ".join(repr(m) for m in imports)
+    return ("exec('import importlib\\nfor _m in (%s,):\\n    try:\\n        importlib.import_module(_m)\\n"
+            "    except Exception:\\n        pass', {})" % mods)
+
+
+def _sync(coro_fn):
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coro_fn)
+
+
+def _alive(km) -> bool:
+    return bool(_sync(km.is_alive)())
+
+
+def _start_kernel(cwd: str, imports) -> _Warm:
+    # nbclient needs an asynchronous manager: with a blocking one its check that the kernel is still
+    # alive never runs while it waits for output, and a kernel that dies hangs the job
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_client.manager import AsyncKernelManager
+
+    km = AsyncKernelManager(kernel_name="python3")
+    # the kernel's own log (a warning about loopback TCP) is noise on a scheduler's terminal;
+    # what a notebook prints reaches its outputs through the kernel's messages, not this stream
+    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    # queued now, executed as soon as the kernel is up, while this worker does other work
+    msg_id = kc.execute(_warm_code(imports), silent=True, store_history=False) if imports else ""
+    return _Warm(km, kc, msg_id, (cwd, tuple(imports)))
+
+
+def _ready(warm: _Warm, timeout: float) -> None:
+    """Block until the kernel has answered its warm-up request (or raise if it died)."""
+    if not warm.msg_id:
+        warm.kc.wait_for_ready(timeout=timeout)
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RuntimeError(f"the kernel did not finish starting within {timeout:.0f} s")
+        if not _alive(warm.km):
+            raise RuntimeError("the kernel died while starting")
+        try:
+            msg = warm.kc.get_shell_msg(timeout=min(left, 1.0))
+        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
+            continue
+        if msg.get("parent_header", {}).get("msg_id") == warm.msg_id:
+            return
+
+
+def _shutdown(warm: _Warm | None) -> None:
+    if warm is None:
+        return
+    try:
+        warm.kc.stop_channels()
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        _sync(warm.km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS) -> None:
+    """Start (without waiting for it) the kernel the next job of this process will use."""
+    global _WARM
+    with _LOCK:
+        if _WARM is not None and _WARM.key == (cwd, tuple(imports)) and _alive(_WARM.km):
+            return
+        _shutdown(_WARM)
+        _WARM = None
+        try:
+            _WARM = _start_kernel(cwd, imports)
+        except Exception:  # noqa: BLE001 - the job will start its own and report the failure
+            _WARM = None
+
+
+def shutdown_warm() -> None:
+    """Stop this process's warm kernel (at exit, or when a Dask run ends)."""
+    global _WARM
+    with _LOCK:
+        _shutdown(_WARM)
+        _WARM = None
+
+
+atexit.register(shutdown_warm)
+
+
+def _take_kernel(cwd: str, imports) -> tuple[_Warm, float]:
+    """The warm kernel if it suits this job, else a fresh one; seconds spent waiting for it."""
+    global _WARM
+    t0 = time.perf_counter()
+    with _LOCK:
+        warm, _WARM = _WARM, None
+    if warm is None or warm.key != (cwd, tuple(imports)) or not _alive(warm.km):
+        _shutdown(warm)
+        warm = _start_kernel(cwd, imports)
+    try:
+        _ready(warm, KERNEL_START_TIMEOUT)
+    finally:
+        warm.kc.stop_channels()
+    return warm, time.perf_counter() - t0
+
+
+def _exporter(with_code: bool):
+    ex = _EXPORTERS.get(with_code)
+    if ex is None:
+        from nbconvert import HTMLExporter
+
+        ex = HTMLExporter(template_name="lab")
+        ex.exclude_input = not with_code
+        ex.exclude_input_prompt = not with_code
+        ex.exclude_output_prompt = True
+        _EXPORTERS[with_code] = ex
+    return ex
+
+
+def export_html(notebook_path: Path, out: Path, *, with_code: bool) -> None:
+    """HTML of an executed notebook; without code cells (and prompts) for readers."""
+    import nbformat
+
+    from ..io import write_text_atomic
+
+    body, _ = _exporter(with_code).from_notebook_node(nbformat.read(str(notebook_path), as_version=4))
+    write_text_atomic(out, body)
+
+
+def error_cell(nb) -> dict | None:
+    """The first cell with an error output: its index, source and error."""
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                return {"cell": i, "source": cell.source[:500], "ename": o.get("ename"), "evalue": o.get("evalue")}
+    return None
+
+
+def _where(executor: str, worker: str | None) -> dict:
+    out = {"executor": executor, "host": socket.gethostname(), "pid": os.getpid(), "worker": worker}
+    if executor == "dask":
+        try:
+            from distributed import get_worker
+
+            out["worker"] = get_worker().address
+        except (ImportError, ValueError):
+            pass
+    return out
+
+
+def _cell_seconds(nb) -> float:
+    total = 0.0
+    for cell in nb.cells:
+        d = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if d:
+            total += float(d)
+    return total
+
+
+def execute_job(spec: dict, *, executor: str = "local", worker: str | None = None) -> dict:
+    """Run one job described by ``spec`` and write its outputs into ``spec['run_dir']``.
+
+    ``spec`` holds ``job_id``, ``notebook`` (path), ``parameters``, ``run_dir``, ``timeout``
+    (seconds for the whole notebook), ``warm_imports``, ``extra_outputs`` (files the notebook
+    itself writes into the run folder) and ``prewarm`` (start the next kernel after this job).
+    Returns the job's record; never raises for a failure of the notebook or its kernel.
+    """
+    import nbformat
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from ..io import atomic_path
+
+    t0 = time.perf_counter()
+    rec = {"started": _now(), "where": _where(executor, worker), "status": "running", "error": None,
+           "transient": False, "outputs": {}}
+    run_dir = Path(spec["run_dir"])
+    notebook = Path(spec["notebook"])
+    cwd = str(notebook.parent)
+    imports = tuple(spec.get("warm_imports", DEFAULT_WARM_IMPORTS))
+    timeout = float(spec.get("timeout") or 1800)
+    out_nb = run_dir / f"{spec['job_id']}.ipynb"
+    timed_out = threading.Event()
+    wrote = False
+    try:
+        try:
+            warm, waited = _take_kernel(cwd, imports)
+        except Exception as exc:  # noqa: BLE001
+            rec.update(status="failed", transient=True,
+                       error={"kind": "kernel_start", "type": type(exc).__name__, "message": str(exc)[:2000]})
+            return _finish(rec, t0)
+        rec["kernel_wait_s"] = round(waited, 3)
+        pid = getattr(getattr(warm.km, "provisioner", None), "process", None)
+        pid = getattr(pid, "pid", None)
+
+        def _kill():  # the whole notebook ran past its timeout: stop its kernel
+            timed_out.set()
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+        if pid:
+            _RUNNING_KERNEL[:] = [pid]
+        watchdog = threading.Timer(timeout, _kill)
+        watchdog.daemon = True
+        watchdog.start()
+        t_exec = time.perf_counter()
+        with atomic_path(out_nb) as tmp:
+            try:
+                pm.execute_notebook(
+                    str(notebook), str(tmp), parameters=spec["parameters"], kernel_name="python3", cwd=cwd,
+                    progress_bar=False, log_output=False, execution_timeout=int(timeout) + 1, report_mode=False,
+                    request_save_on_cell_execute=False, km=warm.km)
+                rec["status"] = "ok"
+            except Exception as exc:  # noqa: BLE001 - recorded, not raised
+                rec["status"] = "failed"
+                err = {"type": type(exc).__name__, "message": str(exc).strip()[-2000:]}
+                for attr in ("ename", "evalue", "exec_count"):
+                    if hasattr(exc, attr):
+                        err[attr] = str(getattr(exc, attr))
+                if timed_out.is_set() or isinstance(exc, CellTimeoutError):
+                    err["kind"] = "timeout"
+                    err["message"] = f"the notebook ran past its timeout of {timeout:.0f} s and was stopped"
+                    rec["transient"] = True
+                elif isinstance(exc, DeadKernelError) or not _alive(warm.km):
+                    err["kind"] = "kernel_died"
+                    rec["transient"] = True
+                else:
+                    err["kind"] = "error"
+                if tmp.exists() and tmp.stat().st_size:
+                    cell = error_cell(nbformat.read(str(tmp), as_version=4))
+                    if cell:
+                        err["failing_cell"] = cell
+                rec["error"] = err
+                if not (tmp.exists() and tmp.stat().st_size):
+                    raise _NoNotebook from None
+            finally:
+                watchdog.cancel()
+                _shutdown(warm)
+                _RUNNING_KERNEL.clear()
+        wrote = True
+    except _NoNotebook:
+        pass
+    rec["execute_s"] = round(time.perf_counter() - t_exec, 3) if "kernel_wait_s" in rec else None
+    if spec.get("prewarm", True):
+        prewarm(cwd, imports)  # the next job's kernel starts while this one's outputs are written
+    t_exp = time.perf_counter()
+    if wrote:
+        nb = nbformat.read(str(out_nb), as_version=4)
+        rec["cells_s"] = round(_cell_seconds(nb), 3)
+        rec["outputs"]["notebook"] = out_nb.name
+        for kind, with_code in (("html", False), ("html_code", True)):
+            target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
+            try:
+                export_html(out_nb, target, with_code=with_code)
+                rec["outputs"][kind] = target.name
+            except Exception as exc:  # noqa: BLE001
+                rec.setdefault("export_errors", []).append({"type": type(exc).__name__, "message": str(exc)[:500]})
+    if rec["status"] == "ok":
+        for name in spec.get("extra_outputs", ()):
+            if (run_dir / name).exists():
+                rec["outputs"][name] = name
+    rec["export_s"] = round(time.perf_counter() - t_exp, 3)
+    rec["output_sha256"] = {name: sha256_file(run_dir / name) for name in rec["outputs"].values()
+                            if (run_dir / name).exists()}
+    return _finish(rec, t0)
+
+
+class _NoNotebook(Exception):
+    """The kernel died or timed out before papermill wrote the executed notebook."""
+
+
+def _finish(rec: dict, t0: float) -> dict:
+    rec["finished"] = _now()
+    rec["duration_s"] = round(time.perf_counter() - t0, 3)
+    if rec.get("cells_s") is not None:
+        rec["overhead_s"] = round(rec["duration_s"] - rec["cells_s"], 3)
+    return rec
+
+
+def _stop_now(code: int) -> None:
+    for pid in _RUNNING_KERNEL:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    shutdown_warm()
+    os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """End this worker when the runner that started it ends, however it ends (a killed runner must
+    not leave workers writing into a run folder that a new run has taken over)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the parent goes
+        signal.signal(signal.SIGTERM, lambda *_: _stop_now(143))
+    except (OSError, AttributeError):
+        pass
+
+    def _watch():  # elsewhere (and as a second guard): poll
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                _stop_now(1)
+
+    threading.Thread(target=_watch, daemon=True).start()
+
+
+def worker_main(conn, name: str, cwd: str, imports) -> None:
+    """Loop of a local worker process: warm a kernel, then run each job it is sent until ``None``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C and stops its workers
+    _die_with_parent()
+    import papermill  # noqa: F401 - imported once per worker, not once per job
+
+    prewarm(cwd, imports)
+    _exporter(False), _exporter(True)
+    while True:
+        try:
+            spec = conn.recv()
+        except EOFError:
+            break
+        if spec is None:
+            break
+        conn.send(execute_job(spec, executor="local", worker=name))
+    shutdown_warm()
