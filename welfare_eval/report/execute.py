@@ -41,7 +41,7 @@ class _Warm:
 
 
 _WARM: _Warm | None = None
-_RUNNING_KERNEL: list = []  # pid of the kernel running a job, for a worker that must stop at once
+_KERNEL_PIDS: set = set()  # every kernel this process started and has not shut down
 _EXPORTERS: dict = {}
 _LOCK = threading.Lock()
 
@@ -71,6 +71,10 @@ def _sync(coro_fn):
     return run_sync(coro_fn)
 
 
+def _kernel_pid(km) -> int | None:
+    return getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
+
+
 def _alive(km) -> bool:
     return bool(_sync(km.is_alive)())
 
@@ -85,6 +89,9 @@ def _start_kernel(cwd: str, imports) -> _Warm:
     # the kernel's own log (a warning about loopback TCP) is noise on a scheduler's terminal;
     # what a notebook prints reaches its outputs through the kernel's messages, not this stream
     _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    pid = _kernel_pid(km)
+    if pid:
+        _KERNEL_PIDS.add(pid)
     kc = BlockingKernelClient()
     kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
@@ -120,10 +127,12 @@ def _shutdown(warm: _Warm | None) -> None:
         warm.kc.stop_channels()
     except Exception:  # noqa: BLE001
         pass
+    pid = _kernel_pid(warm.km)
     try:
         _sync(warm.km.shutdown_kernel)(now=True)
     except Exception:  # noqa: BLE001
         pass
+    _KERNEL_PIDS.discard(pid)
 
 
 def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS) -> None:
@@ -253,8 +262,7 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
                        error={"kind": "kernel_start", "type": type(exc).__name__, "message": str(exc)[:2000]})
             return _finish(rec, t0)
         rec["kernel_wait_s"] = round(waited, 3)
-        pid = getattr(getattr(warm.km, "provisioner", None), "process", None)
-        pid = getattr(pid, "pid", None)
+        pid = _kernel_pid(warm.km)
 
         def _kill():  # the whole notebook ran past its timeout: stop its kernel
             timed_out.set()
@@ -264,8 +272,6 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
                 except OSError:
                     pass
 
-        if pid:
-            _RUNNING_KERNEL[:] = [pid]
         watchdog = threading.Timer(timeout, _kill)
         watchdog.daemon = True
         watchdog.start()
@@ -302,7 +308,6 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
             finally:
                 watchdog.cancel()
                 _shutdown(warm)
-                _RUNNING_KERNEL.clear()
         wrote = True
     except _NoNotebook:
         pass
@@ -344,12 +349,13 @@ def _finish(rec: dict, t0: float) -> dict:
 
 
 def _stop_now(code: int) -> None:
-    for pid in _RUNNING_KERNEL:
+    """Kill this process's kernels and exit at once: no locks, no event loop (either may be held by
+    the thread this interrupts)."""
+    for pid in list(_KERNEL_PIDS):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    shutdown_warm()
     os._exit(code)
 
 

@@ -53,13 +53,15 @@ class LocalExecutor:
     def running(self) -> list[dict]:
         return [w["spec"] for w in self._workers.values() if w["spec"] is not None]
 
-    def submit(self, spec: dict) -> None:
+    def submit(self, spec: dict) -> dict:
+        """Send a job to an idle worker; returns where it went."""
         name = next(k for k, w in self._workers.items() if w["spec"] is None)
         w = self._workers[name]
         spec = {**spec, "_started": _now()}
         w["conn"].send(spec)
         w["spec"] = spec
         w["deadline"] = time.monotonic() + float(spec.get("timeout") or 1800) + HARD_DEADLINE_GRACE
+        return {"executor": "local", "worker": name, "pid": w["proc"].pid}
 
     def wait(self, timeout: float) -> list[tuple[dict, dict]]:
         """Records of the jobs that ended within ``timeout`` seconds, as (spec, record) pairs."""
@@ -155,10 +157,11 @@ class DaskExecutor:
     def running(self) -> list[dict]:
         return list(self._futures.values())
 
-    def submit(self, spec: dict) -> None:
+    def submit(self, spec: dict) -> dict:
         spec = {**spec, "_started": _now()}
         fut = self.client.submit(_dask_execute, spec, pure=False, key=f"{spec['job_id']}-{time.time_ns()}")
         self._futures[fut] = spec
+        return {"executor": "dask", "task": fut.key}
 
     def wait(self, timeout: float) -> list[tuple[dict, dict]]:
         from distributed import wait as dwait

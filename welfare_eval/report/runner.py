@@ -621,8 +621,8 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
                 rec = records[j.job_id]
                 rec["status"] = "running"
                 rec["started"] = rec["started"] or _now()
-                executor.submit(spec_of(j))
-                progress.event("job_start", job_id=j.job_id, attempt=attempts[j.job_id])
+                where = executor.submit(spec_of(j))
+                progress.event("job_start", job_id=j.job_id, attempt=attempts[j.job_id], where=where)
             progress.update(done=len(finished), failed=n_failed, running=len(executor.running()))
             for spec, out in executor.wait(0.5):
                 jid = spec["job_id"]
