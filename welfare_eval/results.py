@@ -62,6 +62,7 @@ class Estimate:
     n_treated: int | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     ci: tuple[float, float] | None = None   # an interval not of the form estimate +- c se (RD robust, bootstrap)
+    p: float | None = None                  # a p-value not from estimate / se (wild bootstrap, randomization)
 
     def conf_int(self, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
         check_level(level, "Estimate.conf_int")
@@ -74,7 +75,9 @@ class Estimate:
 
     @property
     def pvalue(self) -> float:
-        """Two-sided p-value of estimate = 0 (t with ``df``, or normal)."""
+        """Two-sided p-value of estimate = 0 (t with ``df``, or normal), or the one the method gave."""
+        if self.p is not None:
+            return float(self.p)
         if self.std_error is None or not np.isfinite(self.std_error) or self.std_error == 0:
             return float("nan")
         z = abs(self.estimate / self.std_error)

@@ -24,8 +24,14 @@ from .common import e_value_statement, outcome_and_treatment
 
 #: Oster's R_max as a multiple of the controlled R-squared (her suggested 1.3).
 OSTER_RMAX = 1.3
-#: Fewer clusters than this make cluster-robust errors unreliable (Cameron and Miller 2015).
+#: Fewer clusters than this make cluster-robust errors unreliable (Cameron and Miller 2015); the
+#: wild cluster bootstrap then gives the p-value and the interval.
 FEW_CLUSTERS = 30
+#: Draws of the wild cluster bootstrap (MacKinnon, Nielsen and Webb 2023 use 9,999).
+WILD_REPS = 9999
+#: At or below this many clusters Rademacher weights have too few distinct draws (2^G); Webb's
+#: six-point weights are used instead (Webb 2023).
+WEBB_BELOW = 12
 
 
 def _ssc():
@@ -50,7 +56,8 @@ def _fit(data, fml, cluster, weights):
 
 
 def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=None, fixed_effects=None,
-               cluster: str | None = None, weights: str | None = None, level: float = DEFAULT_LEVEL) -> Estimate:
+               cluster: str | None = None, weights: str | None = None, wild_bootstrap: int | bool | None = None,
+               seed: int = 0, level: float = DEFAULT_LEVEL) -> Estimate:
     """The coefficient of ``treatment`` in a linear regression, with diagnostics.
 
     Parameters
@@ -62,6 +69,11 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
         CR1 cluster-robust errors (HC1 without).
     weights : str, optional
         Analytic weights (WLS).
+    wild_bootstrap : int, bool or None
+        Wild cluster bootstrap (via the ``wildboottest`` package behind pyfixest): the p-value from
+        the restricted bootstrap (WCR, null imposed) and a percentile-t interval from the
+        unrestricted one (WCU). ``None`` (default) runs it with ``WILD_REPS`` draws when there are
+        fewer than ``FEW_CLUSTERS`` clusters; an integer sets the draws; ``False`` never runs it.
     """
     check_level(level, "regression")
     y, d, _ = outcome_and_treatment(data, outcome, treatment)
@@ -92,17 +104,49 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
                                 f"Coefficient stability: adding the covariates moves the estimate from {b0:.4g} to "
                                 f"{est:.4g}; unobserved factors would have to matter {abs(delta):.2f} times as much as "
                                 "the observed ones to explain it away (Oster's delta; 1 or more is reassuring)."))
+    if isinstance(wild_bootstrap, bool) is False and wild_bootstrap is not None and (
+            not isinstance(wild_bootstrap, int) or wild_bootstrap < 99):
+        raise ParameterError(f"wild_bootstrap must be None, False, True or a number of draws >= 99. "
+                             f"Got {wild_bootstrap!r} instead.")
+    reps = (WILD_REPS if wild_bootstrap is True or (wild_bootstrap is None and cluster and G < FEW_CLUSTERS)
+            else wild_bootstrap if isinstance(wild_bootstrap, int) and not isinstance(wild_bootstrap, bool) else 0)
+    p_boot, ci_boot, notes = None, None, ()
+    if reps and not cluster:
+        raise ParameterError("wild_bootstrap needs a cluster column: it resamples whole clusters.")
+    if reps:
+        p_boot, ci_boot, wtype = _wild(m, cluster, treatment, reps, seed, G, est, se, level)
+        notes = (f"wild cluster bootstrap ({reps} draws, {wtype} weights, seed {seed}): p-value with the null "
+                 "imposed (WCR), percentile-t interval (WCU)",)
     if cluster and G < FEW_CLUSTERS:
-        diags.append(Diagnostic("few_clusters", G, False,
+        diags.append(Diagnostic("few_clusters", G, False if not reps else None,
                                 f"Only {G} clusters: cluster-robust errors understate uncertainty with fewer than "
-                                f"{FEW_CLUSTERS}; read the interval as a lower bound."))
-    notes = (f"dropped collinear covariate(s): {', '.join(dropped)}",) if dropped else ()
+                                f"{FEW_CLUSTERS}; " + ("the p-value and interval come from the wild cluster bootstrap."
+                                                       if reps else "read the interval as a lower bound.")))
+    if dropped:
+        notes += (f"dropped collinear covariate(s): {', '.join(dropped)}",)
     method = "OLS" if not weights else "WLS"
     method += f", CR1 clustered by {cluster}" if cluster else ", HC1"
     if fixed_effects:
         method += f", fixed effects {fixed_effects}"
+    if reps:
+        method += ", wild cluster bootstrap"
     return Estimate("coefficient", est, se, int(m._N), method, df=df, outcome=outcome, treatment=treatment,
-                    n_treated=int(d.sum()), diagnostics=tuple(diags), notes=notes)
+                    n_treated=int(d.sum()), diagnostics=tuple(diags), notes=notes, p=p_boot, ci=ci_boot)
+
+
+def _wild(m, cluster, param, reps, seed, G, est, se, level):
+    """Wild cluster bootstrap p-value (WCR) and percentile-t interval (WCU) of one coefficient."""
+    if level != DEFAULT_LEVEL:
+        raise ParameterError(f"The wild bootstrap interval is computed at level {DEFAULT_LEVEL}; got {level}.")
+    wtype = "webb" if G <= WEBB_BELOW else "rademacher"
+    try:
+        r = m.wildboottest(reps=reps, cluster=cluster, param=param, seed=seed, weights_type=wtype, impose_null=True)
+        _, tstar = m.wildboottest(reps=reps, cluster=cluster, param=param, seed=seed, weights_type=wtype,
+                                  impose_null=False, return_bootstrapped_t_stats=True)
+    except (ValueError, NotImplementedError) as exc:  # e.g. weights with fixed effects in some versions
+        raise DataValidationError(f"The wild cluster bootstrap could not run on this model: {exc}") from None
+    c = float(np.quantile(np.abs(np.asarray(tstar, float)), DEFAULT_LEVEL))
+    return float(r["Pr(>|t|)"]), (est - c * se, est + c * se), wtype
 
 
 def _oster_delta(b0: float, b1: float, r0: float, r1: float) -> float:
