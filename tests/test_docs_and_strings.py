@@ -51,3 +51,37 @@ def test_percent_and_rupiah():
 def test_unknown_language():
     with pytest.raises(ParameterError, match="'language' parameter must be one of"):
         t("dq_title", "fr")
+
+
+def test_every_estimator_diagnostic_has_an_indonesian_sentence():
+    """Each diagnostic an estimator attaches is worded in Indonesian from its own numbers (not the
+    English sentence passed through), with Indonesian number formatting."""
+    import numpy as np
+    import pandas as pd
+
+    from welfare_eval import impact
+    from welfare_eval.impact.inference import heterogeneity
+    from welfare_eval.report.strings import diagnostic_text
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    x = rng.normal(size=n)
+    d = (rng.random(n) < 1 / (1 + np.exp(-1.5 * x))).astype(int)
+    g = rng.integers(0, 12, n)
+    df = pd.DataFrame({"y": 0.4 * d + x + rng.normal(size=n), "d": d, "x": x, "g": g, "f": g % 2,
+                       "run": rng.uniform(-1, 1, n)})
+    df["y_rd"] = df["y"] + 0.5 * (df["run"] >= 0)
+    ests = [impact.aipw(df, outcome="y", treatment="d", covariates=["x"]),
+            impact.matching(df, outcome="y", treatment="d", covariates=["x"]),
+            impact.regression(df, outcome="y", treatment="d", covariates=["x"], cluster="g", wild_bootstrap=199),
+            impact.rd(df, outcome="y_rd", running="run", cutoff=0.0)]
+    diags = [dg for e in ests for dg in e.diagnostics]
+    diags += list(heterogeneity(impact.naive, df, by="f", outcome="y", treatment="d").diagnostics)
+    names = {dg.name for dg in diags}
+    assert {"overlap", "balance", "e_value", "oster_delta", "few_clusters", "density_at_cutoff", "bandwidth",
+            "match_concentration", "equal_effects"} <= names
+    for dg in diags:
+        id_text, en_text = diagnostic_text(dg, "id"), diagnostic_text(dg, "en")
+        assert en_text == dg.message
+        assert id_text != dg.message, dg.name
+        assert not any(w in id_text.split() for w in ("the", "and", "of", "to")), id_text

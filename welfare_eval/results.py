@@ -42,7 +42,11 @@ class Diagnostic:
     name: str                 # "balance", "overlap", "pre_trends", "density_at_cutoff", ...
     value: float | None
     passed: bool | None       # None: informational
-    message: str
+    message: str              # in English; report.strings.diagnostic_text words it in another language
+    params: tuple = ()        # ((name, value), ...): the numbers in the sentence, for other languages
+
+    def get(self, key, default=None):
+        return dict(self.params).get(key, default)
 
 
 @dataclass(frozen=True)
@@ -120,11 +124,12 @@ class EstimateTable:
     """Many estimates (domains, indicators) in one tidy frame; intervals recomputed for any level."""
 
     def __init__(self, frame: pd.DataFrame, *, group_columns: tuple[str, ...] = (), level: float = DEFAULT_LEVEL,
-                 notes: tuple[str, ...] = ()):
+                 notes: tuple[str, ...] = (), diagnostics: tuple[Diagnostic, ...] = ()):
         self._frame = frame.reset_index(drop=True)
         self.group_columns = tuple(group_columns)
         self.level = check_level(level, "EstimateTable")
         self.notes = tuple(notes)
+        self.diagnostics = tuple(diagnostics)  # also worded in notes; kept whole for other languages
 
     def to_frame(self, level: float | None = None) -> pd.DataFrame:
         """The tidy table (a copy), with intervals at ``level`` (default: the table's)."""

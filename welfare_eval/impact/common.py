@@ -122,7 +122,9 @@ def balance_diagnostic(X: np.ndarray, names: list[str], d: np.ndarray, w: np.nda
            f"({worst['covariate']}; {before:.2f} before): "
            + ("the groups are comparable on the covariates." if ok
               else f"above {SMD_THRESHOLD}, so the groups still differ; add that covariate's shape to the model."))
-    return Diagnostic("balance", float(abs(worst["smd_after"])), ok, msg)
+    return Diagnostic("balance", float(abs(worst["smd_after"])), ok, msg,
+                      (("after", float(abs(worst["smd_after"]))), ("before", before), ("covariate", worst["covariate"]),
+                       ("threshold", SMD_THRESHOLD)))
 
 
 def e_value(estimate: float, sd_outcome: float) -> float:
@@ -142,7 +144,7 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
             else "the confidence interval already includes zero")
     msg = (f"Sensitivity: an unmeasured factor would have to raise both receipt and the outcome by a risk ratio "
            f"of {ev:.2f} to explain the estimate away ({tail}).")
-    return Diagnostic("e_value", ev, None, msg)
+    return Diagnostic("e_value", ev, None, msg, (("e_value", ev), ("e_value_ci", ev_ci if lo > 0 else None)))
 
 
 def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[pd.DataFrame, list[str]]:

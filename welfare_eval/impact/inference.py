@@ -115,7 +115,9 @@ def heterogeneity(estimator, data: pd.DataFrame, *, by: str, level: float = DEFA
     pval = float(stats.chi2.sf(stat, len(est) - 1))
     note = (f"Equal effects across {by}: chi2({len(est) - 1}) = {stat:.2f}, p = {pval:.3f}: "
             + ("no evidence that the effect differs." if pval >= 0.05 else "the effect differs between groups."))
-    return EstimateTable(out, group_columns=(by,), level=level, notes=(note,))
+    diag = Diagnostic("equal_effects", pval, pval >= 0.05, note,
+                      (("by", by), ("df", len(est) - 1), ("stat", stat), ("p", pval)))
+    return EstimateTable(out, group_columns=(by,), level=level, notes=(note,), diagnostics=(diag,))
 
 
 def intracluster_correlation(data: pd.DataFrame, *, outcome: str, cluster: str) -> float:
@@ -182,7 +184,7 @@ def randomization_inference(estimator, data: pd.DataFrame, *, treatment: str, cl
                     diagnostics=observed.diagnostics + (
                         Diagnostic("randomization_p", p, None,
                                    f"Randomization test: {p:.1%} of random reassignments of {treatment} give an "
-                                   "estimate at least this far from zero."),),
+                                   "estimate at least this far from zero.", (("p", p), ("treatment", treatment))),),
                     notes=observed.notes)
 
 

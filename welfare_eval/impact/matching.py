@@ -203,7 +203,7 @@ def matching(data: pd.DataFrame, *, outcome: str, treatment: str, covariates,
         diags.append(Diagnostic("match_concentration", share, share < 0.5,
                                 f"The most-used 5% of matched comparison units carry {share:.0%} of the matches"
                                 + ("." if share < 0.5 else "; a few comparison units stand in for many treated units, "
-                                   "so the estimate leans on them.")))
+                                   "so the estimate leans on them."), (("share", share),)))
     notes.append("standard error of Abadie and Imbens (2006), treating the propensity score as known")
     label = f"PS matching ({estimand}, {n_neighbors} neighbour{'s' if n_neighbors > 1 else ''}, " \
             f"{'with' if replace else 'without'} replacement{', caliper ' + format(caliper, 'g') + ' SD' if caliper else ''})"

@@ -57,11 +57,13 @@ def rd(data: pd.DataFrame, *, outcome: str, running: str, cutoff: float, treatme
                         f"Density test at the cut-off: p = {p_dens:.3f}; "
                         + ("no sign that households were sorted across the threshold."
                            if p_dens >= 0.05 else "households bunch on one side: the threshold may have been "
-                                                  "manipulated, so the comparison at the cut-off is suspect.")),
+                                                  "manipulated, so the comparison at the cut-off is suspect."),
+                        (("p", p_dens),)),
              Diagnostic("bandwidth", float(np.ravel(r.bws)[0]), min(n_eff) >= MIN_SIDE,
                         f"Bandwidth {float(np.ravel(r.bws)[0]):.4g} on each side of the cut-off, with {n_eff[0]} and "
                         f"{n_eff[1]} observations inside it"
-                        + ("." if min(n_eff) >= MIN_SIDE else ": too few to trust the estimate."))]
+                        + ("." if min(n_eff) >= MIN_SIDE else ": too few to trust the estimate."),
+                        (("h", float(np.ravel(r.bws)[0])), ("left", n_eff[0]), ("right", n_eff[1])))]
     method = ("fuzzy" if treatment else "sharp") + " RD, local linear, robust bias-corrected interval (rdrobust)"
     return Estimate("LATE at the cut-off" if treatment else "effect at the cut-off", est, se_rb, len(d), method,
                     outcome=outcome, treatment=treatment or running, diagnostics=tuple(diags), ci=ci,

@@ -96,14 +96,14 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     df = float(G - 1) if cluster else float(m._N - m._k)
     diags = [e_value_statement(est, se, y, d)]
     if cov:
-        base = _fit(data, _formula(outcome, [treatment], fixed_effects), cluster, weights)
-        b0, r0 = float(base.coef()[treatment]), float(base._r2)
+        b0, r0 = _short_regression(m, treatment)
         r1 = float(m._r2)
         delta = _oster_delta(b0, est, r0, r1)
         diags.append(Diagnostic("oster_delta", delta, None if not np.isfinite(delta) else bool(abs(delta) >= 1),
                                 f"Coefficient stability: adding the covariates moves the estimate from {b0:.4g} to "
                                 f"{est:.4g}; unobserved factors would have to matter {abs(delta):.2f} times as much as "
-                                "the observed ones to explain it away (Oster's delta; 1 or more is reassuring)."))
+                                "the observed ones to explain it away (Oster's delta; 1 or more is reassuring).",
+                                (("b0", b0), ("b1", est), ("delta", delta))))
     if isinstance(wild_bootstrap, bool) is False and wild_bootstrap is not None and (
             not isinstance(wild_bootstrap, int) or wild_bootstrap < 99):
         raise ParameterError(f"wild_bootstrap must be None, False, True or a number of draws >= 99. "
@@ -111,17 +111,24 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     reps = (WILD_REPS if wild_bootstrap is True or (wild_bootstrap is None and cluster and G < FEW_CLUSTERS)
             else wild_bootstrap if isinstance(wild_bootstrap, int) and not isinstance(wild_bootstrap, bool) else 0)
     p_boot, ci_boot, notes = None, None, ()
+    if reps and weights:
+        if wild_bootstrap is None:  # automatic: not for weighted fits, which the bootstrap package does not take
+            reps = 0
+            notes = ("no wild cluster bootstrap: it is not available for weighted regressions",)
+        else:
+            raise ParameterError("wild_bootstrap is not available with weights (WLS); drop one of the two.")
     if reps and not cluster:
         raise ParameterError("wild_bootstrap needs a cluster column: it resamples whole clusters.")
     if reps:
         p_boot, ci_boot, wtype = _wild(m, cluster, treatment, reps, seed, G, est, se, level)
-        notes = (f"wild cluster bootstrap ({reps} draws, {wtype} weights, seed {seed}): p-value with the null "
+        notes += (f"wild cluster bootstrap ({reps} draws, {wtype} weights, seed {seed}): p-value with the null "
                  "imposed (WCR), percentile-t interval (WCU)",)
     if cluster and G < FEW_CLUSTERS:
         diags.append(Diagnostic("few_clusters", G, False if not reps else None,
                                 f"Only {G} clusters: cluster-robust errors understate uncertainty with fewer than "
                                 f"{FEW_CLUSTERS}; " + ("the p-value and interval come from the wild cluster bootstrap."
-                                                       if reps else "read the interval as a lower bound.")))
+                                                       if reps else "read the interval as a lower bound."),
+                                (("G", G), ("threshold", FEW_CLUSTERS), ("bootstrap", bool(reps)))))
     if dropped:
         notes += (f"dropped collinear covariate(s): {', '.join(dropped)}",)
     method = "OLS" if not weights else "WLS"
@@ -147,6 +154,22 @@ def _wild(m, cluster, param, reps, seed, G, est, se, level):
         raise DataValidationError(f"The wild cluster bootstrap could not run on this model: {exc}") from None
     c = float(np.quantile(np.abs(np.asarray(tstar, float)), DEFAULT_LEVEL))
     return float(r["Pr(>|t|)"]), (est - c * se, est + c * se), wtype
+
+
+def _short_regression(m, treatment: str) -> tuple[float, float]:
+    """Coefficient and R-squared of the regression without the covariates (same fixed effects,
+    weights and sample), from the full fit's demeaned, weighted matrices: no second pass over the
+    data. Within residuals equal the full model's, so R-squared = 1 - SSR / (weighted total SS)."""
+    names = list(m._coefnames)
+    cols = [names.index(treatment)] + ([names.index("Intercept")] if "Intercept" in names else [])
+    X = np.asarray(m._X)[:, cols]
+    y = np.asarray(m._Y).ravel()
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    ssu = float(np.sum((y - X @ beta) ** 2))
+    Y = np.asarray(m._Y_untransformed).ravel()
+    w = np.asarray(m._weights).ravel()
+    ssy = float(np.sum(w * (Y - np.average(Y, weights=w)) ** 2))
+    return float(beta[0]), 1.0 - ssu / ssy
 
 
 def _oster_delta(b0: float, b1: float, r0: float, r1: float) -> float:

@@ -294,10 +294,12 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
         out["band_upper"] = out["estimate"] + crit * se
     pre = res.cells[~res.cells["post"]]
     notes = tuple(res.notes)
+    diags = ()
     if len(pre):
         wald = _pretrend_test(res)
         notes += (wald.message,)
-    return EstimateTable(out, group_columns=group_cols, level=level, notes=notes)
+        diags = (wald,)
+    return EstimateTable(out, group_columns=group_cols, level=level, notes=notes, diagnostics=diags)
 
 
 def _pretrend_test(res: ATTgt) -> Diagnostic:
@@ -318,7 +320,7 @@ def _pretrend_test(res: ATTgt) -> Diagnostic:
            + ("consistent with zero" if ok else "different from zero")
            + f" (Wald chi2 = {stat:.2f}, p = {pval:.3f})"
            + ("." if ok else "; the comparison group may not show what would have happened without TKSK."))
-    return Diagnostic("pre_trends", pval, ok, msg)
+    return Diagnostic("pre_trends", pval, ok, msg, (("k", k), ("stat", stat), ("p", pval)))
 
 
 def goodman_bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str) -> pd.DataFrame:

@@ -73,7 +73,8 @@ def _overlap(p: np.ndarray, d: np.ndarray) -> Diagnostic:
            f"among the comparison group; {share:.1%} of units lie outside [{OVERLAP_BOUNDS[0]}, {OVERLAP_BOUNDS[1]}]"
            + ("." if ok else ": the groups barely overlap there, so estimates rest on a few heavily weighted units; "
               "consider trim='crump'."))
-    return Diagnostic("overlap", share, ok, msg)
+    return Diagnostic("overlap", share, ok, msg, (("lo_t", lo_t), ("hi_t", hi_t), ("lo_c", lo_c), ("hi_c", hi_c),
+                                                  ("share", share), ("bounds", OVERLAP_BOUNDS)))
 
 
 def _prepare(data, outcome, treatment, covariates, trim):

@@ -19,7 +19,7 @@ from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
 from .. import plots
 from .store import display_table, suppress
-from .strings import check_language, fmt_number, fmt_pct, fmt_rp, t
+from .strings import check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_rp, t
 
 
 @dataclass
@@ -198,6 +198,11 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
 PKH_OUTCOMES = ("child_out_of_school", "child_stunted", "early_marriage", "poor", "extreme_poor")
 
 
+def _het_note(h, label: str, language: str) -> str:
+    """The equality test of a heterogeneity table in one sentence of the language."""
+    return f"{label}: {diagnostic_text(h.diagnostics[0], language)}"
+
+
 def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
                    min_cell: int = DEFAULT_MIN_CELL) -> Section:
     """PKH effects by several methods beside the naive comparison, with diagnostics and the
@@ -221,7 +226,8 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             f["method_key"] = ("naive" if e.method.startswith("naive") else "aipw" if "AIPW" in e.method else "ipw")
             f["nobs"] = e.nobs
             rows.append(f)
-            warnings += [f"{t(outcome, language)} ({t(f['method_key'].iloc[0], language)}): {w}" for w in e.warnings]
+            warnings += [f"{t(outcome, language)} ({t(f['method_key'].iloc[0], language)}): {w}"
+                         for w in diagnostic_warnings(e, language)]
     res = pd.concat(rows, ignore_index=True)
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
                            for o, est in zip(res["outcome"], res["estimate"])]
@@ -253,24 +259,33 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     sec.headline = {o: aipw_value(o, "estimate") for o in PKH_OUTCOMES}
     # heterogeneity: the AIPW effect on children out of school by subgroup, with a test of equality
     het = []
-    for col, label in (("head_female", t("female_head", language)), ("urban", t("urban", language))):
+    groups = [("head_female", t("female_head", language)), ("urban", t("urban", language)),
+              ("decile", t("decile", language))]
+    if kab is None:
+        groups.insert(0, ("kab_code", t("kabupaten", language)))
+    for col, label in groups:
         d = last.assign(y=last["child_out_of_school"].astype(float))
+        if col == "decile":  # PKH is for the eligible deciles: compare within them
+            d = d[d["decile"] <= 3]
         try:
-            # within a subgroup by head of household, the female-head term of the propensity is constant
-            cov_h = [c for c in cov if not (col == "head_female" and c == "female_elig")]
+            # within a subgroup, the terms of the propensity that are constant there are left out
+            drop = {"head_female": {"female_elig"}, "decile": {"elig", "decile_nonelig"}}.get(col, set())
+            cov_h = [c for c in cov if c not in drop]
             h = impact.inference.heterogeneity(impact.aipw, d, by=col, outcome="y", treatment="d", covariates=cov_h,
                                                estimand="ATT")
         except Exception as exc:  # noqa: BLE001 - a subgroup too small to estimate is reported, not fatal
             warnings.append(f"{label}: {exc}")
             continue
         for _, r in h.to_frame().iterrows():
-            het.append({t("indicator", language): f"{label} = {'ya' if language == 'id' and r[col] else 'yes' if r[col] else 'tidak' if language == 'id' else 'no'}",
+            value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
+                     else ("ya" if r[col] else "tidak") if language == "id" else ("yes" if r[col] else "no"))
+            het.append({t("indicator", language): f"{label} = {value}",
                         t("effect", language): fmt_number(100 * r["estimate"], language, digits=1) + " pp",
                         "SK 95%" if language == "id" else "95% CI":
                             f"{fmt_number(100 * r['ci_lower'], language, digits=1)} – "
                             f"{fmt_number(100 * r['ci_upper'], language, digits=1)} pp",
                         "n": fmt_number(r["nobs"], language)})
-        warnings.append(h.notes[0])
+        warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
     # the fuzzy discontinuity at the PMT cut-off of PKH eligibility, on consumption
     try:
@@ -284,7 +299,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
                                          t("effect", language): [fmt_rp(rd.estimate, language)],
                                          "SK 95%" if language == "id" else "95% CI":
                                              [f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"]})
-        warnings += [d.message for d in rd.diagnostics]
+        warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = "\n".join(f"- {w}" for w in dict.fromkeys(warnings)) if warnings else ""
@@ -328,7 +343,8 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
         sec.rows.append(("TKSK", outcome, simple.assign(outcome=outcome)))
         if outcome == "summary_index":
             dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
-            notes += list(dyn.notes)
+            worded = {d.message for d in dyn.diagnostics}
+            notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language) for d in dyn.diagnostics]
             fig, _ = plots.event_plot(dyn.to_frame(), title=t("tk_title", language) + f": {t(outcome, language)}",
                                       xlabel=t("event_time", language), ylabel="SD", language=language, pct=False)
             sec.figures["event_study"] = fig

@@ -225,3 +225,76 @@ def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
         elif is_float_dtype(table[col].dtype):
             fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
     return styler.format(fmt)
+
+
+def diagnostic_text(d, language: str = "id") -> str:
+    """An estimator's diagnostic (``welfare_eval.results.Diagnostic``) in one sentence of the language.
+
+    English is the estimator's own sentence; Indonesian is built here from the same numbers.
+    """
+    check_language(language)
+    if language == "en" or not d.params and d.name != "balance":
+        return d.message
+    p = dict(d.params)
+
+    def n(v, digits=2):
+        return fmt_number(v, language, digits=digits)
+
+    ok = d.passed
+    name = d.name
+    if name == "balance":
+        if "after" not in p:
+            return "Tanpa kovariat: keseimbangan tidak diperiksa."
+        head = (f"Setelah pembobotan, selisih terstandar terbesar antara kedua kelompok {n(p['after'])} "
+                f"({p['covariate']}; {n(p['before'])} sebelumnya): ")
+        return head + ("kedua kelompok sebanding pada kovariat." if ok else
+                       f"di atas {n(p['threshold'], 1)}, jadi kelompok masih berbeda; tambahkan bentuk kovariat itu ke model.")
+    if name == "overlap":
+        lo, hi = p["bounds"]
+        head = (f"Skor propensitas berkisar {n(p['lo_t'])} sampai {n(p['hi_t'])} pada penerima dan {n(p['lo_c'])} "
+                f"sampai {n(p['hi_c'])} pada kelompok pembanding; {fmt_pct(p['share'], language)} unit berada di luar "
+                f"[{n(lo)}; {n(hi)}]")
+        return head + ("." if ok else ": kedua kelompok hampir tidak tumpang tindih di sana, sehingga hasil bertumpu pada "
+                                      "sedikit unit berbobot besar; pertimbangkan trim='crump'.")
+    if name == "e_value":
+        tail = (f"{n(p['e_value_ci'])} agar selang kepercayaan mencakup nol" if p.get("e_value_ci")
+                else "selang kepercayaan sudah mencakup nol")
+        return (f"Sensitivitas: faktor yang tidak teramati harus menaikkan peluang menerima bantuan dan hasilnya dengan "
+                f"rasio risiko {n(p['e_value'])} untuk menghapus hasil ini ({tail}).")
+    if name == "pre_trends":
+        return (f"Tren sebelum perlakuan: {p['k']} efek plasebo sebelum pendampingan secara bersama "
+                + ("konsisten dengan nol" if ok else "berbeda dari nol")
+                + f" (Wald chi2 = {n(p['stat'])}, p = {n(p['p'], 3)})"
+                + ("." if ok else "; kelompok pembanding mungkin tidak menggambarkan apa yang terjadi tanpa TKSK."))
+    if name == "oster_delta":
+        return (f"Kestabilan koefisien: menambah kovariat menggeser estimasi dari {n(p['b0'], 4)} ke {n(p['b1'], 4)}; "
+                f"faktor yang tidak teramati harus {n(abs(p['delta']))} kali sepenting faktor yang teramati untuk "
+                "menghapusnya (delta Oster; 1 atau lebih menenangkan).")
+    if name == "few_clusters":
+        return (f"Hanya {p['G']} klaster: galat baku klaster terlalu kecil bila klaster kurang dari {p['threshold']}; "
+                + ("nilai p dan selang berasal dari wild cluster bootstrap." if p.get("bootstrap")
+                   else "baca selang sebagai batas bawah ketidakpastian."))
+    if name == "density_at_cutoff":
+        return (f"Uji kepadatan di titik potong: p = {n(p['p'], 3)}; "
+                + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
+                   "rumah tangga menumpuk di satu sisi: ambang mungkin dimanipulasi, sehingga perbandingan di titik potong "
+                   "diragukan."))
+    if name == "bandwidth":
+        return (f"Lebar pita {n(p['h'], 4)} di tiap sisi titik potong, dengan {p['left']} dan {p['right']} pengamatan "
+                "di dalamnya" + ("." if ok else ": terlalu sedikit untuk mempercayai estimasi."))
+    if name == "match_concentration":
+        return (f"5% unit pembanding yang paling sering dipakai menanggung {fmt_pct(p['share'], language, digits=0)} "
+                "pasangan" + ("." if ok else "; beberapa unit pembanding mewakili banyak penerima, sehingga estimasi "
+                                            "bergantung pada mereka."))
+    if name == "equal_effects":
+        return (f"uji kesamaan efek antarkelompok chi2({p['df']}) = {n(p['stat'])}, p = {n(p['p'], 3)}: "
+                + ("tidak ada bukti efeknya berbeda." if ok else "efeknya berbeda antarkelompok."))
+    if name == "randomization_p":
+        return (f"Uji randomisasi: {fmt_pct(p['p'], language)} dari pengacakan ulang {p['treatment']} menghasilkan "
+                "estimasi setidaknya sejauh ini dari nol.")
+    return d.message
+
+
+def diagnostic_warnings(estimate, language: str = "id") -> list[str]:
+    """The failed diagnostics of an estimate, each in one sentence of the language."""
+    return [diagnostic_text(d, language) for d in estimate.diagnostics if d.passed is False]
