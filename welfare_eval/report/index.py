@@ -18,6 +18,7 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:60rem
 h1{font-size:1.5rem;margin-bottom:.2rem} p.sub{color:#444;margin-top:0}
 table{border-collapse:collapse;width:100%;margin-top:1rem} th,td{border-bottom:1px solid #999;padding:.45rem;text-align:left;vertical-align:top}
 th{border-bottom:2px solid #111} .ok{font-weight:bold} .failed,.interrupted{font-weight:bold;text-decoration:underline}
+td small{font-weight:normal;color:#333}
 code{font-size:.85em} .err{font-size:.85em;white-space:pre-wrap}
 """
 
@@ -92,6 +93,16 @@ def _headline_rows(run_dir: Path, language: str, previous: Path | None = None) -
             + "".join(rows) + "</tbody></table>")
 
 
+def _region_name(region: str, language: str) -> str:
+    """'all' or 'provinsi' -> the province; a BPS code -> 'Majene (7601)'."""
+    from ..regions import kab_names
+
+    if region in ("all", "provinsi", ""):
+        return t("province", language)
+    name = kab_names().get(str(region))
+    return f"{name} ({region})" if name else str(region)
+
+
 _ERR_KEYS = {"err_error", "err_kernel_died", "err_timeout", "err_worker_lost", "err_kernel_start"}
 _STATUS = {"ok": "run_ok", "failed": "run_failed", "interrupted": "run_interrupted"}
 
@@ -132,12 +143,12 @@ def write_index(run_dir: Path, manifest: dict, *, language: str = "id", previous
         region = j["parameters"].get("kabupaten", "all")
         rows.append(
             f"<tr><td>{html.escape(j['title'])}<br><code>{html.escape(j['notebook'])}</code></td>"
-            f"<td>{html.escape(t('province', language) if region == 'all' else region)}</td>"
+            f"<td>{html.escape(_region_name(region, language))}</td>"
             f'<td class="{j["status"]}">{status}{err}</td><td>{j.get("duration_s") or 0:.1f} s</td>'
             f"<td>{' · '.join(links)}</td></tr>")
     briefs = sorted(p.name for p in run_dir.glob("briefing_*.html"))
     brief_links = " · ".join(
-        f'<a href="{html.escape(b)}">{html.escape(b[len("briefing_"):-5])}</a> '
+        f'<a href="{html.escape(b)}">{html.escape(_region_name(b[len("briefing_"):-5], language))}</a> '
         f'(<a href="{html.escape(b[:-5])}.pdf">PDF</a>)' for b in briefs)
     prev_dir = (run_dir.parent / previous["run_id"]) if previous else None
     headline = _headline_rows(run_dir, language, prev_dir)

@@ -280,7 +280,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                    "rumah tangga menumpuk di satu sisi: ambang mungkin dimanipulasi, sehingga perbandingan di titik potong "
                    "diragukan."))
     if name == "bandwidth":
-        return (f"Lebar pita {n(p['h'], 4)} di tiap sisi titik potong, dengan {p['left']} dan {p['right']} pengamatan "
+        return (f"Lebar pita {n(p['h'], 4)} di tiap sisi titik potong, dengan {n(p['left'], 0)} dan {n(p['right'], 0)} pengamatan "
                 "di dalamnya" + ("." if ok else ": terlalu sedikit untuk mempercayai estimasi."))
     if name == "match_concentration":
         return (f"5% unit pembanding yang paling sering dipakai menanggung {fmt_pct(p['share'], language, digits=0)} "
