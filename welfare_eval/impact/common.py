@@ -38,8 +38,15 @@ def outcome_and_treatment(data: pd.DataFrame, outcome: str, treatment: str) -> t
 def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]]:
     """Intercept plus covariates (column names, or a formula right-hand side such as
     ``"age + C(kab_code)"``); a collinear covariate stops with its name."""
+    X, names, _ = design_matrix_gram(data, covariates)
+    return X, names
+
+
+def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`design_matrix` and ``X'X`` (formed for the rank check; callers reuse it)."""
     if covariates is None or (not isinstance(covariates, str) and len(covariates) == 0):
-        return np.ones((len(data), 1)), ["Intercept"]
+        X = np.ones((len(data), 1))
+        return X, ["Intercept"], X.T @ X
     if isinstance(covariates, str):
         import patsy
 
@@ -67,7 +74,7 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
                 redundant.append(names[j])
         raise DataValidationError(f"Covariate(s) {', '.join(map(repr, redundant))} are collinear with the others "
                                   "(or constant); drop them.")
-    return X, names
+    return X, names, G
 
 
 def gram_rank(G: np.ndarray) -> int:

@@ -24,7 +24,7 @@ from scipy.special import expit
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic, Estimate, check_level
-from .common import balance_diagnostic, design_matrix, e_value_statement, gram_rank, outcome_and_treatment
+from .common import balance_diagnostic, design_matrix_gram, e_value_statement, gram_rank, outcome_and_treatment
 
 Estimand = Literal["ATE", "ATT"]
 #: Propensity scores are clipped here before any division, and overlap is flagged outside it.
@@ -79,8 +79,8 @@ def _overlap(p: np.ndarray, d: np.ndarray) -> Diagnostic:
 
 def _prepare(data, outcome, treatment, covariates, trim):
     y, d, df = outcome_and_treatment(data, outcome, treatment)
-    X, names = design_matrix(df, covariates)
-    grams = _arm_grams(X, d)
+    X, names, G = design_matrix_gram(df, covariates)
+    grams = _arm_grams(X, d, G)
     for arm, G in enumerate(grams):
         if gram_rank(G) < X.shape[1]:
             raise DataValidationError(
@@ -98,10 +98,11 @@ def _prepare(data, outcome, treatment, covariates, trim):
     return y, d, X, names, beta, p, df, notes, grams
 
 
-def _arm_grams(X: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``X'X`` within the comparison and the treated units (the outcome regressions' normal matrices)."""
+def _arm_grams(X: np.ndarray, d: np.ndarray, G: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``X'X`` within the comparison and the treated units (the outcome regressions' normal matrices);
+    ``G`` is the whole ``X'X`` when already formed."""
     G1 = X.T @ (X * d[:, None])
-    return X.T @ X - G1, G1
+    return (X.T @ X if G is None else G) - G1, G1
 
 
 def ipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estimand: Estimand = "ATE",
