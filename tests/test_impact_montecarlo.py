@@ -42,15 +42,20 @@ def montecarlo():
         a = impact.aipw(last, outcome="y", treatment="d", covariates=cov, estimand="ATT")
         lo, hi = a.conf_int()
         nv = impact.naive(last, outcome="y", treatment="d").estimate
+        mt = impact.matching(last, outcome="y", treatment="d", covariates=cov, n_neighbors=4)
+        mlo, mhi = mt.conf_int()
         rows.append((cs["estimate"] - truth_tksk, cs["ci_lower"] <= truth_tksk <= cs["ci_upper"], twfe - truth_tksk,
-                     a.estimate - truth_pkh, lo <= truth_pkh <= hi, nv - truth_pkh, a.std_error, cs["std_error"]))
+                     a.estimate - truth_pkh, lo <= truth_pkh <= hi, nv - truth_pkh, a.std_error, cs["std_error"],
+                     mt.estimate - truth_pkh, mlo <= truth_pkh <= mhi, mt.std_error))
     r = np.array(rows, dtype=float)
     mcse = r.std(axis=0, ddof=1) / np.sqrt(N_SEEDS)
     report = {"cs_bias": r[:, 0].mean(), "cs_mcse": mcse[0], "cs_coverage": r[:, 1].mean(),
               "cs_sd_over_se": r[:, 0].std(ddof=1) / r[:, 7].mean(),
               "twfe_bias": r[:, 2].mean(), "twfe_mcse": mcse[2], "aipw_bias": r[:, 3].mean(), "aipw_mcse": mcse[3],
               "aipw_coverage": r[:, 4].mean(), "aipw_sd_over_se": r[:, 3].std(ddof=1) / r[:, 6].mean(),
-              "naive_bias": r[:, 5].mean(), "naive_mcse": mcse[5]}
+              "naive_bias": r[:, 5].mean(), "naive_mcse": mcse[5],
+              "match_bias": r[:, 8].mean(), "match_mcse": mcse[8], "match_coverage": r[:, 9].mean(),
+              "match_sd_over_se": r[:, 8].std(ddof=1) / r[:, 10].mean()}
     print("Monte Carlo over", N_SEEDS, "seeds:", {k: round(float(v), 4) for k, v in report.items()})
     return report
 
@@ -75,9 +80,27 @@ def test_aipw_is_unbiased(montecarlo):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open in issue 4: at about 950 households (250 treated) the AIPW ATT "
-                                        "influence-function SE is about 13% below the Monte Carlo SD (SD/SE = 1.15), so 95% "
-                                        "intervals cover about 88%; the SE equals the stacked M-estimation sandwich "
-                                        "(test_impact), so this is a finite-sample shortfall, not a formula error")
+def test_matching_is_unbiased(montecarlo):
+    assert abs(montecarlo["match_bias"]) < BIAS_MCSE * montecarlo["match_mcse"]
+
+
+#: Why the PKH intervals fall short (open in issue 4): AIPW (SE = the stacked sandwich, test_impact)
+#: and matching (SE = R Matching's Abadie-Imbens SE to 1e-15, test_matching) both under-cover on this
+#: design by the same factor (Monte Carlo SD / mean SE about 1.15-1.2; about 85-88% coverage; a
+#: nonparametric bootstrap SE is only ~4% larger), and clustering by kecamatan does not change it.
+#: Two independently checked SE formulas agreeing points at the synthetic design's PKH truth (a
+#: source of variation across provinces that no within-sample SE sees), not at the estimators.
+PKH_COVERAGE_OPEN = ("open in issue 4: AIPW and matching SEs, each checked against a reference, both cover about "
+                     "85-88% of the synthetic PKH truth (SD/SE ~1.15-1.2); see PKH_COVERAGE_OPEN's comment")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=PKH_COVERAGE_OPEN)
 def test_aipw_intervals_cover(montecarlo):
     assert COVERAGE_BAND[0] <= montecarlo["aipw_coverage"] <= COVERAGE_BAND[1]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=PKH_COVERAGE_OPEN)
+def test_matching_intervals_cover(montecarlo):
+    assert COVERAGE_BAND[0] <= montecarlo["match_coverage"] <= COVERAGE_BAND[1]
