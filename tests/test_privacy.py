@@ -43,7 +43,7 @@ def test_no_nik_in_any_report_output(province, niks, tmp_path):
     shutil.copytree(province, data, ignore=shutil.ignore_patterns("raw"))
     reg = load_table(province / "raw" / "dtks_registry.csv", table="registry", mapping="dtks_registry")
     reg.to_parquet(data / "registry.parquet", index=False)
-    result = run(data_dir=data, output_root=tmp_path / "reports", run_id="privacy", progress=lambda *_: None)
+    result = run(data_dir=data, output_root=tmp_path / "reports", run_id="privacy")
     assert result.ok
     written = [p for p in result.run_dir.rglob("*") if p.is_file()] + [data / "registry.parquet"]
     for path in written:

@@ -29,7 +29,7 @@ def test_parameters_cell_declares_what_the_runner_passes(nb):
 @pytest.fixture(scope="module")
 def full_run(province, tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    result = run(data_dir=province, output_root=out, run_id="golden", kabupaten="all,7602", progress=lambda *_: None)
+    result = run(data_dir=province, output_root=out, run_id="golden", kabupaten="all,7602")
     assert result.ok, [j.get("error") for j in result.jobs if j["status"] != "ok"]
     return result
 

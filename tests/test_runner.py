@@ -14,10 +14,6 @@ from welfare_eval.report.runner import check_parameters, discover_notebooks, run
 NOTEBOOKS = discover_notebooks()
 
 
-def quiet(*_):
-    pass
-
-
 def _notebook(path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
     p = nbformat.v4.new_code_cell('data_dir: str = ""  # data\nkabupaten: str = "all"  # region\n'
@@ -34,7 +30,7 @@ def test_notebooks_are_discovered_by_glob():
 
 
 def test_full_run_writes_index_manifest_and_html(province, tmp_path):
-    result = run(data_dir=province, output_root=tmp_path, run_id="r1", progress=quiet)
+    result = run(data_dir=province, output_root=tmp_path, run_id="r1")
     assert result.ok
     files = {p.name for p in result.run_dir.iterdir()}
     assert {"index.html", "manifest.json"} <= files
@@ -51,8 +47,7 @@ def test_full_run_writes_index_manifest_and_html(province, tmp_path):
 
 
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
-    result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en",
-                 progress=quiet)
+    result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en")
     assert result.ok
     html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
     assert "Polewali Mandar" in html and "Data quality" in html
@@ -60,7 +55,7 @@ def test_run_for_one_kabupaten_in_english(province, tmp_path):
 
 def test_unknown_parameter_stops_before_anything_runs(province, tmp_path):
     with pytest.raises(ParameterError, match="has no parameter 'colour'"):
-        run(data_dir=province, output_root=tmp_path, run_id="r3", parameters={"colour": "red"}, progress=quiet)
+        run(data_dir=province, output_root=tmp_path, run_id="r3", parameters={"colour": "red"})
     assert not (tmp_path / "r3").exists()
 
 
@@ -71,7 +66,7 @@ def test_wrong_type_is_an_error():
 
 def test_bad_value_of_a_parameter_fails_the_notebook_with_its_message(province, tmp_path):
     result = run(data_dir=province, output_root=tmp_path, run_id="r4", notebooks=["10_poverty_profile"],
-                 parameters={"extreme_line": "extreme_999"}, progress=quiet)
+                 parameters={"extreme_line": "extreme_999"})
     assert not result.ok
     err = result.jobs[0]["error"]
     assert err["ename"] == "ParameterError" and "extreme_215_2017ppp" in err["evalue"]

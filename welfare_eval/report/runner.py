@@ -300,9 +300,6 @@ def input_fingerprints(data_dir: str | os.PathLike, cache: Path | None = None) -
     return out
 
 
-fingerprints = input_fingerprints  # the name of session one's API
-
-
 #: Modules that schedule jobs and draw the index but compute nothing a notebook shows: editing
 #: them does not make finished reports stale.
 _RUN_SIDE = {"cli.py", "report/runner.py", "report/executors.py", "report/runconfig.py", "report/index.py"}
@@ -489,7 +486,8 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
     run_id = run_id or cfg.resolved_run_id()
     root = Path(cfg.output_root).resolve()
     run_dir = root / run_id
-    jobs = select(plan(cfg, run_dir), only)
+    every_job = plan(cfg, run_dir)
+    jobs = select(every_job, only)
     result = RunResult(run_id, run_dir, planned=jobs)
     say = (lambda *a, **k: None) if quiet else (lambda msg: print(msg, file=stream or sys.stderr, flush=True))
 
@@ -536,7 +534,7 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
                         *([{k: prev_manifest.get(k) for k in ("started", "finished")}] if prev_manifest else [])],
         }
         records: dict[str, dict] = {}
-        order = [j.job_id for j in (plan(cfg, run_dir) if only else jobs)]
+        order = [j.job_id for j in every_job]
         for jid, rec in prev.items():  # jobs of earlier runs into this folder that are not redone now
             records[jid] = {**rec, "resumed": True}
         base = {}
@@ -667,7 +665,7 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
 def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten="all", language="id",
         parameters: dict | None = None, output_root: str | os.PathLike | None = None, run_id: str | None = None,
         timeout: float = 1800, workers: int = 0, retries: int = 1, force: bool = False, only=None,
-        progress=None, quiet: bool = True, executor: str = "local", scheduler: str | None = None) -> RunResult:
+        quiet: bool = True, executor: str = "local", scheduler: str | None = None) -> RunResult:
     """Run the report notebooks without a configuration file (the keyword form of ``run_config``).
 
     ``kabupaten`` is ``"all"`` (the province), a BPS code, a comma-separated list or list of them, or
