@@ -285,3 +285,23 @@ def test_worker_lost_mid_job_is_retried_elsewhere(province, tmp_path, nbdir):
     assert k["retries"] == 1 and k["attempts"][0]["error"]["kind"] == "worker_lost"
     assert k["attempts"][0]["where"]["worker"] != k["where"]["worker"]
     assert os.path.exists(flag)
+
+
+def test_progress_line_on_a_terminal_and_json_lines_in_the_log(tmp_path):
+    import io
+
+    from welfare_eval.report.runner import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    p = Progress(4, tmp_path / "log.jsonl", stream=out)
+    p.event("job_end", job_id="a", status="ok")
+    p.update(done=2, failed=1, running=2)
+    p.close()
+    line = out.getvalue()
+    assert "2/4 done" in line and "1 failed" in line and "2 running" in line and "left" in line
+    ev = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert ev[0]["event"] == "job_end" and ev[0]["job_id"] == "a" and "time" in ev[0]
