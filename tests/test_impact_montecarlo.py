@@ -86,12 +86,12 @@ def test_matching_is_unbiased(montecarlo):
 
 #: Why the PKH intervals fall short (open in issue 4): AIPW (SE = the stacked sandwich, test_impact)
 #: and matching (SE = R Matching's Abadie-Imbens SE to 1e-15, test_matching) both under-cover on this
-#: design by the same factor (Monte Carlo SD / mean SE about 1.15-1.2; about 85-88% coverage; a
+#: design by the same factor (Monte Carlo SD / mean SE 1.15 and 1.10; 88% and 89% coverage; a
 #: nonparametric bootstrap SE is only ~4% larger), and clustering by kecamatan does not change it.
 #: Two independently checked SE formulas agreeing points at the synthetic design's PKH truth (a
 #: source of variation across provinces that no within-sample SE sees), not at the estimators.
 PKH_COVERAGE_OPEN = ("open in issue 4: AIPW and matching SEs, each checked against a reference, both cover about "
-                     "85-88% of the synthetic PKH truth (SD/SE ~1.15-1.2); see PKH_COVERAGE_OPEN's comment")
+                     "88-89% of the synthetic PKH truth (SD/SE 1.10-1.15); see PKH_COVERAGE_OPEN's comment")
 
 
 @pytest.mark.slow
