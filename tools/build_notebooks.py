@@ -182,6 +182,13 @@ PKH. Regresi diskontinu (fuzzy RD) membandingkan mereka.
 *Families just below and above the PKH eligibility threshold are alike except for their chance of receiving PKH;
 a fuzzy regression discontinuity compares them.*"""),
     code('show(sec.tables["rd"], language)'),
+    md("""## Dampak BPNT / Impact of BPNT
+
+BPNT (sembako) menambah konsumsi keluarga penerima; keluarga PKH lebih sering menerima BPNT, jadi penerimaan PKH
+ikut diperhitungkan agar dampak PKH tidak dihitung sebagai dampak BPNT.
+*BPNT adds to recipients' consumption; PKH families receive BPNT more often, so PKH receipt is accounted for,
+lest PKH's effect be credited to BPNT.*"""),
+    code('show(sec.tables["bpnt"], language)'),
     md("""## Diagnostik / Diagnostics"""),
     code('Markdown(sec.text or t("no_warnings", language))'),
     store_cell("30_impact_bansos"),

@@ -154,6 +154,27 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     return Diagnostic("e_value", ev, None, msg, (("e_value", ev), ("e_value_ci", ev_ci if lo > 0 else None)))
 
 
+def bpnt_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 4) -> tuple[pd.DataFrame, list[str]]:
+    """All households and the covariates that govern BPNT receipt under the programme rules:
+    eligibility (decile <= ``max_decile``), within it a female head and the poorest two deciles,
+    outside it the decile; the PMT score; and PKH receipt (PKH families are BPNT families far
+    more often and PKH raises consumption: left out, it would be credited to BPNT). Adds ``d``."""
+    need = ["decile", "head_female", "bpnt", "pkh", "pmt_score"]
+    missing = [c for c in need if c not in data.columns]
+    if missing:
+        raise ParameterError(f"bpnt_receipt_covariates needs column(s) {', '.join(missing)} (the panel table has them).")
+    out = data.copy()
+    elig = (out["decile"] <= max_decile).astype(float)
+    out["elig_bpnt"] = elig
+    out["female_elig_bpnt"] = out["head_female"].astype(float) * elig
+    out["poorest_elig_bpnt"] = (out["decile"] <= 2).astype(float) * elig
+    out["decile_nonelig_bpnt"] = out["decile"] * (1 - elig)
+    out["pkh_receipt"] = out["pkh"].astype(float)
+    out["d"] = out["bpnt"].astype(float)
+    return out, ["elig_bpnt", "female_elig_bpnt", "poorest_elig_bpnt", "decile_nonelig_bpnt", "pmt_score",
+                 "pkh_receipt"]
+
+
 def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[pd.DataFrame, list[str]]:
     """Households with a PKH component and the covariates that govern PKH receipt under the
     programme rules: eligibility (decile <= ``max_decile``), and within it a female head and the

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import impact, poverty, regions, survey, targeting
 from ..config import DEFAULT_MIN_CELL
-from ..impact.common import pkh_receipt_covariates
+from ..impact.common import bpnt_receipt_covariates, pkh_receipt_covariates
 from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
@@ -203,6 +203,38 @@ def _het_note(h, label: str, language: str) -> str:
     return f"{label}: {diagnostic_text(h.diagnostics[0], language)}"
 
 
+BPNT_OUTCOMES = ("cons_pc", "poor", "extreme_poor")
+
+
+def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str) -> pd.DataFrame:
+    """The BPNT effect (ATT) on consumption (Rp per capita per month) and on poverty (pp)."""
+    data, cov = bpnt_receipt_covariates(last)
+    rows, frames = [], []
+    for outcome in BPNT_OUTCOMES:
+        d = data.assign(y=data[outcome].astype(float))
+        for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
+            try:
+                e = fn(d, outcome="y", treatment="d") if key == "naive" else fn(
+                    d, outcome="y", treatment="d", covariates=cov, estimand="ATT")
+            except Exception as exc:  # noqa: BLE001 - reported, the other rows shown
+                warnings.append(f"BPNT, {t(outcome, language)}: {exc}")
+                continue
+            f = e.to_frame().assign(outcome=outcome, method_key=key, nobs=e.nobs)
+            frames.append(f)
+            warnings += [f"BPNT, {t(outcome, language)} ({t(key, language)}): {w}"
+                         for w in diagnostic_warnings(e, language)]
+            lo, hi = e.conf_int()
+            fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
+                   else (lambda v: fmt_number(100 * v, language, digits=1) + " pp"))
+            rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
+                         t("method", language): t(key, language), t("effect", language): fmt(e.estimate),
+                         "SK 95%" if language == "id" else "95% CI": f"{fmt(lo)} – {fmt(hi)}"})
+    if frames:
+        res = pd.concat(frames, ignore_index=True)
+        sec.rows.append(("BPNT", "", res.assign(estimand="ATT " + res["method_key"])))
+    return pd.DataFrame(rows)
+
+
 def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
                    min_cell: int = DEFAULT_MIN_CELL) -> Section:
     """PKH effects by several methods beside the naive comparison, with diagnostics and the
@@ -287,6 +319,8 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
                         "n": fmt_number(r["nobs"], language)})
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
+    # BPNT: its effect on consumption and poverty, by AIPW beside the naive comparison
+    sec.tables["bpnt"] = _bpnt_effects(p[p["wave"] == p["wave"].max()], sec, warnings, language)
     # the fuzzy discontinuity at the PMT cut-off of PKH eligibility, on consumption
     try:
         cutoff = float(np.mean([last.loc[last["decile"] == 3, "pmt_score"].max(),

@@ -130,6 +130,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "child_stunted": {"id": "Anak stunting", "en": "Child stunted"},
     "early_marriage": {"id": "Pernikahan dini", "en": "Early marriage"},
     "poor_outcome": {"id": "Miskin", "en": "Poor"},
+    "cons_pc": {"id": "Konsumsi per kapita (Rp/bulan)", "en": "Consumption per capita (Rp/month)"},
     "extreme_poor": {"id": "Miskin ekstrem", "en": "Extremely poor"},
     "naive": {"id": "Perbandingan langsung (bias)", "en": "Naive comparison (biased)"},
     "aipw": {"id": "AIPW (doubly robust)", "en": "AIPW (doubly robust)"},
