@@ -16,7 +16,7 @@ from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, d
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
 #: Extra parameters a notebook may declare beyond the runner's, each with a default.
-EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap"}
+EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap", "programs"}
 
 
 @pytest.mark.parametrize("nb", discover_notebooks(), ids=lambda p: p.stem)
@@ -104,3 +104,16 @@ def test_pages_in_a_real_browser(full_run, page, tmp_path):
     else:
         assert p0.replace(".", ",") in dom and p0 in dom          # Indonesian first, English second
         assert dom.count("data:image/png;base64") >= 2            # the charts are there
+
+
+def test_targeting_report_for_one_programme(province):
+    """``programs`` narrows the targeting report to one programme (tables and payment records);
+    a value outside PKH/BPNT is refused with what is allowed."""
+    from welfare_eval.exceptions import ParameterError
+    from welfare_eval.report import sections
+
+    sec = sections.targeting_section(str(province), programs="BPNT")
+    assert set(sec.tables["indicators"].iloc[:, 0]) == {"BPNT"}
+    assert set(sec.tables["disbursement"]["channel"]) and sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
+    with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
+        sections.targeting_section(str(province), programs="KIS")

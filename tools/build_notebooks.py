@@ -125,8 +125,9 @@ kecamatan mana TKSK perlu memverifikasi data. Kesejahteraan sebelum bantuan = pe
 
 *Does assistance reach the poor? Who is missed, who should not receive it, and where TKSK should verify the
 registry. Pre-transfer welfare is consumption minus the transfer.*"""),
-    params(), IMPORTS,
-    code('sec = sections.targeting_section(data_dir, kabupaten=kabupaten, language=language, min_cell=min_cell)'),
+    params('programs: str = "PKH,BPNT"  # PKH, BPNT or PKH,BPNT: the programmes the report covers'), IMPORTS,
+    code('sec = sections.targeting_section(data_dir, kabupaten=kabupaten, language=language, min_cell=min_cell, '
+         'programs=programs)'),
     code('Markdown(sec.text)'),
     code('sec.figures["coverage_by_decile"]'),
     md("""## Indikator / Indicators

@@ -119,16 +119,30 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     return sec
 
 
+PROGRAMS = {"PKH": targeting.PKH, "BPNT": targeting.BPNT}
+
+
+def check_programs(programs: str) -> list:
+    """``"PKH,BPNT"`` (the default), ``"PKH"`` or ``"BPNT"``: the programmes a report covers."""
+    from ..exceptions import parameter_error
+
+    names = [p.strip().upper() for p in str(programs).split(",") if p.strip()]
+    if not names or any(n not in PROGRAMS for n in names):
+        raise parameter_error("programs", "the report", "PKH, BPNT or PKH,BPNT", programs)
+    return [PROGRAMS[n] for n in dict.fromkeys(names)]
+
+
 def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
-                      min_cell: int = DEFAULT_MIN_CELL) -> Section:
+                      min_cell: int = DEFAULT_MIN_CELL, programs: str = "PKH,BPNT") -> Section:
     """Coverage by decile, errors, CGH, overlap, where the poor are missed, disbursement."""
+    progs = check_programs(programs)
     ds, kab = _load(data_dir, kabupaten, language, ("survey", "disbursement"))
     s = ds["survey"]
     s = s.assign(pre_poor=s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"] < s["poverty_line"])
     sec = Section()
     kw = dict(design=survey.SUSENAS, household_size="hh_size")
     cov = []
-    for prog in (targeting.PKH, targeting.BPNT):
+    for prog in progs:
         f = suppress(targeting.coverage(s, prog, by=["decile"] if kab is None else ["kab_code", "decile"],
                                         **kw).to_frame(), min_cell=min_cell)
         cov.append(_pick(f, kab))
@@ -139,7 +153,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     sec.rows.append(("", "coverage by decile", cov))
     rows = []
     by = "pre_poor" if kab is None else ["kab_code", "pre_poor"]
-    for prog in (targeting.PKH, targeting.BPNT):
+    for prog in progs:
         c = _pick(targeting.coverage(s, prog, by=by, **kw).to_frame(), kab)
         c = c[c["pre_poor"]].assign(estimand="coverage_rate")
         e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line",
@@ -162,7 +176,10 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
                                                     "estimate": t("headline", language)})
-    pick = lambda p, e: ind[(ind["program"] == p) & (ind["estimand"] == e)]["estimate"].iloc[0]  # noqa: E731
+    def pick(prog: str, estimand: str) -> float:
+        v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
+        return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out
+
     sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
                     "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
     sec.text = t("tg_text", language, pkh=fmt_pct(sec.headline["pkh_coverage_poor"], language),
@@ -181,6 +198,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
                                      for v, sup in zip(kec["estimate"], kec["suppressed"])]})
     # disbursement
     d = ds["disbursement"]
+    d = d[d["program"].astype(str).isin([prog.name for prog in progs])]
     if kab is not None:
         d = d[d["kec_code"].astype(str).str.startswith(kab)]
     rec = targeting.reconcile_disbursement(d, by=("kec_code", "channel"))
