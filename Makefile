@@ -27,7 +27,7 @@ $(DATA)/truth.json: | $(STAMP)
 
 synth: $(DATA)/truth.json
 
-# RUN_ARGS passes options through, e.g. make report RUN_ARGS="--force" or RUN_ARGS="--only 10_*"
+# RUN_ARGS passes options through, e.g. make report RUN_ARGS="--force" or RUN_ARGS="--only '10_*'"
 RUN_ARGS ?=
 
 report: setup synth
