@@ -154,15 +154,18 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     return Diagnostic("e_value", ev, None, msg, (("e_value", ev), ("e_value_ci", ev_ci if lo > 0 else None)))
 
 
+def _require_panel_columns(data: pd.DataFrame, need: list[str], fn: str) -> None:
+    missing = [c for c in need if c not in data.columns]
+    if missing:
+        raise ParameterError(f"{fn} needs column(s) {', '.join(missing)} (the panel table has them).")
+
+
 def bpnt_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 4) -> tuple[pd.DataFrame, list[str]]:
     """All households and the covariates that govern BPNT receipt under the programme rules:
     eligibility (decile <= ``max_decile``), within it a female head and the poorest two deciles,
     outside it the decile; the PMT score; and PKH receipt (PKH families are BPNT families far
     more often and PKH raises consumption: left out, it would be credited to BPNT). Adds ``d``."""
-    need = ["decile", "head_female", "bpnt", "pkh", "pmt_score"]
-    missing = [c for c in need if c not in data.columns]
-    if missing:
-        raise ParameterError(f"bpnt_receipt_covariates needs column(s) {', '.join(missing)} (the panel table has them).")
+    _require_panel_columns(data, ["decile", "head_female", "bpnt", "pkh", "pmt_score"], "bpnt_receipt_covariates")
     out = data.copy()
     elig = (out["decile"] <= max_decile).astype(float)
     out["elig_bpnt"] = elig
@@ -183,10 +186,7 @@ def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[
     Receipt depends on these, so they make the propensity model right (``elig`` and
     ``decile_nonelig`` let the two sides of the cut-off differ); adds ``d`` (0/1 receipt).
     """
-    need = ["decile", "n_components", "head_female", "pkh", "pmt_score"]
-    missing = [c for c in need if c not in data.columns]
-    if missing:
-        raise ParameterError(f"pkh_receipt_covariates needs column(s) {', '.join(missing)} (the panel table has them).")
+    _require_panel_columns(data, ["decile", "n_components", "head_female", "pkh", "pmt_score"], "pkh_receipt_covariates")
     out = data[data["n_components"] > 0].copy()
     elig = (out["decile"] <= max_decile).astype(float)
     out["elig"] = elig

@@ -18,7 +18,7 @@ on the same output root while one is running.
 """
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -36,7 +36,7 @@ from ..config import PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks
 from ..exceptions import ParameterError, RunError
 from ..io import write_text_atomic
 from . import runconfig
-from .execute import sha256_file
+from .execute import _now, sha256_file
 from .index import screenshots, write_index  # noqa: F401 - part of the runner's interface
 from .strings import check_language
 
@@ -62,6 +62,7 @@ class Job:
     notebook: Path
     parameters: dict
     job_id: str
+    title: str = ""
     summary: bool = False
     extra_outputs: tuple = ()
     deps: tuple = ()
@@ -184,10 +185,6 @@ def _notebook_meta(notebook: Path) -> tuple[str, dict]:
     return title, nb.get("metadata", {}).get("welfare_eval", {})
 
 
-def notebook_title(notebook: str | os.PathLike) -> str:
-    return _notebook_meta(Path(notebook))[0]
-
-
 def region_label(kabupaten: str) -> str:
     return "provinsi" if kabupaten in ("all", "") else str(kabupaten)
 
@@ -222,7 +219,7 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
             m = meta[nb][1]
             summary = m.get("stage") == "summary"
             extra = tuple(o.format(region=region_label(params["kabupaten"])) for o in m.get("outputs", ()))
-            jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), summary, extra))
+            jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), meta[nb][0], summary, extra))
     ids = [j.job_id for j in jobs]
     if len(set(ids)) != len(ids):
         raise RunError("Two jobs would write the same outputs; give each grid value once.")
@@ -235,7 +232,7 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
     for j in jobs:
         if j.summary:
             deps = tuple(o.job_id for o in jobs if not o.summary and same(o.parameters, j.parameters))
-            j = Job(j.notebook, j.parameters, j.job_id, True, j.extra_outputs, deps)
+            j = dataclasses.replace(j, deps=deps)
         out.append(j)
     return out
 
@@ -446,10 +443,6 @@ def _fmt_secs(s: float) -> str:
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _write_manifest(run_dir: Path, manifest: dict) -> None:
     write_text_atomic(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
@@ -539,9 +532,8 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
             records[jid] = {**rec, "resumed": True}
         base = {}
         for j in jobs:
-            title, _ = _notebook_meta(j.notebook)
             base[j.job_id] = {
-                "job_id": j.job_id, "notebook": j.notebook.name, "title": title, "notebook_sha256": nb_sha[j.notebook],
+                "job_id": j.job_id, "notebook": j.notebook.name, "title": j.title, "notebook_sha256": nb_sha[j.notebook],
                 "parameters": j.parameters, "fingerprint": prints[j.job_id], "deps": list(j.deps),
                 "inputs": inputs, "package_versions": versions, "git_commit": commit,
             }
