@@ -287,6 +287,34 @@ def test_worker_lost_mid_job_is_retried_elsewhere(province, tmp_path, nbdir):
     assert os.path.exists(flag)
 
 
+def test_dask_worker_lost_mid_job_is_retried(province, tmp_path, nbdir):
+    """On a real Dask cluster the kernel kills its worker process: the scheduler gives up on the task
+    at once (allowed-failures 0, so Dask's own silent retry does not hide it), the runner records a
+    lost worker and retries the job on the restarted worker, and the other job is unaffected."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    flag = tmp_path / "killed-once"
+    _notebook(nbdir / "10_kills_worker.ipynb",
+              f"import os, signal, pathlib\nflag = pathlib.Path({str(flag)!r})\n"
+              "if not flag.exists():\n    flag.write_text('x')\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+              "print('second attempt')")
+    _notebook(nbdir / "20_works.ipynb", "x = 1")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     dashboard_address=None) as cluster:
+        cfg = _cfg(nbdir, province, tmp_path / "out", retries=1, executor="dask", scheduler=cluster.scheduler_address)
+        res = run_config(cfg, quiet=True)
+    jobs = _manifest(res.run_dir)
+    assert res.ok, jobs
+    k = jobs["10_kills"]
+    assert k["status"] == "ok" and k["retries"] == 1
+    assert k["attempts"][0]["error"]["kind"] == "worker_lost"
+    assert "KilledWorker" in k["attempts"][0]["error"]["message"]
+    assert jobs["20_works"]["status"] == "ok" and jobs["20_works"]["retries"] == 0
+    assert flag.exists()
+
+
 def test_progress_line_on_a_terminal_and_json_lines_in_the_log(tmp_path):
     import io
 
