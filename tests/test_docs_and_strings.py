@@ -79,7 +79,7 @@ def test_every_estimator_diagnostic_has_an_indonesian_sentence():
     diags += list(heterogeneity(impact.naive, df, by="f", outcome="y", treatment="d").diagnostics)
     names = {dg.name for dg in diags}
     assert {"overlap", "balance", "e_value", "oster_delta", "few_clusters", "density_at_cutoff", "bandwidth",
-            "match_concentration", "equal_effects"} <= names
+            "match_concentration", "equal_effects", "effective_sample"} <= names
     for dg in diags:
         id_text, en_text = diagnostic_text(dg, "id"), diagnostic_text(dg, "en")
         assert en_text == dg.message

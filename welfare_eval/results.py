@@ -66,11 +66,12 @@ class Estimate:
     n_treated: int | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     ci: tuple[float, float] | None = None   # an interval not of the form estimate +- c se (RD robust, bootstrap)
+    ci_level: float = DEFAULT_LEVEL         # the level ``ci`` was computed at
     p: float | None = None                  # a p-value not from estimate / se (wild bootstrap, randomization)
 
     def conf_int(self, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
         check_level(level, "Estimate.conf_int")
-        if self.ci is not None and level == DEFAULT_LEVEL:
+        if self.ci is not None and level == self.ci_level:
             return self.ci
         if self.std_error is None or not np.isfinite(self.std_error):
             return (float("nan"), float("nan"))
@@ -98,7 +99,8 @@ class Estimate:
         row = {"estimand": self.estimand, **dict(self.group), "estimate": self.estimate,
                "std_error": self.std_error, "ci_lower": lo, "ci_upper": hi, "level": level, "nobs": self.nobs,
                "method": self.method, "df": self.df, "pvalue": self.pvalue, "outcome": self.outcome,
-               "treatment": self.treatment, "n_treated": self.n_treated, "notes": "; ".join(self.notes + self.warnings)}
+               "treatment": self.treatment, "n_treated": self.n_treated, "notes": "; ".join(self.notes + self.warnings),
+               "ci_own": self.ci is not None and level == self.ci_level}
         return pd.DataFrame([row])
 
     def summary(self) -> str:
@@ -136,9 +138,14 @@ class EstimateTable:
         level = self.level if level is None else check_level(level, "EstimateTable.to_frame")
         f = self._frame.copy()
         c = critical_value(level, f["df"].to_numpy(dtype=float) if "df" in f else None)
-        f["ci_lower"] = f["estimate"] - c * f["std_error"]
-        f["ci_upper"] = f["estimate"] + c * f["std_error"]
+        # rows with an interval of their own (bootstrap, robust RD) keep it at the level it was made for
+        own = (f["ci_own"].fillna(False).astype(bool) & np.isclose(f["level"].astype(float), level)).to_numpy() \
+            if "ci_own" in f and "level" in f else np.zeros(len(f), bool)
+        f["ci_lower"] = np.where(own, f["ci_lower"] if own.any() else 0.0, f["estimate"] - c * f["std_error"])
+        f["ci_upper"] = np.where(own, f["ci_upper"] if own.any() else 0.0, f["estimate"] + c * f["std_error"])
         f["level"] = level
+        if "ci_own" in f:
+            f["ci_own"] = own
         first = ["estimand", *self.group_columns, "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs",
                  "method"]
         return f[first + [c for c in f.columns if c not in first]]

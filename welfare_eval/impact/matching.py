@@ -31,7 +31,7 @@ from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, parameter_error
 from ..results import Diagnostic, Estimate, check_level
 from .common import balance_diagnostic, design_matrix, e_value_statement, outcome_and_treatment
-from .weighting import _overlap, fit_logit
+from .weighting import _overlap, effective_sample, fit_logit, kish
 
 
 def _nearest(target: np.ndarray, pool: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +197,9 @@ def matching(data: pd.DataFrame, *, outcome: str, treatment: str, covariates,
         nobs, n_t = nn, int((sel & (d == 1)).sum())
     se = float(np.sqrt(max(v, 0.0)))
     w = np.where(d == 1, keep.astype(float), K) if estimand == "ATT" else np.where(sel, 1.0 + K, 0.0)
-    diags = [_overlap(p, d), balance_diagnostic(X[:, 1:], names[1:], d, w), e_value_statement(tau, se, y, d)]
+    ess = kish(K[d == 0]) if estimand == "ATT" else min(kish(w[sel & (d == 1)]), kish(w[sel & (d == 0)]))
+    diags = [_overlap(p, d), balance_diagnostic(X[:, 1:], names[1:], d, w),
+             effective_sample(ess, "matching", False), e_value_statement(tau, se, y, d)]
     if estimand == "ATT" and replace:
         share = float(np.sort(K[d == 0])[::-1][: max(1, int(0.05 * (K > 0).sum()))].sum() / max(K.sum(), 1e-12))
         diags.append(Diagnostic("match_concentration", share, share < 0.5,

@@ -66,5 +66,5 @@ def rd(data: pd.DataFrame, *, outcome: str, running: str, cutoff: float, treatme
                         (("h", float(np.ravel(r.bws)[0])), ("left", n_eff[0]), ("right", n_eff[1])))]
     method = ("fuzzy" if treatment else "sharp") + " RD, local linear, robust bias-corrected interval (rdrobust)"
     return Estimate("LATE at the cut-off" if treatment else "effect at the cut-off", est, se_rb, len(d), method,
-                    outcome=outcome, treatment=treatment or running, diagnostics=tuple(diags), ci=ci,
+                    outcome=outcome, treatment=treatment or running, diagnostics=tuple(diags), ci=ci, ci_level=level,
                     notes=("std_error is the robust bias-corrected one; the interval is not estimate +- 1.96 se",))

@@ -138,7 +138,7 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     if reps:
         method += ", wild cluster bootstrap"
     return Estimate("coefficient", est, se, int(m._N), method, df=df, outcome=outcome, treatment=treatment,
-                    n_treated=int(d.sum()), diagnostics=tuple(diags), notes=notes, p=p_boot, ci=ci_boot)
+                    n_treated=int(d.sum()), diagnostics=tuple(diags), notes=notes, p=p_boot, ci=ci_boot, ci_level=level)
 
 
 def _wild(m, cluster, param, reps, seed, G, est, se, level):

@@ -275,6 +275,15 @@ def diagnostic_text(d, language: str = "id") -> str:
         return (f"Hanya {p['G']} klaster: galat baku klaster terlalu kecil bila klaster kurang dari {p['threshold']}; "
                 + ("nilai p dan selang berasal dari wild cluster bootstrap." if p.get("bootstrap")
                    else "baca selang sebagai batas bawah ketidakpastian."))
+    if name == "effective_sample":
+        text = f"Perbandingan bertumpu pada sekitar {n(p['ess'], 0)} unit efektif (Kish)"
+        if ok:
+            return text + "."
+        if p.get("bootstrap"):
+            return (text + f", kurang dari {p['threshold']}: selang estimasi ± 1,96 galat baku akan terlalu sempit, "
+                    "sehingga selang dan nilai p berasal dari bootstrap terstudentisasi.")
+        return (text + f", kurang dari {p['threshold']}: selang {p['method']} kemungkinan terlalu sempit (cakupan "
+                "sekitar 90% untuk 95% nominal dalam simulasi kami); AIPW dengan selang bootstrap-t lebih aman.")
     if name == "density_at_cutoff":
         return (f"Uji kepadatan di titik potong: p = {n(p['p'], 3)}; "
                 + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
