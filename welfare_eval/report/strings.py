@@ -282,8 +282,9 @@ def diagnostic_text(d, language: str = "id") -> str:
         if p.get("bootstrap"):
             return (text + f", kurang dari {p['threshold']}: selang estimasi ± 1,96 galat baku akan terlalu sempit, "
                     "sehingga selang dan nilai p berasal dari bootstrap terstudentisasi.")
-        return (text + f", kurang dari {p['threshold']}: selang {p['method']} kemungkinan terlalu sempit (cakupan "
-                "sekitar 90% untuk 95% nominal dalam simulasi kami); AIPW dengan selang bootstrap-t lebih aman.")
+        return (text + f", kurang dari {p['threshold']}: selang {p['method']} mungkin terlalu sempit (pada ukuran ini "
+                "selang normal mencakup sekitar 90%, bukan 95%, dalam simulasi kami); AIPW dengan selang bootstrap-t "
+                "lebih aman.")
     if name == "density_at_cutoff":
         return (f"Uji kepadatan di titik potong: p = {n(p['p'], 3)}; "
                 + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
