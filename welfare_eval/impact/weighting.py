@@ -33,8 +33,8 @@ OVERLAP_BOUNDS = (0.01, 0.99)
 #: Crump et al. (2009) trimming rule.
 CRUMP = (0.1, 0.9)
 #: Below this effective number of comparison units (Kish, of the weights that build the
-#: counterfactual), estimate +- 1.96 se under-covers: 89-91% at about 70 on the synthetic PKH design,
-#: 94% at about 340 (docs/methods.md); AIPW then takes its interval from the bootstrap-t.
+#: counterfactual), estimate +- 1.96 se under-covers: 88% at about 70 on the synthetic PKH design,
+#: 95% at about 370 (docs/methods.md); AIPW then takes its interval from the bootstrap-t.
 SMALL_ESS = 500
 #: Resamples of the automatic bootstrap-t.
 BOOT_REPS = 999
