@@ -4,9 +4,10 @@ Why: with few effective comparison units and a rare binary outcome, the influenc
 standard error moves with the estimate (few comparison events give both a high estimate and a
 small standard error), so estimate +- 1.96 se under-covers: 88% on the synthetic province's PKH
 design (about 70 effective comparison households) and in a plain simulation of that design
-(tests/reference/coverage_small_sample.py), 95% at five times the sample. Re-estimating the whole AIPW (logit, outcome
-regressions, influence function) in each resample and studentizing captures that dependence
-(Hall 1992, ch. 3); it covers 94.5% in the same simulation and on the synthetic province (docs/methods.md).
+(tests/reference/coverage_small_sample.py), 95% at five times the sample. Re-estimating the whole
+AIPW (logit, outcome regressions, influence function) in each resample and studentizing captures
+that dependence (Hall 1992, ch. 3): 94.5% in the same simulation and on the synthetic province
+(docs/methods.md).
 
 A resample is a vector of counts over the units (or clusters), so all draws are computed at once
 as frequency-weighted fits: a batch of Newton steps and normal equations, no Python loop over
