@@ -123,10 +123,11 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
 
 def counts(rng: np.random.Generator, n: int, draws: int, codes: np.ndarray | None = None) -> np.ndarray:
     """Resampling counts (draws x units): units drawn with replacement, or whole clusters."""
-    if codes is None:
-        return rng.multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
-    G = int(codes.max()) + 1
-    return rng.multinomial(G, np.full(G, 1.0 / G), size=draws).astype(float)[:, codes]
+    m = n if codes is None else int(codes.max()) + 1
+    # m indices drawn per row, counted per row in one bincount (row b's indices offset by b * m)
+    idx = rng.integers(0, m, (draws, m)) + (np.arange(draws) * m)[:, None]
+    C = np.bincount(idx.ravel(), minlength=draws * m).reshape(draws, m).astype(float)
+    return C if codes is None else C[:, codes]
 
 
 def bootstrap_t(est: float, se: float, draw, n: int, draws: int, seed: int, level: float,
