@@ -117,3 +117,19 @@ def test_targeting_report_for_one_programme(province):
     assert set(sec.tables["disbursement"]["channel"]) and sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
     with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
         sections.targeting_section(str(province), programs="KIS")
+
+
+def test_impact_report_says_each_warning_once_in_indonesian(province):
+    """A warning the five PKH outcomes share (the propensity score, and so the effective sample, is
+    the same for all) is said once, naming them; the AIPW rows with a small comparison carry their
+    bootstrap-t intervals; nothing English reaches the Indonesian list."""
+    from welfare_eval.report import sections
+
+    sec = sections.impact_section(str(province), kabupaten="all", language="id")
+    lines = sec.text.splitlines()
+    ess = [ln for ln in lines if "unit efektif" in ln and "(IPW)" in ln]
+    assert len(ess) == 1 and "Anak tidak sekolah, Anak stunting" in ess[0]
+    assert not any(w in sec.text.split() for w in ("the", "and", "of", "Among"))
+    pkh = next(r for name, _, r in sec.rows if name == "PKH")
+    aipw = pkh[pkh["method_key"] == "aipw"]
+    assert aipw["ci_own"].all() and aipw["method"].str.contains("bootstrap-t").all()

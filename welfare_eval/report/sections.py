@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import impact, poverty, regions, survey, targeting
 from ..config import DEFAULT_MIN_CELL
+from ..exceptions import DataValidationError
 from ..impact.common import bpnt_receipt_covariates, pkh_receipt_covariates
 from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
@@ -216,6 +217,16 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
 PKH_OUTCOMES = ("child_out_of_school", "child_stunted", "early_marriage", "poor", "extreme_poor")
 
 
+def _by_outcome(found: list[tuple[str, str, str]]) -> list[str]:
+    """Warnings ``(outcome label, method label, text)`` with the same method and text said once,
+    naming every outcome they concern (the propensity score, and so its overlap and effective
+    sample, is the same for all outcomes)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for outcome, method, text in found:
+        grouped.setdefault((method, text), []).append(outcome)
+    return [f"{', '.join(outcomes)} ({method}): {text}" for (method, text), outcomes in grouped.items()]
+
+
 def _het_note(h, label: str, language: str) -> str:
     """The equality test of a heterogeneity table in one sentence of the language."""
     return f"{label}: {diagnostic_text(h.diagnostics[0], language)}"
@@ -227,7 +238,7 @@ BPNT_OUTCOMES = ("cons_pc", "poor", "extreme_poor")
 def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str) -> pd.DataFrame:
     """The BPNT effect (ATT) on consumption (Rp per capita per month) and on poverty (pp)."""
     data, cov = bpnt_receipt_covariates(last)
-    rows, frames = [], []
+    rows, frames, found = [], [], []
     for outcome in BPNT_OUTCOMES:
         d = data.assign(y=data[outcome].astype(float))
         for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
@@ -239,14 +250,14 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
                 continue
             f = e.to_frame().assign(outcome=outcome, method_key=key, nobs=e.nobs)
             frames.append(f)
-            warnings += [f"BPNT, {t(outcome, language)} ({t(key, language)}): {w}"
-                         for w in diagnostic_warnings(e, language)]
+            found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
                    else (lambda v: fmt_number(100 * v, language, digits=1) + " pp"))
             rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
                          t("method", language): t(key, language), t("effect", language): fmt(e.estimate),
                          "SK 95%" if language == "id" else "95% CI": f"{fmt(lo)} – {fmt(hi)}"})
+    warnings += ["BPNT, " + w for w in _by_outcome(found)]
     if frames:
         res = pd.concat(frames, ignore_index=True)
         sec.rows.append(("BPNT", "", res.assign(estimand="ATT " + res["method_key"])))
@@ -261,7 +272,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     p = _pick(ds["panel"], kab)
     last, cov = pkh_receipt_covariates(p[p["wave"] == p["wave"].max()])
     sec = Section()
-    rows, warnings = [], []
+    rows, warnings, found = [], [], []
     for outcome in PKH_OUTCOMES:
         d = last.assign(y=last[outcome].astype(float))
         ests = [impact.naive(d, outcome="y", treatment="d")]
@@ -276,8 +287,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             f["method_key"] = ("naive" if e.method.startswith("naive") else "aipw" if "AIPW" in e.method else "ipw")
             f["nobs"] = e.nobs
             rows.append(f)
-            warnings += [f"{t(outcome, language)} ({t(f['method_key'].iloc[0], language)}): {w}"
-                         for w in diagnostic_warnings(e, language)]
+            found += [(t(outcome, language), t(f["method_key"].iloc[0], language), w)
+                      for w in diagnostic_warnings(e, language)]
+    warnings += _by_outcome(found)
     res = pd.concat(rows, ignore_index=True)
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
                            for o, est in zip(res["outcome"], res["estimate"])]
@@ -324,7 +336,10 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             h = impact.inference.heterogeneity(impact.aipw, d, by=col, outcome="y", treatment="d", covariates=cov_h,
                                                estimand="ATT")
         except Exception as exc:  # noqa: BLE001 - a subgroup too small to estimate is reported, not fatal
-            warnings.append(f"{label}: {exc}")
+            warnings.append(f"{label}: " + ("efek per subkelompok tidak dapat diestimasi: di salah satu subkelompok "
+                                            "keluarga penerima atau pembanding terlalu sedikit untuk modelnya."
+                                            if language == "id" and isinstance(exc, DataValidationError)
+                                            else str(exc)))
             continue
         for _, r in h.to_frame().iterrows():
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
