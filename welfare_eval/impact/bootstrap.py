@@ -17,6 +17,7 @@ the same numbers as the resampled rows they stand for (tested).
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit
 
 #: Draws per block, so that draws x units stays near this many cells (memory stays under ~100 MB).
@@ -109,13 +110,12 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
     if codes is None:
         se = np.sqrt((C * infl**2).sum(axis=1)) / N
     else:
-        # cluster sums of the influence function; a cluster drawn k times counts k times
+        # cluster sums of the influence function; a cluster drawn k times counts k times (every
+        # unit of a cluster carries its cluster's count)
         G = int(codes.max()) + 1
-        onehot = np.zeros((n, G))
-        onehot[np.arange(n), codes] = 1.0
-        per = infl @ onehot                             # every copy of a unit sits in its cluster
-        kc = (C @ onehot) / np.maximum(onehot.sum(axis=0), 1)   # times each cluster was drawn
-        per = np.where(kc > 0, per, 0.0)
+        member = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n))
+        per = np.asarray((member @ infl.T).T)           # draws x clusters
+        kc = C[:, np.unique(codes, return_index=True)[1]]
         se = np.sqrt((kc * per**2).sum(axis=1)) / N
     ok &= np.isfinite(est) & np.isfinite(se) & (se > 0)
     return est, se, ok
