@@ -269,15 +269,22 @@ def test_index_links_the_previous_run(province, tmp_path, nbdir):
     assert 'href="../2026-10/index.html"' in index
 
 
-def test_worker_lost_mid_job_is_retried_elsewhere(province, tmp_path, nbdir):
-    """The kernel kills its own worker process (as the OOM killer would): the job is recorded as a
-    lost worker, retried on a fresh worker, and the other job is unaffected."""
+def _kills_its_worker_once(nbdir: Path, tmp_path: Path) -> Path:
+    """Two notebooks: one whose kernel kills its worker process (the kernel's parent) on its first
+    attempt only, leaving a flag file; one that just works. Returns the flag's path."""
     flag = tmp_path / "killed-once"
     _notebook(nbdir / "10_kills_worker.ipynb",
               f"import os, signal, pathlib\nflag = pathlib.Path({str(flag)!r})\n"
               "if not flag.exists():\n    flag.write_text('x')\n    os.kill(os.getppid(), signal.SIGKILL)\n"
               "print('second attempt')")
     _notebook(nbdir / "20_works.ipynb", "x = 1")
+    return flag
+
+
+def test_worker_lost_mid_job_is_retried_elsewhere(province, tmp_path, nbdir):
+    """The kernel kills its own worker process (as the OOM killer would): the job is recorded as a
+    lost worker, retried on a fresh worker, and the other job is unaffected."""
+    flag = _kills_its_worker_once(nbdir, tmp_path)
     res = run_config(_cfg(nbdir, province, tmp_path / "out", retries=1), quiet=True)
     jobs = _manifest(res.run_dir)
     assert res.ok
@@ -294,12 +301,7 @@ def test_dask_worker_lost_mid_job_is_retried(province, tmp_path, nbdir):
     distributed = pytest.importorskip("distributed")
     import dask
 
-    flag = tmp_path / "killed-once"
-    _notebook(nbdir / "10_kills_worker.ipynb",
-              f"import os, signal, pathlib\nflag = pathlib.Path({str(flag)!r})\n"
-              "if not flag.exists():\n    flag.write_text('x')\n    os.kill(os.getppid(), signal.SIGKILL)\n"
-              "print('second attempt')")
-    _notebook(nbdir / "20_works.ipynb", "x = 1")
+    flag = _kills_its_worker_once(nbdir, tmp_path)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                      dashboard_address=None) as cluster:
