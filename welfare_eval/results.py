@@ -95,6 +95,10 @@ def share_interval(estimate, std_error, *, level: float = DEFAULT_LEVEL, method:
     et al. 2017), which also use Korn-Graubard intervals. The interval is one-sided because a
     share cannot fall below 0 (or above 1): all of ``1 - level`` lies on the open side.
 
+    A share strictly inside (0, 1) with a zero standard error (a domain whose sampled units all lie
+    in one PSU: the linearized scores of a ratio cancel within it) is no more certain: it gets the
+    two-sided Clopper-Pearson interval with the same ``n*`` (quantiles at ``(1 - level) / 2``).
+
     References
     ----------
     Korn and Graubard (1998), "Confidence intervals for proportions with small expected number
@@ -128,10 +132,14 @@ def share_interval(estimate, std_error, *, level: float = DEFAULT_LEVEL, method:
             ok = inner & (se > 0)
             lo = np.where(ok, stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1), lo)
             hi = np.where(ok, stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p)), hi)
-            lo = np.where(inner & (se == 0), p, lo)  # no variation inside (0, 1): nothing to widen by
-            hi = np.where(inner & (se == 0), p, hi)
         else:
             raise parameter_error("method", "share_interval", f"one of {CI_METHODS}", method)
+        # a share inside (0, 1) with a zero standard error (a domain inside one PSU: its linearized
+        # scores cancel there): the variance cannot be estimated, so Clopper-Pearson with deff 1 (see Notes)
+        novar = inner & (se == 0) & (n >= 1)
+        n_two = n * (_t(alpha / 2, n - 1) / _t(alpha / 2, df)) ** 2
+        lo = np.where(novar, stats.beta.ppf(alpha / 2, n_two * p, n_two * (1 - p) + 1), lo)
+        hi = np.where(novar, stats.beta.ppf(1 - alpha / 2, n_two * p + 1, n_two * (1 - p)), hi)
         # a cell at 0 or 1: one-sided Clopper-Pearson with the effective sample size (see Notes)
         n_star = n * (_t(alpha, n - 1) / _t(alpha, df)) ** 2
         bound = np.power(alpha, 1.0 / n_star)
