@@ -27,7 +27,7 @@ STORE_COLUMNS = ("notebook", "region", "program", "outcome", "estimand", "group"
 _VALUE_COLUMNS = {"estimand", "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs", "method", "df",
                   "notes", "deff", "outcome", "treatment", "n_treated", "pvalue", "suppressed", "program",
                   "band_lower", "band_upper", "measure", "method_key", "control_mean", "relative", "threshold",
-                  "normalized_by"}
+                  "normalized_by", "ci_method", "ci_n", "ci_df", "poor_before"}
 #: Environment variable naming the results store when a notebook runs outside ``welfare-eval run``.
 RESULTS_ENV = "WELFARE_EVAL_RESULTS"
 

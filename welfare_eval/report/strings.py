@@ -158,6 +158,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
 }
 
+# --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
+STRINGS.update({
+    "tg_poor_definition": {
+        "id": "Penduduk miskin dalam tabel ini: penduduk yang pengeluaran per kapitanya sebelum semua bantuan "
+              "({programs}) berada di bawah garis kemiskinan (konvensi ASPIRE/CEQ). Cakupan penduduk miskin dan "
+              "kesalahan eksklusi memakai definisi yang sama, sehingga keduanya berjumlah 100%.",
+        "en": "Poor, in this table: people whose consumption per capita before all transfers ({programs}) is "
+              "below the poverty line (the ASPIRE/CEQ convention). Coverage of the poor and the exclusion error "
+              "use this same definition, so they add up to 100%."},
+})
+# --- end survey-ci ---------------------------------------------------------------------------------
+
 
 def check_language(language: str) -> str:
     if language not in LANGUAGES:
@@ -217,6 +229,10 @@ def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
     from pandas.api.types import is_float_dtype, is_integer_dtype
 
     styler = table.style.hide(axis="index")
+    if table.attrs.get("note"):  # a line under the table (a definition, a convention)
+        styler = styler.set_caption(table.attrs["note"]).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 0.9em;"}],
+            overwrite=False)
     fmt = {}
     for col in table.columns:
         if col in pct_columns:
