@@ -72,6 +72,13 @@ def test_mapping_with_unknown_key(tmp_path):
         ColumnMapping.from_yaml(path)
 
 
-def test_missing_file_says_what_to_do(tmp_path):
-    with pytest.raises(FileNotFoundError, match="welfare-eval synth"):
+def test_missing_folder_says_what_to_do_without_suggesting_synthetic_data(tmp_path):
+    with pytest.raises(FileNotFoundError, match="check the path") as err:
         load_dataset(tmp_path / "nowhere")
+    assert "synth" not in str(err.value)
+
+
+def test_missing_file_hint_does_not_suggest_synthetic_data(tmp_path):
+    with pytest.raises(FileNotFoundError, match="check the path") as err:
+        load_table(tmp_path / "survey.csv", table="survey")
+    assert "synth" not in str(err.value)
