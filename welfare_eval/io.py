@@ -81,7 +81,8 @@ def _shipped_mappings() -> list[str]:
 def _check_path(path: Path) -> None:
     if not path.exists():
         raise FileNotFoundError(
-            f"Input file {path} does not exist (looked in {Path.cwd()}); check the path and the file name.")
+            f"Input file {path} does not exist" + ("" if path.is_absolute() else f" (looked in {Path.cwd()})")
+            + "; check the path and the file name.")
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in READERS)[:8]
         raise ParameterError(
@@ -162,21 +163,24 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
         raise ParameterError(f"The 'encoding' parameter of read_raw must be a Python codec name such as "
                              f"'utf-8', 'cp1252' or 'utf-16'. Got {declared!r} instead.") from None
     except UnicodeDecodeError as exc:
-        lines = data.split(b"\n")
+        if declared is not None:
+            raise FileFormatError(
+                f"File {path} is not {declared} text as declared (byte 0x{data[exc.start]:02X} at offset {exc.start} "
+                f"cannot be decoded); check the file's encoding: UTF-8 needs no declaration, Excel on Windows "
+                "writes cp1252, 'Unicode Text' is utf-16.") from None
         bad = []
-        for i, line in enumerate(lines, start=1):
+        for i, line in enumerate(data.split(b"\n"), start=1):
             try:
-                line.decode("utf-8" if declared is None else encoding)
+                line.decode("utf-8")
             except UnicodeDecodeError:
                 bad.append(i)
         more = ", ..." if len(bad) > 5 else ""
-        name = "UTF-8" if declared is None else declared
         raise FileFormatError(
-            f"File {path} is not {name} text: {len(bad)} line(s) hold bytes that are not "
-            f"{name} (lines {', '.join(map(str, bad[:5]))}{more}; first byte 0x{data[exc.start]:02X}); it is "
-            "probably Latin-1/Windows-1252 (Excel's plain 'CSV' on Windows). Save it as 'CSV UTF-8' or declare "
-            "the encoding: encoding='cp1252' (load_table), --encoding cp1252 (welfare-eval validate) or "
-            "`encoding: cp1252` in the column mapping.") from None
+            f"File {path} is not UTF-8 text: {len(bad)} line(s) hold bytes that are not UTF-8 (lines "
+            f"{', '.join(map(str, bad[:5]))}{more}; first byte 0x{data[exc.start]:02X}); it is probably "
+            "Latin-1/Windows-1252 (Excel's plain 'CSV' on Windows). Save it as 'CSV UTF-8' or declare the encoding: "
+            "encoding='cp1252' (load_table), --encoding cp1252 (welfare-eval validate) or `encoding: cp1252` in the "
+            "column mapping.") from None
     header = text.split("\n", 1)[0]
     if not header.strip():
         raise FileFormatError(f"File {path} has no header line (the first line is empty); the first line must "
@@ -190,6 +194,14 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
                     f"{header.count(other)} {name}(s), so its delimiter is {other!r}. Save it comma-separated or "
                     f"declare the delimiter: delimiter={other!r} (load_table), --delimiter {other!r} "
                     f"(welfare-eval validate) or `delimiter: {other!r}` in the column mapping.")
+    body = text.rstrip("\r")
+    if body and not body.endswith("\n") and "\n" in body:
+        last = body.rsplit("\n", 1)[1]
+        if '"' not in last and last.count(sep) < header.count(sep):
+            nrow = body.count("\n")
+            raise FileFormatError(
+                f"File {path} ends in the middle of a row: its last row (row {nrow}) has {last.count(sep) + 1} of "
+                f"{header.count(sep) + 1} fields and no line end, so the file is truncated; copy or export it again.")
     try:
         return pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=True, na_values=[""], sep=sep)
     except pd.errors.EmptyDataError:
@@ -206,11 +218,12 @@ def _read_stata_spss(path: Path, ext: str, size: int, head: bytes) -> pd.DataFra
 
     reader = pyreadstat.read_dta if ext == ".dta" else pyreadstat.read_sav
     what = "Stata" if ext == ".dta" else "SPSS"
+    a_what = "a Stata" if ext == ".dta" else "an SPSS"
     damaged = (f"it is probably truncated or damaged: copy it again or save it again from {what}")
     try:
         _, meta = reader(str(path), metadataonly=True)
     except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as a {what} file ({str(exc)[:160]}); "
+        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
                               f"{damaged}.") from None
     claimed = meta.number_rows
     if claimed:
@@ -234,7 +247,7 @@ def _read_stata_spss(path: Path, ext: str, size: int, head: bytes) -> pd.DataFra
     except MemoryError:
         raise FileFormatError(f"File {path} does not fit in memory when read; {damaged}.") from None
     except Exception as exc:
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as a {what} file ({str(exc)[:160]}); "
+        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
                               f"{damaged}.") from None
     df.attrs["value_labels"] = {c: dict(v) for c, v in (meta.variable_value_labels or {}).items()}
     return df
@@ -489,6 +502,10 @@ def _as_code(s: pd.Series) -> pd.Series:
     return txt.where(~dotted, txt.str.replace(".", "", regex=False))
 
 
+def _fmt_code(v: object) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
 def _recode(s: pd.Series, mapping: dict, labels: dict | None = None, *, table: str = "",
             column: str = "") -> tuple[pd.Series, list[Finding]]:
     """Values mapped by code, else by the file's value label; and the codes whose recode contradicts the label."""
@@ -545,11 +562,11 @@ def _recode(s: pd.Series, mapping: dict, labels: dict | None = None, *, table: s
             if wrong:
                 mask = (obj == code).to_numpy(bool)
                 n, rows = rows_of(mask)
-                shown = ", ".join(f"{k!s} = {v!r}" for k, v in list(labels.items())[:6])
+                shown = ", ".join(f"{_fmt_code(k)} = {v!r}" for k, v in list(labels.items())[:6])
                 findings.append(Finding(
                     table, column, "value_labels", n, rows,
-                    f"the mapping's recode turns code {code!s} into {target!r}, but the file's own value label of "
-                    f"{code!s} is {label!r} ({n} rows)",
+                    f"{n} rows have code {_fmt_code(code)}, which the mapping's recode turns into {target!r}, but "
+                    f"the file's own value label of {_fmt_code(code)} is {label!r}",
                     f"the file's labels are {shown}: recode by label (e.g. {{{label}: ...}}) or correct the codes "
                     "in the mapping, so that the values are not inverted"))
     return s.astype(object).map(one), findings

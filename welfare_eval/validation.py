@@ -232,7 +232,9 @@ def _check_regions(c: _Collector, data: pd.DataFrame, system: str = "bps") -> No
         kec = data["kec_code"].astype("string")
         bad = (kab.notna() & kec.notna() & (kec.str.slice(0, 4) != kab)).fillna(False).to_numpy(dtype=bool)
         c.add("kec_code", "region", bad, "{n} kecamatan codes lie outside the row's kabupaten",
-              "kec_code must start with kab_code (BPS codes)")
+              "kec_code must start with kab_code (BPS codes); if the file uses Kemendagri-style codes "
+              "(kabupaten 7601 is Pasangkayu there, Majene in BPS), declare `region_codes: kemendagri` in the "
+              "column mapping")
     if {"kec_code", "desa_code"} <= set(data.columns):
         kec = data["kec_code"].astype("string")
         desa = data["desa_code"].astype("string")
