@@ -626,8 +626,10 @@ def pseudonymize_checked(data: pd.DataFrame, *, columns=(), table: str = "") -> 
             n, rows = rows_of(mask)
             if n:
                 msg, hint = _CHECK_TEXT[check]
-                if kind == "kk":
+                if kind == "kk":  # a family card number: same layout, the card's issue date, no +40
                     msg = msg.replace("date of birth", "date").replace(", day + 40 for women", "")
+                    hint = hint.replace("a NIK", "a family card number (No. KK)").replace("not a NIK",
+                                                                                           "not a No. KK")
                 findings.append(Finding(table, str(c), f"nik_{check}", n, rows, msg.format(n=n), hint))
     for c in by_value:
         mask = _nik.nik_like(out[c])
