@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from welfare_eval.config import data_dir
+
 
 @dataclass(frozen=True)
 class Case:
@@ -264,7 +266,7 @@ def build(out: str | Path, province: str | Path) -> list[Case]:
     add("mapping-for-another-table", "susenas_ok.dta", "registry", "a mapping for table 'registry'", 2,
         mapping="susenas", defect="the survey mapping used for the registry")
     add("mapping-absent-columns", "susenas_ok.dta", "survey", "'nomor_rt' of table survey: named under 'rename'", 1,
-        mapping=mapping("absent.yaml", (Path(__file__).parents[2] / "data" / "mappings" / "susenas.yaml")
+        mapping=mapping("absent.yaml", (data_dir() / "mappings" / "susenas.yaml")
                         .read_text(encoding="utf-8").replace("urut: hh_id", "nomor_rt: hh_id")
                         .replace("fwt: weight", "bobot: weight")),
         defect="two raw columns the file lacks (both listed)")
