@@ -1,7 +1,7 @@
 """``welfare-eval``: a thin shell over the Python API.
 
     welfare-eval synth [--seed N] [--scale X] [--out DIR]
-    welfare-eval validate --table NAME [--mapping NAME_OR_YAML] FILE [FILE ...]
+    welfare-eval validate --table NAME [--mapping NAME_OR_YAML] [--encoding E] [--delimiter D] FILE [FILE ...]
     welfare-eval run [CONFIG] [--data DIR] [--kabupaten all|76NN|every] [--language id|en] [-p NAME=VALUE ...]
                      [--only PATTERN] [--dry-run] [--force] [--workers N] [--scheduler ADDRESS] [--json]
     welfare-eval docs [--check]
@@ -37,14 +37,29 @@ def cmd_synth(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .io import validate_file
+    """Every file is checked, even after a bad one; the exit code is the worst: 2 for a bad request
+    (no such file, a folder, an unknown or malformed mapping, a short NIK key), else 1 for invalid data."""
+    from .io import ColumnMapping, validate_file
 
+    mapping = args.mapping
+    if mapping is not None:
+        mapping = ColumnMapping.from_yaml(mapping)  # a bad mapping is a bad request for every file: exit 2
     status = 0
     for f in args.files:
-        report = validate_file(f, table=args.table, mapping=args.mapping)
+        try:
+            report = validate_file(f, table=args.table, mapping=mapping, encoding=args.encoding,
+                                   delimiter=args.delimiter)
+        except DataValidationError as exc:  # the file cannot be read as a table (FileFormatError)
+            print(f"error: {exc}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        except (ParameterError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
         print(report)
         if not report.ok:
-            status = 1
+            status = max(status, 1)
     return status
 
 
@@ -128,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check files against the data contract")
     v.add_argument("--table", required=True, choices=["registry", "survey", "panel", "disbursement"])
     v.add_argument("--mapping", default=None, help="column mapping: a name in data/mappings/ or a YAML file")
-    v.add_argument("files", nargs="+")
+    v.add_argument("--encoding", default=None,
+                   help="text encoding of CSV files that are not UTF-8, e.g. cp1252 or utf-16")
+    v.add_argument("--delimiter", default=None, help="field delimiter of CSV files that are not comma-separated, e.g. ';'")
+    v.add_argument("files", nargs="+", help="files to check (CSV, Parquet, Stata .dta, SPSS .sav)")
     v.set_defaults(func=cmd_validate)
     r = sub.add_parser("run", help="run the report notebooks (see docs/running.md)")
     r.add_argument("config", nargs="?", type=Path, help="run configuration (YAML), e.g. configs/report.yaml")

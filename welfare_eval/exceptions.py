@@ -40,3 +40,18 @@ def parameter_error(name: str, where: str, allowed: str, got: object) -> Paramet
     "The 'scale' parameter of synth must be a number > 0. Got -1 instead."
     """
     return ParameterError(f"The {name!r} parameter of {where} must be {allowed}. Got {got!r} instead.")
+
+
+class FileFormatError(DataValidationError):
+    """A file cannot be read as the table it should hold (empty, truncated, mislabelled, wrong encoding).
+
+    Invalid data: the command-line exit code is 1, like any other :class:`DataValidationError`.
+    """
+
+
+class MappingError(ParameterError):
+    """A column mapping (YAML) is malformed; the message lists every problem at once. Exit code 2."""
+
+
+class NikKeyError(ParameterError):
+    """The secret key of the NIK pseudonyms is missing, too short or readable by others. Exit code 2."""

@@ -156,6 +156,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_how_sure": {"id": "Seberapa yakin kita", "en": "How sure we are"},
     "br_next": {"id": "Langkah berikutnya", "en": "What to do next"},
     "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
+    # data quality page: an empty findings table (data-safety helper)
+    "no_findings_row": {"id": "Tidak ada temuan", "en": "No findings"},
 }
 
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
