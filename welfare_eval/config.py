@@ -23,13 +23,13 @@ REPO_DIR = PACKAGE_DIR.parent
 
 
 def data_dir() -> Path:
-    """Folder of the shipped reference data (``data/`` of the checkout)."""
-    return Path(os.environ.get("WELFARE_EVAL_DATA", REPO_DIR / "data"))
+    """Folder of the shipped reference data (``welfare_eval/data/``, package data)."""
+    return Path(os.environ.get("WELFARE_EVAL_DATA", PACKAGE_DIR / "data"))
 
 
 def synthetic_dir() -> Path:
     """Default folder of the generated synthetic province."""
-    return data_dir() / "synthetic"
+    return REPO_DIR / "data" / "synthetic"
 
 
 def reports_dir() -> Path:
