@@ -592,7 +592,7 @@ _CHECK_TEXT = {
                "a NIK has exactly 16 digits: correct those rows from the source (KTP/KK) or leave them empty"),
     "province": ("{n} values do not start with an Indonesian province code",
                  "the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
-                 "data/nik_province_codes.csv): correct those rows from the source"),
+                 "welfare_eval/data/nik_province_codes.csv): correct those rows from the source"),
     "date": ("{n} values have no possible date of birth in digits 7-12 (DDMMYY, day + 40 for women)",
              "correct those rows from the source; such a number is not a NIK"),
 }

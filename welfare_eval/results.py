@@ -330,6 +330,42 @@ class EstimateTable:
         notes = "".join(f"<p><em>{html.escape(n)}</em></p>" for n in self.notes)
         return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + notes
 
+    def to_excel(self, path, *, sheet_name: str = "estimates", level: float | None = None,
+                 number_format: str = "0.000", percent: bool = False):
+        """Write the tidy table to an ``.xlsx`` sheet: one row per estimate, real numeric cells.
+
+        The estimate, standard error and interval bounds get ``number_format`` (``0.0%`` when
+        ``percent``), n ``#,##0``; the bounds and n have columns of their own; the notes follow the
+        rows. Returns ``path``.
+        """
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        f = self.to_frame(level)
+        fmt = "0.0%" if percent else number_format
+        wb = Workbook()
+        ws = wb.active
+        ws.title = sheet_name[:31]
+        ws.append(list(f.columns))
+        for c in ws[1]:
+            c.font = Font(bold=True)
+        for row in f.itertuples(index=False):
+            ws.append([None if isinstance(v, float) and not np.isfinite(v) else v.item() if hasattr(v, "item") else v
+                       for v in row])
+        cols = list(f.columns)
+        for name in ("estimate", "std_error", "ci_lower", "ci_upper"):
+            for cell in ws.iter_cols(min_col=cols.index(name) + 1, max_col=cols.index(name) + 1, min_row=2):
+                for c in cell:
+                    c.number_format = fmt
+        for cell in ws.iter_cols(min_col=cols.index("nobs") + 1, max_col=cols.index("nobs") + 1, min_row=2):
+            for c in cell:
+                c.number_format = "#,##0"
+        for note in self.notes:
+            ws.append([])
+            ws.append([note])
+        wb.save(path)
+        return path
+
 
 def compare(*estimates: Estimate | EstimateTable, level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Estimates of the same effect by several methods, stacked in one tidy table."""

@@ -327,3 +327,44 @@ def diagnostic_text(d, language: str = "id") -> str:
 def diagnostic_warnings(estimate, language: str = "id") -> list[str]:
     """The failed diagnostics of an estimate, each in one sentence of the language."""
     return [diagnostic_text(d, language) for d in estimate.diagnostics if d.passed is False]
+
+
+# Excel workbooks of a run (report/excel.py), in a block of their own.
+STRINGS.update({
+    "xl_about_sheet": {"id": "Keterangan", "en": "About"},
+    "xl_title": {"id": "Tabel laporan evaluasi bansos dan pendampingan TKSK",
+                 "en": "Report tables: social assistance and TKSK accompaniment"},
+    "xl_run": {"id": "Run", "en": "Run"},
+    "xl_version": {"id": "Versi perangkat lunak", "en": "Software version"},
+    "xl_data": {"id": "Folder data", "en": "Data folder"},
+    "xl_files": {"id": "Berkas data yang dibaca", "en": "Data files read"},
+    "xl_definitions": {"id": "Definisi kolom", "en": "What the columns mean"},
+    "xl_estimand": {"id": "Besaran", "en": "Estimand"},
+    "xl_estimate": {"id": "Estimasi", "en": "Estimate"},
+    "xl_ci_lower": {"id": "Batas bawah SK", "en": "CI lower"},
+    "xl_ci_upper": {"id": "Batas atas SK", "en": "CI upper"},
+    "xl_std_error": {"id": "Galat baku", "en": "Standard error"},
+    "xl_n": {"id": "n (observasi)", "en": "n (observations)"},
+    "xl_note": {"id": "Catatan", "en": "Note"},
+    "xl_not_computable": {"id": "tidak dapat dihitung", "en": "not computable"},
+    "xl_sheet_note": {"id": "Estimasi dengan selang kepercayaan {level}; angka adalah nilai, format hanya tampilan.",
+                      "en": "Estimates with {level} confidence intervals; cells hold numbers, the format is display only."},
+    "xl_suppressed_note": {"id": "{k} baris disamarkan: sel kosong karena kurang dari {n} observasi sampel.",
+                           "en": "{k} row(s) suppressed: cells left empty because they rest on fewer than {n} sampled observations."},
+    "xl_def_estimate": {"id": "Nilai estimasi: persentase (bagian penduduk atau rumah tangga; dampak dalam poin persen), rupiah, atau rasio/indeks.",
+                        "en": "The estimate: a percentage (share of people or households; effects in percentage points), rupiah, or a ratio/index."},
+    "xl_def_ci": {"id": "Selang kepercayaan {level} (berbasis desain sampel; bootstrap bila disebut pada metode).",
+                  "en": "{level} confidence interval (design-based; bootstrap where the method says so)."},
+    "xl_def_se": {"id": "Galat baku estimasi, dalam satuan yang sama.", "en": "Standard error of the estimate, in the same unit."},
+    "xl_def_n": {"id": "Jumlah observasi sampel (tidak tertimbang) di balik sel.",
+                 "en": "Number of sampled (unweighted) observations behind the cell."},
+    "xl_def_suppressed": {"id": "Sel dengan kurang dari {n} observasi sampel dikosongkan (kontrol keterbukaan); catatan menyebutkannya.",
+                          "en": "Cells resting on fewer than {n} sampled observations are left empty (disclosure control); the note says so."},
+    "xl_formats": {"id": "Format angka", "en": "Number formats"},
+    "xl_def_formats": {"id": "Sel berisi angka; format Excel menampilkan persen (0,0%), rupiah (Rp 1.234.567) dan angka lain (0,000).",
+                       "en": "Cells hold numbers; Excel formats show percentages (0.0%), rupiah (Rp 1,234,567) and other numbers (0.000)."},
+    "xl_sources": {"id": "Sumber", "en": "Sources"},
+    "xl_def_sources": {"id": "Survei (SUSENAS atau data sintetis), registri DTKS, panel rumah tangga dan data penyaluran dalam folder data; garis kemiskinan BPS, IHK dan aturan program dari data rujukan paket (welfare_eval/data, asal-usulnya dalam README di sana).",
+                       "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
+    "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
+})
