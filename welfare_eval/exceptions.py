@@ -40,3 +40,19 @@ def parameter_error(name: str, where: str, allowed: str, got: object) -> Paramet
     "The 'scale' parameter of synth must be a number > 0. Got -1 instead."
     """
     return ParameterError(f"The {name!r} parameter of {where} must be {allowed}. Got {got!r} instead.")
+
+
+class MissingDependencyError(WelfareEvalError, ImportError):
+    """An optional part of the workbench needs a package that is not installed (an extra)."""
+
+
+def missing_extra(feature: str, package: str, extra: str) -> MissingDependencyError:
+    """The uniform message for an optional package that is missing.
+
+    "The wild cluster bootstrap needs the optional package 'wildboottest', which is not installed
+    in this environment. Install the extra: pip install 'welfare-eval[wildboot]' (make setup
+    installs it)."
+    """
+    return MissingDependencyError(
+        f"{feature} needs the optional package {package!r}, which is not installed in this environment. "
+        f"Install the extra: pip install 'welfare-eval[{extra}]' (make setup installs it).")

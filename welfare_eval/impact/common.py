@@ -66,7 +66,8 @@ def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list
     G = X.T @ X
     if gram_rank(G) < X.shape[1]:
         # name the columns that add nothing to the ones before them
-        redundant, kept = [], []
+        redundant: list[str] = []
+        kept: list[int] = []
         for j in range(X.shape[1]):
             if gram_rank(G[np.ix_(kept + [j], kept + [j])]) == len(kept) + 1:
                 kept.append(j)
