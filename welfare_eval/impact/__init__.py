@@ -6,5 +6,5 @@ from .regression import did, event_study, regression
 from .staggered import att_gt, goodman_bacon, staggered_did
 from .weighting import aipw, ipw, naive
 
-__all__ = ["inference", "aipw", "att_gt", "did", "event_study", "goodman_bacon", "ipw", "matching", "naive", "rd", "regression",
-           "staggered_did"]
+__all__ = ["inference", "aipw", "att_gt", "did", "event_study", "goodman_bacon", "ipw", "matching", "naive", "rd",
+           "regression", "staggered_did"]

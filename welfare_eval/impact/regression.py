@@ -222,7 +222,8 @@ def event_study(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
     for e, name in terms:
         if name in tidy.index:
             rows.append({"estimand": "event-study coefficient", "event_time": e,
-                         "estimate": float(tidy.loc[name, "Estimate"]), "std_error": float(tidy.loc[name, "Std. Error"]),
+                         "estimate": float(tidy.loc[name, "Estimate"]),
+                         "std_error": float(tidy.loc[name, "Std. Error"]),
                          "ci_lower": np.nan, "ci_upper": np.nan, "level": level, "nobs": int(m._N),
                          "method": f"TWFE event study, CR1 by {cluster or unit}", "df": float(G - 1)})
     leads = [name for e, name in terms if e < reference and name in tidy.index]

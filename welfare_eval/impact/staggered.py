@@ -362,12 +362,13 @@ def goodman_bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
         ki = times.index(k)
         pre_k, post_k = list(range(0, ki)), list(range(ki, T))
         if nU > 0:
-            b = (mean_y(p.G == k, post_k) - mean_y(p.G == k, pre_k)) - (mean_y(p.G == 0, post_k) - mean_y(p.G == 0, pre_k))
+            b = ((mean_y(p.G == k, post_k) - mean_y(p.G == k, pre_k))
+                 - (mean_y(p.G == 0, post_k) - mean_y(p.G == 0, pre_k)))
             nkU = share[k] / (share[k] + nU)
             s = (share[k] + nU) ** 2 * nkU * (1 - nkU) * Dbar[k] * (1 - Dbar[k]) / VD
             rows.append({"type": "treated vs never treated", "treated": k, "control": "never", "estimate": b,
                          "weight": s})
-        for l in groups:
+        for l in groups:  # noqa: E741 - Goodman-Bacon's k (earlier) and l (later)
             if l <= k:
                 continue
             li = times.index(l)
