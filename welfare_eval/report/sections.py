@@ -19,6 +19,7 @@ from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
 from .. import plots
+from .display import md, md_lines
 from .store import display_table, suppress
 from .strings import check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_rp, t
 
@@ -63,7 +64,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     g = _pick(poverty.gini(s, by=by, **kw).to_frame(), kab).iloc[0]
     sec.headline = {"P0": p0["estimate"], "P0_lo": p0["ci_lower"], "P0_hi": p0["ci_upper"],
                     "extreme": ext["estimate"], "gini": g["estimate"]}
-    sec.text = t("pp_text", language, scope=_scope(kab, language), p0=fmt_pct(p0["estimate"], language),
+    sec.text = t("pp_text", language, scope=md(_scope(kab, language)), p0=fmt_pct(p0["estimate"], language),
                  lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
                  ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
     for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g)):
@@ -369,7 +370,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
-    sec.text = "\n".join(f"- {w}" for w in dict.fromkeys(warnings)) if warnings else ""
+    sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
     fig, _ = plots.bar_with_intervals(
         aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
                          suppressed=False),
@@ -426,7 +427,7 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
                                                      zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
         t("twfe", language): [pctfmt(v, o) for v, o in zip(res["twfe"], res["outcome"])]})
     sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
-    sec.text = "\n".join(f"- {n}" for n in notes)
+    sec.text = md_lines(notes)  # notes may quote the data (cohorts, periods)
     return sec
 
 

@@ -212,22 +212,6 @@ def fmt_rp(amount: float | None, language: str = "id") -> str:
     return "Rp " + fmt_number(amount, language)
 
 
-def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
-    """A table for readers: no index, numbers in the language's format, shares as percentages."""
-    from pandas.api.types import is_float_dtype, is_integer_dtype
-
-    styler = table.style.hide(axis="index")
-    fmt = {}
-    for col in table.columns:
-        if col in pct_columns:
-            fmt[col] = lambda v, lang=language: fmt_pct(v, lang, digits=digits)
-        elif is_integer_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang)
-        elif is_float_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
-    return styler.format(fmt)
-
-
 def diagnostic_text(d, language: str = "id") -> str:
     """An estimator's diagnostic (``welfare_eval.results.Diagnostic``) in one sentence of the language.
 
@@ -309,3 +293,7 @@ def diagnostic_text(d, language: str = "id") -> str:
 def diagnostic_warnings(estimate, language: str = "id") -> list[str]:
     """The failed diagnostics of an estimate, each in one sentence of the language."""
     return [diagnostic_text(d, language) for d in estimate.diagnostics if d.passed is False]
+
+
+# the table renderer lives with the other escaping helpers; kept importable from here
+from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
