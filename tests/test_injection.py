@@ -122,9 +122,9 @@ def poisoned(province, tmp_path_factory):
     reg = pd.read_parquet(data / "registry.parquet")
     # a registry whose required column is renamed to a script: the registry fails its contract and
     # the finding lists the columns present; a text value with an event handler is quoted too
-    reg = reg.rename(columns={reg.columns[-1]: SCRIPT})
-    reg["nik_hash"] = reg["nik_hash"].astype(str)
-    reg.loc[reg.index[:3], "nik_hash"] = TEXT
+    reg = reg.rename(columns={[c for c in reg.columns if c not in ("nik_hash", "hh_id")][-1]: SCRIPT})
+    reg["desa_code"] = reg["desa_code"].astype(str)
+    reg.loc[reg.index[:3], "desa_code"] = TEXT
     reg.to_parquet(data / "registry.parquet")
     sv = pd.read_parquet(data / "survey.parquet")
     sv[IMG] = [None if i % 2 else "a" for i in range(len(sv))]  # listed in the missingness table

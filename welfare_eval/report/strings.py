@@ -25,7 +25,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "column": {"id": "Kolom", "en": "Column"},
     "rows": {"id": "Baris", "en": "Rows"},
     "status": {"id": "Status", "en": "Status"},
-    "suppressed": {"id": "disamarkan (< {n} observasi)", "en": "suppressed (< {n} observations)"},
+    "suppressed": {"id": "disamarkan (< {n} rumah tangga)", "en": "suppressed (< {n} households)"},
     # data quality
     "dq_title": {"id": "Kualitas data", "en": "Data quality"},
     "dq_source": {"id": "Sumber data", "en": "Data source"},
@@ -156,6 +156,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_how_sure": {"id": "Seberapa yakin kita", "en": "How sure we are"},
     "br_next": {"id": "Langkah berikutnya", "en": "What to do next"},
     "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
+    # disclosure control (report/store.py)
+    "suppressed_secondary": {"id": "disamarkan (agar sel yang disamarkan tidak dapat dihitung dari jumlahnya)",
+                             "en": "suppressed (so that suppressed cells cannot be worked out from the totals)"},
+    "n_households": {"id": "n (rumah tangga)", "en": "n (households)"},
+    "n_groups": {"id": "n rumah tangga (penerima / pembanding)", "en": "n households (recipients / comparison)"},
+    "n_sides": {"id": "n rumah tangga (di bawah / di atas titik potong)", "en": "n households (below / above the cut-off)"},
+    "suppressed_text": {"id": "disamarkan karena sampel kurang dari {n} rumah tangga",
+                        "en": "suppressed: fewer than {n} households in the sample"},
 }
 
 
