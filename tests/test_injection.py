@@ -122,7 +122,8 @@ def poisoned(province, tmp_path_factory):
     reg = pd.read_parquet(data / "registry.parquet")
     # a registry whose required column is renamed to a script: the registry fails its contract and
     # the finding lists the columns present; a text value with an event handler is quoted too
-    reg = reg.rename(columns={[c for c in reg.columns if c not in ("nik_hash", "hh_id")][-1]: SCRIPT})
+    reg = reg.rename(columns={"kks": SCRIPT})
+    reg = reg[[SCRIPT, *(c for c in reg.columns if c != SCRIPT)]]  # among the first columns the hint lists
     reg["desa_code"] = reg["desa_code"].astype(str)
     reg.loc[reg.index[:3], "desa_code"] = TEXT
     reg.to_parquet(data / "registry.parquet")

@@ -30,10 +30,11 @@ from ..results import Estimate, EstimateTable
 from .strings import fmt_number, fmt_pct, t
 
 STORE_COLUMNS = ("notebook", "region", "program", "outcome", "estimand", "group", "method", "estimate",
-                 "std_error", "ci_lower", "ci_upper", "nobs", "suppressed")
+                 "std_error", "ci_lower", "ci_upper", "nobs", "suppressed", "n_min_group")
 #: Columns of a tidy frame that are not group labels.
 _VALUE_COLUMNS = {"estimand", "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs", "method", "df",
                   "notes", "deff", "outcome", "treatment", "n_treated", "pvalue", "suppressed", "program",
+                  "n_control", "n_left", "n_right", "n_min_group",
                   "band_lower", "band_upper", "measure", "method_key", "control_mean", "relative", "threshold",
                   "normalized_by"}
 #: Environment variable naming the results store when a notebook runs outside ``welfare-eval run``.
@@ -200,6 +201,8 @@ def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | 
         "estimand": f["estimand"].astype(str), "group": group, "method": f.get("method", ""),
         **{c: f[c] if c in f.columns else np.nan for c in ("estimate", "std_error", "ci_lower", "ci_upper", "nobs")},
         "suppressed": f["suppressed"],
+        # the households of the smallest group the row compares (what the disclosure rule tested)
+        "n_min_group": smallest_group(f) if "nobs" in f.columns else np.nan,
     })[list(STORE_COLUMNS)]
     if path is not None:
         _replace(path, out, notebook=notebook, region=region)
