@@ -209,9 +209,16 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
 
     sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
                     "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
-    sec.text = t("tg_text", language, pkh=fmt_pct(sec.headline["pkh_coverage_poor"], language),
-                 bpnt=fmt_pct(sec.headline["bpnt_coverage_poor"], language),
-                 exc=fmt_pct(sec.headline["pkh_exclusion"], language))
+    # the text follows the table: a suppressed figure is said to be suppressed, not printed
+    def say(prog: str, estimand: str) -> str:
+        row = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]
+        return (t("suppressed", language, n=min_cell) if len(row) and bool(row["suppressed"].iloc[0])
+                else fmt_pct(pick(prog, estimand), language))
+
+    said = {"pkh_coverage_poor": say("PKH", "coverage_rate"), "bpnt_coverage_poor": say("BPNT", "coverage_rate"),
+            "pkh_exclusion": say("PKH", "exclusion_error_rate")}
+    sec.text = t("tg_text", language, pkh=said["pkh_coverage_poor"], bpnt=said["bpnt_coverage_poor"],
+                 exc=said["pkh_exclusion"])
     # where the poor are missed: kecamatan with the most pre-transfer poor people without PKH (aggregated)
     sp = _pick(s, kab).assign(missed=lambda d: (d["pre_poor"] & ~d["pkh"]).astype(float) * d["hh_size"])
     kec = survey.total(sp, "missed", design=survey.SUSENAS, by="kec_code").to_frame()
@@ -427,7 +434,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
-    fig, _ = plots.bar_with_intervals(
+    fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
         aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
         label="label", title=t("im_title", language) + " (AIPW, ATT)", language=language, reference=0.0)
     sec.figures["pkh_effects"] = fig
@@ -435,6 +442,18 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
 
 
 TKSK_OUTCOMES = ("kks_independent", "knows_program", "has_savings", "kube_member")
+
+
+def _note_figure(title: str, note: str):
+    """A small chart panel that says why there is no chart (the notebook shows every figure)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 1.6))
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.4, note, ha="center", va="center", transform=ax.transAxes)
+    plt.close(fig)
+    return fig
 
 
 def _cs_groups(cells: pd.DataFrame) -> dict:
@@ -467,33 +486,47 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
         d = data.assign(y=data[outcome].astype(float))
         kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
                   control_group=control)
-        simple = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame()
-        cells = impact.att_gt(d, **{k: v for k, v in kw.items() if k != "outcome"}, outcome="y").cells
-        simple = suppress(simple.assign(**_cs_groups(cells[cells["post"]])), min_cell=min_cell)
-        twfe = impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
-        if simple["suppressed"].iloc[0]:
-            twfe = float("nan")  # the naive comparison rests on the same households
+        # the households behind the comparisons decide first: too few, and nothing is estimated
+        try:
+            cells = impact.att_gt(d, **kw).cells
+        except DataValidationError as exc:
+            notes.append(f"{t(outcome, language)}: {exc}")
+            cells = None
+        groups = _cs_groups(cells[cells["post"]]) if cells is not None else {"n_treated": 0, "n_control": 0}
+        simple = pd.DataFrame([{"estimand": "ATT (simple)", "estimate": np.nan, "std_error": np.nan,
+                                "ci_lower": np.nan, "ci_upper": np.nan, "nobs": d["hh_id"].nunique(), **groups}])
+        shown = cells is not None and min(groups.values()) >= min_cell
+        if shown:
+            simple = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame().assign(**groups)
+        simple = suppress(simple, min_cell=min_cell)
+        twfe = (impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
+                if shown else float("nan"))  # the naive comparison rests on the same households
         rows.append({"outcome": outcome, "cs": simple["estimate"].iloc[0], "cs_lo": simple["ci_lower"].iloc[0],
                      "cs_hi": simple["ci_upper"].iloc[0], "se": simple["std_error"].iloc[0], "twfe": twfe,
                      "nobs": simple["nobs"].iloc[0], "n_treated": simple["n_treated"].iloc[0],
                      "n_control": simple["n_control"].iloc[0], "suppressed": simple["suppressed"].iloc[0]})
         sec.rows.append(("TKSK", outcome, simple.assign(outcome=outcome)))
         if outcome == "summary_index":
-            dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
-            worded = {d.message for d in dyn.diagnostics}
-            notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language) for d in dyn.diagnostics]
-            dyn_f = dyn.to_frame()
-            if "event_time" in dyn_f.columns:  # each event time rests on the cohorts observed then
-                counts = pd.DataFrame([_cs_groups(cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
-                                      index=dyn_f.index)
-                dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
-            dyn_f = suppress(dyn_f, min_cell=min_cell)
-            if not dyn_f["suppressed"].all():
-                fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]],
-                                          title=t("tk_title", language) + f": {t(outcome, language)}",
-                                          xlabel=t("event_time", language), ylabel="SD", language=language, pct=False)
-                sec.figures["event_study"] = fig
-            sec.rows.append(("TKSK", "summary_index dynamic", dyn_f.assign(outcome=outcome)))
+            dyn_f = pd.DataFrame()
+            if shown:
+                dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
+                worded = {d.message for d in dyn.diagnostics}
+                notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language)
+                                                                      for d in dyn.diagnostics]
+                dyn_f = dyn.to_frame()
+                if "event_time" in dyn_f.columns:  # each event time rests on the cohorts observed then
+                    counts = pd.DataFrame([_cs_groups(cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
+                                          index=dyn_f.index)
+                    dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
+                dyn_f = suppress(dyn_f, min_cell=min_cell)
+                sec.rows.append(("TKSK", "summary_index dynamic", dyn_f.assign(outcome=outcome)))
+            title = t("tk_title", language) + f": {t(outcome, language)}"
+            if len(dyn_f) and not dyn_f["suppressed"].all():
+                fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]], title=title, xlabel=t("event_time", language),
+                                          ylabel="SD", language=language, pct=False)
+            else:
+                fig = _note_figure(title, t("suppressed", language, n=min_cell) if cells is not None else "–")
+            sec.figures["event_study"] = fig
     res = pd.DataFrame(rows)
     pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
         fmt_number(100 * v, language, digits=1) + " pp")
