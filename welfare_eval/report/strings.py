@@ -25,7 +25,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "column": {"id": "Kolom", "en": "Column"},
     "rows": {"id": "Baris", "en": "Rows"},
     "status": {"id": "Status", "en": "Status"},
-    "suppressed": {"id": "disamarkan (< {n} observasi)", "en": "suppressed (< {n} observations)"},
+    "suppressed": {"id": "disamarkan (< {n} rumah tangga)", "en": "suppressed (< {n} households)"},
     # data quality
     "dq_title": {"id": "Kualitas data", "en": "Data quality"},
     "dq_source": {"id": "Sumber data", "en": "Data source"},
@@ -158,6 +158,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
     # data quality page: an empty findings table (data-safety helper)
     "no_findings_row": {"id": "Tidak ada temuan", "en": "No findings"},
+    # disclosure control (report/store.py)
+    "suppressed_secondary": {"id": "disamarkan (agar sel yang disamarkan tidak dapat dihitung dari jumlahnya)",
+                             "en": "suppressed (so that suppressed cells cannot be worked out from the totals)"},
+    "n_households": {"id": "n (rumah tangga)", "en": "n (households)"},
+    "n_groups": {"id": "n rumah tangga (penerima / pembanding)", "en": "n households (recipients / comparison)"},
+    "n_sides": {"id": "n rumah tangga (di bawah / di atas titik potong)", "en": "n households (below / above the cut-off)"},
+    "suppressed_text": {"id": "disamarkan karena sampel kurang dari {n} rumah tangga",
+                        "en": "suppressed: fewer than {n} households in the sample"},
 }
 
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
@@ -224,26 +232,6 @@ def fmt_rp(amount: float | None, language: str = "id") -> str:
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return "–"
     return "Rp " + fmt_number(amount, language)
-
-
-def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
-    """A table for readers: no index, numbers in the language's format, shares as percentages."""
-    from pandas.api.types import is_float_dtype, is_integer_dtype
-
-    styler = table.style.hide(axis="index")
-    if table.attrs.get("note"):  # a line under the table (a definition, a convention)
-        styler = styler.set_caption(table.attrs["note"]).set_table_styles(
-            [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 0.9em;"}],
-            overwrite=False)
-    fmt = {}
-    for col in table.columns:
-        if col in pct_columns:
-            fmt[col] = lambda v, lang=language: fmt_pct(v, lang, digits=digits)
-        elif is_integer_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang)
-        elif is_float_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
-    return styler.format(fmt)
 
 
 def diagnostic_text(d, language: str = "id") -> str:
@@ -368,3 +356,5 @@ STRINGS.update({
                        "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
     "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
 })
+# the table renderer lives with the other escaping helpers; kept importable from here
+from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
