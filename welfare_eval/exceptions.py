@@ -40,3 +40,13 @@ def parameter_error(name: str, where: str, allowed: str, got: object) -> Paramet
     "The 'scale' parameter of synth must be a number > 0. Got -1 instead."
     """
     return ParameterError(f"The {name!r} parameter of {where} must be {allowed}. Got {got!r} instead.")
+
+
+def check_choice(value: object, choices: object, name: str, where: str) -> str:
+    """``value`` if it is one of the ``Literal`` type ``choices``, else the uniform ParameterError."""
+    import typing
+
+    allowed = typing.get_args(choices)
+    if value not in allowed:
+        raise parameter_error(name, where, "one of " + ", ".join(repr(a) for a in allowed), value)
+    return value  # type: ignore[return-value]
