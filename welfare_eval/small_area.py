@@ -357,4 +357,161 @@ def _bootstrap_mse(X_full, sampled, psi, beta, s2, method, transform, B, seed) -
     return err / B
 
 
-__all__ = ["FayHerriotResult", "fay_herriot"]
+# -- kecamatan poverty from the survey and the registry -------------------------------------------
+
+Indicator = Literal["P0", "extreme"]
+
+#: Kecamatan covariates built from the registry by default: the share of households the PMT ranks
+#: into deciles 1-4, the mean PMT score, the mean schooling of household heads and the mean
+#: household size. Four covariates for ~60 sampled kecamatan keep the model from over-fitting.
+REGISTRY_COVARIATES: dict[str, tuple[str, str]] = {
+    "share_decile_1_4": ("decile", "share_le_4"),
+    "mean_pmt_score": ("pmt_score", "mean"),
+    "mean_head_educ": ("head_educ", "mean"),
+    "mean_hh_size": ("hh_size", "mean"),
+}
+
+#: BPS's reading of the relative standard error (RSE = sqrt(MSE) / estimate): up to 25% reliable,
+#: over 25% and up to 50% use with caution, over 50% not to be published alone.
+RSE_RELIABLE, RSE_CAUTION = 0.25, 0.50
+
+
+def registry_covariates(registry: pd.DataFrame, *, area: str = "kec_code",
+                        covariates: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Area means of registry columns: one row per area, the covariates of the area-level model.
+
+    ``covariates`` maps an output name to (registry column, "mean" | "share_le_K"); the default is
+    :data:`REGISTRY_COVARIATES`. Household-level means (the registry lists households).
+    """
+    covariates = REGISTRY_COVARIATES if covariates is None else covariates
+    cols = sorted({c for c, _ in covariates.values()} | {area, "hh_size"})
+    missing = [c for c in cols if c not in registry.columns]
+    if missing:
+        raise DataValidationError(f"Table registry lacks the columns {missing} needed for the small-area "
+                                  f"covariates; add them or pass covariates= naming columns it has.")
+    g = registry.groupby(registry[area].astype(str), observed=True)
+    out = pd.DataFrame(index=pd.Index(sorted(g.groups), name=area))
+    for name, (col, how) in covariates.items():
+        x = pd.to_numeric(registry[col], errors="coerce")
+        if how == "mean":
+            out[name] = x.groupby(registry[area].astype(str)).mean()
+        elif how.startswith("share_le_"):
+            out[name] = (x <= float(how[len("share_le_"):])).groupby(registry[area].astype(str)).mean()
+        else:
+            raise parameter_error("covariates", "registry_covariates", "(column, 'mean' or 'share_le_K') pairs",
+                                  (col, how))
+    out["persons"] = pd.to_numeric(registry["hh_size"], errors="coerce").groupby(registry[area].astype(str)).sum()
+    out["households"] = g.size()
+    return out.reset_index()
+
+
+def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator: Indicator = "P0",
+                 welfare: str = "cons_pc", poverty_line: str | float = "poverty_line",
+                 extreme_line: str = "extreme_215_2017ppp", design=None, household_size: str = "hh_size",
+                 area: str = "kec_code", parent: str = "kab_code", covariates: dict | None = None,
+                 method: FitMethod = "REML", bootstrap: int = 200, seed: int = 0,
+                 level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """Poverty (P0) or extreme poverty for every area (kecamatan): direct, Fay-Herriot, benchmarked.
+
+    Parameters
+    ----------
+    survey_data : DataFrame
+        The survey (SUSENAS-like), with ``area`` and ``parent`` codes.
+    registry : DataFrame
+        Every household of the province (the registry), the census-like source of covariates
+        and of each area's population.
+    indicator : {"P0", "extreme"}
+        The headcount at ``poverty_line`` or at the extreme line ``extreme_line``.
+    design : SurveyDesign, optional
+        The survey design (default: SUSENAS's strata, PSUs and weights).
+    method : {"REML", "ML", "FH"}
+        Estimator of the model's variance component.
+    bootstrap : int
+        Replicates of the parametric bootstrap MSE (the arcsin model has no analytic MSE).
+
+    Returns
+    -------
+    DataFrame
+        One row per area of the registry: ``direct`` and its ``direct_std_error`` and ``nobs``
+        (households in the survey), ``estimate_raw`` (the back-transformed EBLUP or, without
+        sample, the synthetic prediction), ``estimate`` (ratio-benchmarked so that the areas'
+        population-weighted mean equals the parent's direct estimate), ``std_error`` (sqrt of the
+        bootstrap MSE, scaled by the benchmark factor), ``ci_lower``/``ci_upper``, ``rse`` and
+        ``quality`` ("reliable", "caution", "unreliable" by BPS's RSE bands), the parent's
+        ``benchmark_factor``, and the tidy columns ``estimand``, ``level``, ``method``.
+
+    Notes
+    -----
+    Direct estimates and their variances come from the design-based engine (area domains of
+    the full design). Their variances are unstable and zero where no sampled household is
+    poor, so the model uses the arcsin-square-root scale, where the sampling variance is
+    1 / (4 n_eff) whatever the rate, with n_eff = n_d / deff and one design effect pooled over
+    the areas (the median of the areas with at least two PSUs and a rate inside (0, 1)): a
+    generalized variance function in one parameter. Benchmarking is ratio benchmarking
+    (emdi's "ratio"): within each parent the EBLUPs are multiplied by the parent's direct
+    estimate over their population-weighted mean.
+    """
+    from . import poverty
+    from .survey import SUSENAS, domains
+
+    where = "area_poverty"
+    indicator = check_choice(indicator, Indicator, "indicator", where)
+    design = SUSENAS if design is None else design
+    for col in (area, parent):
+        if col not in survey_data.columns or col not in registry.columns:
+            raise DataValidationError(f"Column {col!r} must be in both the survey and the registry for {where}.")
+    s = survey_data.assign(**{area: survey_data[area].astype(str), parent: survey_data[parent].astype(str)})
+    kw = dict(welfare=welfare, design=design, household_size=household_size, level=level)
+    if indicator == "P0":
+        est = lambda by: poverty.fgt(s, poverty_line=poverty_line, by=by, **kw).to_frame()  # noqa: E731
+    else:
+        est = lambda by: poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame()  # noqa: E731
+    direct = est(area)[[area, "estimate", "std_error", "nobs"]].rename(
+        columns={"estimate": "direct", "std_error": "direct_std_error"})
+    psus = s.groupby(area)[design.psu].nunique().rename("n_psu") if design.psu else \
+        s.groupby(area).size().rename("n_psu")
+    direct = direct.merge(psus.reset_index(), on=area, how="left")
+    p, v, n = direct["direct"], direct["direct_std_error"] ** 2, direct["nobs"]
+    ok = (direct["n_psu"] >= 2) & (p > 0) & (p < 1) & (v > 0)
+    if ok.sum() < 5:
+        raise DataValidationError(f"Only {int(ok.sum())} areas have a direct estimate with two or more PSUs and a "
+                                  f"rate inside (0, 1); too few to pool a design effect for {where}.")
+    deff = float(np.median(v[ok] / (p[ok] * (1 - p[ok]) / n[ok])))
+    direct["n_eff"] = n / deff
+    cov = registry_covariates(registry, area=area, covariates=covariates)
+    names = [c for c in cov.columns if c not in (area, "persons", "households")]
+    parents = registry[[area, parent]].astype(str).drop_duplicates(area)
+    d = cov.merge(parents, on=area, how="left").merge(direct, on=area, how="left")
+    d["nobs"] = d["nobs"].fillna(0).astype(int)
+    d["direct_variance"] = d["direct_std_error"] ** 2
+    fit = fay_herriot(d, estimate="direct", variance="direct_variance", covariates=names, area=area, method=method,
+                      transform="arcsin", effective_size="n_eff", nobs="nobs", bootstrap=bootstrap, seed=seed,
+                      level=level)
+    f = fit.frame.set_index(area)
+    d = d.set_index(area)
+    d["estimate_raw"] = f["estimate"]
+    d["mse_raw"] = f["mse"]
+    d["ci_lower_raw"], d["ci_upper_raw"] = f["ci_lower"], f["ci_upper"]
+    par = est(parent)[[parent, "estimate"]].set_index(parent)["estimate"]
+    model_mean = (d["estimate_raw"] * d["persons"]).groupby(d[parent]).sum() / d["persons"].groupby(d[parent]).sum()
+    factor = (par / model_mean).replace([np.inf, -np.inf], np.nan).fillna(1.0)
+    d["benchmark_factor"] = d[parent].map(factor).astype(float)
+    d["estimate"] = np.clip(d["estimate_raw"] * d["benchmark_factor"], 0, 1)
+    d["std_error"] = np.sqrt(d["mse_raw"]) * d["benchmark_factor"]
+    d["ci_lower"] = np.clip(d["ci_lower_raw"] * d["benchmark_factor"], 0, 1)
+    d["ci_upper"] = np.clip(d["ci_upper_raw"] * d["benchmark_factor"], 0, 1)
+    d["rse"] = np.where(d["estimate"] > 0, d["std_error"] / d["estimate"], np.inf)
+    d["quality"] = np.select([d["rse"] <= RSE_RELIABLE, d["rse"] <= RSE_CAUTION], ["reliable", "caution"],
+                             "unreliable")
+    d["estimand"] = "P0" if indicator == "P0" else f"extreme_poverty({extreme_line})"
+    d["level"] = level
+    d["method"] = np.where(d["nobs"] > 0, f"Fay-Herriot EBLUP (arcsin, {method}), ratio-benchmarked",
+                           f"synthetic (arcsin, {method}), ratio-benchmarked")
+    d["deff_pooled"] = deff
+    d["sigma2_u"] = fit.sigma2_u
+    first = ["estimand", parent, "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs", "method"]
+    out = d.reset_index()
+    return out[[area, *first] + [c for c in out.columns if c not in first and c != area]]
+
+
+__all__ = ["FayHerriotResult", "fay_herriot", "area_poverty", "registry_covariates", "REGISTRY_COVARIATES"]
