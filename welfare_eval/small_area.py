@@ -389,20 +389,31 @@ def registry_covariates(registry: pd.DataFrame, *, area: str = "kec_code",
     if missing:
         raise DataValidationError(f"Table registry lacks the columns {missing} needed for the small-area "
                                   f"covariates; add them or pass covariates= naming columns it has.")
-    g = registry.groupby(registry[area].astype(str), observed=True)
-    out = pd.DataFrame(index=pd.Index(sorted(g.groups), name=area))
+    key = _as_text(registry[area])
+    cols = {}
     for name, (col, how) in covariates.items():
         x = pd.to_numeric(registry[col], errors="coerce")
         if how == "mean":
-            out[name] = x.groupby(registry[area].astype(str)).mean()
+            cols[name] = x
         elif how.startswith("share_le_"):
-            out[name] = (x <= float(how[len("share_le_"):])).groupby(registry[area].astype(str)).mean()
+            cols[name] = (x <= float(how[len("share_le_"):])).astype(float)
         else:
             raise parameter_error("covariates", "registry_covariates", "(column, 'mean' or 'share_le_K') pairs",
                                   (col, how))
-    out["persons"] = pd.to_numeric(registry["hh_size"], errors="coerce").groupby(registry[area].astype(str)).sum()
-    out["households"] = g.size()
+    frame = pd.DataFrame(cols).assign(_persons=pd.to_numeric(registry["hh_size"], errors="coerce"), _one=1)
+    g = frame.groupby(key.to_numpy(), sort=True)
+    out = g[list(covariates)].mean()
+    out["persons"] = g["_persons"].sum()
+    out["households"] = g["_one"].sum()
+    out.index.name = area
     return out.reset_index()
+
+
+def _as_text(codes: pd.Series) -> pd.Series:
+    """Region codes as text; a categorical column is converted through its categories (fast)."""
+    if isinstance(codes.dtype, pd.CategoricalDtype):
+        return pd.Series(codes.cat.categories.astype(str).to_numpy()[codes.cat.codes.to_numpy()], index=codes.index)
+    return codes.astype(str)
 
 
 def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator: Indicator = "P0",
@@ -480,7 +491,8 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     direct["n_eff"] = n / deff
     cov = registry_covariates(registry, area=area, covariates=covariates)
     names = [c for c in cov.columns if c not in (area, "persons", "households")]
-    parents = registry[[area, parent]].astype(str).drop_duplicates(area)
+    parents = registry[[area, parent]].drop_duplicates(area)
+    parents = pd.DataFrame({area: _as_text(parents[area]).to_numpy(), parent: _as_text(parents[parent]).to_numpy()})
     d = cov.merge(parents, on=area, how="left").merge(direct, on=area, how="left")
     d["nobs"] = d["nobs"].fillna(0).astype(int)
     d["direct_variance"] = d["direct_std_error"] ** 2
