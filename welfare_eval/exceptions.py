@@ -71,3 +71,13 @@ def missing_extra(feature: str, package: str, extra: str) -> MissingDependencyEr
     return MissingDependencyError(
         f"{feature} needs the optional package {package!r}, which is not installed in this environment. "
         f"Install the extra: pip install 'welfare-eval[{extra}]' (make setup installs it).")
+
+
+def check_choice(value: object, choices: object, name: str, where: str) -> str:
+    """``value`` if it is one of the ``Literal`` type ``choices``, else the uniform ParameterError."""
+    import typing
+
+    allowed = typing.get_args(choices)
+    if value not in allowed:
+        raise parameter_error(name, where, "one of " + ", ".join(repr(a) for a in allowed), value)
+    return value  # type: ignore[return-value]

@@ -38,6 +38,34 @@ STRINGS: dict[str, dict[str, str]] = {
     "disbursement_records": {"id": "Catatan penyaluran", "en": "Disbursement records"},
     "kecamatan_covered": {"id": "Kecamatan tercakup", "en": "Kecamatan covered"},
     "estimated_households": {"id": "Perkiraan rumah tangga (tertimbang)", "en": "Estimated households (weighted)"},
+    # small-area estimation (notebook 15_small_area)
+    "sa_direct": {"id": "Perkiraan langsung survei", "en": "Direct survey estimate"},
+    "sa_model": {"id": "Perkiraan area kecil", "en": "Small-area estimate"},
+    "sa_ci": {"id": "Selang kepercayaan {level}%", "en": "{level}% confidence interval"},
+    "sa_rse": {"id": "Kesalahan baku relatif", "en": "Relative standard error"},
+    "sa_quality": {"id": "Keandalan (BPS)", "en": "Reliability (BPS)"},
+    "sa_n": {"id": "Rumah tangga sampel", "en": "Sampled households"},
+    "sa_reliable": {"id": "andal", "en": "reliable"},
+    "sa_caution": {"id": "gunakan dengan hati-hati *", "en": "use with caution *"},
+    "sa_unreliable": {"id": "tidak andal: tidak dipublikasikan", "en": "not reliable: not published"},
+    "sa_no_sample": {"id": "tanpa sampel survei", "en": "no survey sample"},
+    "sa_map_p0": {"id": "Persentase penduduk miskin per kecamatan", "en": "Share of people in poverty by kecamatan"},
+    "sa_map_extreme": {"id": "Persentase penduduk miskin ekstrem per kecamatan",
+                       "en": "Share of people in extreme poverty by kecamatan"},
+    "sa_map_note": {"id": "Peta skematis: satu kotak per kecamatan, dikelompokkan menurut kabupaten (bukan batas "
+                          "wilayah). Makin gelap makin tinggi. * gunakan dengan hati-hati (kesalahan baku relatif "
+                          "25-50%); – tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
+                    "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
+                          "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
+                          "or cell too small."},
+    "sa_summary": {"id": "Dari {n} kecamatan, {reliable} memiliki perkiraan kemiskinan yang andal dan {caution} perlu "
+                         "dibaca hati-hati; {unreliable} tidak dipublikasikan (kesalahan baku relatif di atas 50% atau "
+                         "sampel terlalu kecil). Kovariat model dari registri: desil, skor PMT, pendidikan kepala "
+                         "keluarga, ukuran keluarga. Kemiskinan ekstrem tertinggi: {top}.",
+                   "en": "Of {n} kecamatan, {reliable} have a reliable poverty estimate and {caution} are to be read "
+                         "with caution; {unreliable} are not published (relative standard error over 50% or too few "
+                         "sampled households). The model's registry covariates: decile, PMT score, head's schooling, "
+                         "household size. Highest extreme poverty: {top}."},
     "stratum": {"id": "Strata", "en": "Stratum"},
     "psus": {"id": "PSU", "en": "PSUs"},
     "households": {"id": "Rumah tangga", "en": "Households"},
