@@ -443,7 +443,7 @@ def ceq_efficiency(data: pd.DataFrame, program: Program, *, poverty_line, design
     inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
     sT_poor = inp.sT * inp.poor_pre
-    kw = dict(by=by, level=level, ci_method=ci_method)
+    kw = {"by": by, "level": level, "ci_method": ci_method}
     return _combine([
         _table(inp, sT_poor, inp.sT, estimand="vertical_expenditure_efficiency", **kw),
         _table(inp, sT_poor - inp.s_closing * inp.poor_pre, sT_poor, estimand="spillover", **kw),
@@ -508,7 +508,8 @@ def targeting_errors(data: pd.DataFrame, program: Program, *, threshold: Thresho
     s, b = inp.s, inp.b
     inc_den = s * ~target if normalize == "group" else s * b
     exc_den = s * target if normalize == "group" else s * b
-    kw = dict(by=by, level=level, ci_method=ci_method, note=note, threshold=threshold, poor_before=poor_before)
+    kw = {"by": by, "level": level, "ci_method": ci_method, "note": note, "threshold": threshold,
+          "poor_before": poor_before}
     return _combine([
         _table(inp, s * b * ~target, inc_den, estimand="inclusion_error_rate",
                normalized_by="non-target" if normalize == "group" else "beneficiaries", **kw),
