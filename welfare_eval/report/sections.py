@@ -200,7 +200,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     as_num = display_table(ind, language, label_columns=("program", "estimand"), min_cell=min_cell, pct=False,
                            digits=2)
     disp.loc[ratio] = as_num.loc[ratio]
-    disp["estimand"] = [t(e, language) for e in ind["estimand"]]
+    disp["estimand"] = [t("poor_coverage_rate" if e == "coverage_rate" else e, language) for e in ind["estimand"]]
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
                                                     "estimate": t("headline", language)})

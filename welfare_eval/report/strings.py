@@ -198,6 +198,7 @@ STRINGS: dict[str, dict[str, str]] = {
 
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
 STRINGS.update({
+    "poor_coverage_rate": {"id": "Cakupan penduduk miskin", "en": "Coverage of the poor"},
     "tg_poor_definition": {
         "id": "Penduduk miskin dalam tabel ini: penduduk yang pengeluaran per kapitanya sebelum semua bantuan "
               "({programs}) berada di bawah garis kemiskinan (konvensi ASPIRE/CEQ). Cakupan penduduk miskin dan "
