@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 DATA := data/synthetic
 SEED ?= 20240301
 SCALE ?= 1
+# The kernel's name as the notebooks' metadata gives it (ipykernel's default), so that opening a
+# notebook in Lab changes nothing in it.
+KERNEL_NAME := Python 3 (ipykernel)
 
 .PHONY: setup report test test-fast lab synth clean
 
@@ -17,7 +20,7 @@ $(PY):
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (welfare-eval)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -39,8 +42,11 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
 
+# JupyterLab at the repository root (notebooks/ one click away, docs/ and reports/ beside it).
+# --allow-root only when make runs as root; LAB_ARGS passes options through, e.g. LAB_ARGS="--no-browser".
+LAB_ARGS ?=
 lab: setup synth
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) reports/*/

@@ -4,7 +4,8 @@ installed wheel from a folder outside the repository.
 The end-to-end test builds the wheel (``pip wheel .``; the build backend is fetched into pip's
 isolated build environment), makes a venv and installs only the wheel into it with ``--no-deps``;
 to keep it quick in the suite, the venv sees the test environment's installed packages through a
-``.pth`` line (the dependencies are not downloaded again). ``welfare_eval`` itself is imported from
+``.pth`` line (the dependencies are not downloaded again) and nbconvert's templates through
+JUPYTER_PATH. ``welfare_eval`` itself is imported from
 the wheel: the test environment's editable install is not on that path, and PYTHONPATH and the
 test session's WELFARE_EVAL_* variables are removed. The same steps with a venv that resolves the
 dependencies from PyPI (``pip install <wheel>``) were run by hand for the commit that added this.
@@ -122,7 +123,13 @@ def test_installed_wheel_runs_outside_the_repository(wheel, tmp_path):
     (site / "test-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, env=_clean_env(),
                    capture_output=True, timeout=300)
-    env = _clean_env({"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    # nbconvert's templates are data files of the test environment (a venv that installs the
+    # dependencies has its own); only they are lent, not the environment's kernelspec, so kernels
+    # run the venv's own Python, which imports the wheel
+    lent = tmp_path / "jupyter"
+    lent.mkdir()
+    (lent / "nbconvert").symlink_to(Path(sys.prefix) / "share" / "jupyter" / "nbconvert")
+    env = _clean_env({"XDG_CONFIG_HOME": str(tmp_path / "config"), "JUPYTER_PATH": str(lent)})
 
     def cli(*args, timeout=900):
         res = subprocess.run([venv / "bin" / "welfare-eval", *args], cwd=work, env=env, capture_output=True,
