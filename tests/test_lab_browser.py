@@ -27,7 +27,6 @@ import pytest
 
 from welfare_eval.config import REPO_DIR
 
-
 _needs = pytest.mark.skipif(shutil.which("chromium") is None or shutil.which("make") is None,
                            reason="chromium and make are needed")
 
@@ -102,7 +101,7 @@ class Page:
 
 
 def _makefile_kernel_name() -> str:
-    m = re.search(r"^KERNEL_NAME\s*:?=\s*(.+)$", (REPO_DIR / "Makefile").read_text(), re.M)
+    m = re.search(r"^KERNEL_NAME\s*:?=\s*(.+)$", (REPO_DIR / "Makefile").read_text(), re.MULTILINE)
     assert m, "the Makefile names the kernel it installs in KERNEL_NAME"
     return m.group(1).strip()
 

@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_SEED, PACKAGE_DIR, SYNTHETIC_SUBDIR, configs_dir, docs_dir, synthetic_dir
+from .config import (
+    DEFAULT_SEED,
+    PACKAGE_DIR,
+    SYNTHETIC_SUBDIR,
+    configs_dir,
+    docs_dir,
+    synthetic_dir,
+)
 from .exceptions import DataValidationError, ParameterError, RunError
 
 
