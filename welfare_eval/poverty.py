@@ -278,7 +278,7 @@ def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "ex
                     design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
                     household_size: str | None = None, alpha: float = 0,
                     ci_method: CIMethod = "logit") -> EstimateTable:
-    """Extreme poverty under a selectable line: a line id of ``data/poverty_lines.csv`` or a number.
+    """Extreme poverty under a selectable line: a line id of ``welfare_eval/data/poverty_lines.csv`` or a number.
 
     Line ids: ``extreme_190_2011ppp`` (Inpres 4/2022, US$1.90 2011 PPP), ``extreme_215_2017ppp``
     (BPS from 2025, US$2.15 2017 PPP), ``extreme_300_2021ppp`` (World Bank US$3.00, 2021 PPP).

@@ -11,7 +11,7 @@ How the world is built (details in ``docs/synthetic.md``):
 - Households are spread over the 69 kecamatan and their desa in proportion to the 2020 census.
   Log consumption per capita before transfers depends on kabupaten, area, schooling, household
   size and composition, kecamatan and desa effects and an idiosyncratic term; the kabupaten
-  intercepts are calibrated so that post-transfer headcounts meet ``data/synth_calibration.yaml``.
+  intercepts are calibrated so that post-transfer headcounts meet ``welfare_eval/data/synth_calibration.yaml``.
 - Asset and housing indicators depend on consumption; the PMT score is the least-squares
   prediction of log consumption from them (as BPS fits the PMT on SUSENAS), and the deciles rank
   persons by that score, so PMT targeting errors arise as they do in practice.
@@ -707,7 +707,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     truth = {
         "generator": {"package_version": __version__, "generator_version": GENERATOR_VERSION,
                       "seed": int(seed), "scale": float(scale)},
-        "poverty_lines": {"poverty": "gk (data/poverty_lines.csv, by kabupaten and area)",
+        "poverty_lines": {"poverty": "gk (welfare_eval/data/poverty_lines.csv, by kabupaten and area)",
                           "extreme_default": DEFAULT_EXTREME_LINE},
         "population": _population_truth(pop),
         "survey_design": {"households": len(survey), "psus": int(survey["psu"].nunique()),

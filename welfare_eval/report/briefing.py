@@ -61,9 +61,18 @@ def _ci(row, language, pct=True, digits: int = 2) -> str:
     return f"{fmt(row['ci_lower'])} – {fmt(row['ci_upper'])}"
 
 
-def build(results: str | os.PathLike, *, language: str = "id", region: str = "all") -> Briefing:
+def locate(results: str | os.PathLike | None = None) -> Path:
+    """The results store the briefing reads: ``results``, else ``$WELFARE_EVAL_RESULTS``, else the
+    store of the latest run under the nearest ``reports/`` (the briefing notebook run by hand)."""
+    from .store import RESULTS_ENV, latest_store
+
+    value = results or os.environ.get(RESULTS_ENV)
+    return Path(value) if value else latest_store()
+
+
+def build(results: str | os.PathLike | None, *, language: str = "id", region: str = "all") -> Briefing:
     """Read the store and assemble the briefing (raises if the reports did not run)."""
-    store = read(results)
+    store = read(locate(results))
     store = store[store["region"].astype(str) == str(region)]
     b = Briefing(language, region)
     L = language
