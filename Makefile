@@ -50,7 +50,7 @@ setup: $(STAMP)
 $(LAB_STAMP): $(LAB_LOCK) $(STAMP)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LAB_LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (welfare-eval)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
 	touch $(LAB_STAMP)
 
 setup-lab: $(LAB_STAMP)
