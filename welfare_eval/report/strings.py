@@ -58,6 +58,10 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
                           "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
                           "or cell too small."},
+    "sa_choropleth_note": {"id": "Makin gelap makin tinggi. Arsiran: gunakan dengan hati-hati (kesalahan baku relatif "
+                                 "25-50%); putih: tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
+                           "en": "Darker is higher. Hatched: use with caution (relative standard error 25-50%); white: "
+                                 "not published (over 50%) or cell too small."},
     "sa_summary": {"id": "Dari {n} kecamatan, {reliable} memiliki perkiraan kemiskinan yang andal dan {caution} perlu "
                          "dibaca hati-hati; {unreliable} tidak dipublikasikan (kesalahan baku relatif di atas 50% atau "
                          "sampel terlalu kecil). Kovariat model dari registri: desil, skor PMT, pendidikan kepala "
