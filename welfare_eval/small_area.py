@@ -456,9 +456,12 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     Direct estimates and their variances come from the design-based engine (area domains of
     the full design). Their variances are unstable and zero where no sampled household is
     poor, so the model uses the arcsin-square-root scale, where the sampling variance is
-    1 / (4 n_eff) whatever the rate, with n_eff = n_d / deff and one design effect pooled over
-    the areas (the median of the areas with at least two PSUs and a rate inside (0, 1)): a
-    generalized variance function in one parameter. Benchmarking is ratio benchmarking
+    1 / (4 n_eff) whatever the rate, with n_eff = n_d / deff and one design effect: that of the
+    parents (kabupaten, sample-size weighted), where the design has enough PSUs for a stable
+    variance, carried to the areas with their own sample sizes (a generalized variance function
+    in one parameter). The areas' own design-based variances are not used: with a handful of PSUs
+    they are unstable, zero where no sampled household is poor, and on the synthetic province
+    about half the variance the estimates really have (docs/small_area_truth.md). Benchmarking is ratio benchmarking
     (emdi's "ratio"): within each parent the EBLUPs are multiplied by the parent's direct
     estimate over their population-weighted mean.
     """
@@ -482,12 +485,16 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     psus = s.groupby(area)[design.psu].nunique().rename("n_psu") if design.psu else \
         s.groupby(area).size().rename("n_psu")
     direct = direct.merge(psus.reset_index(), on=area, how="left")
-    p, v, n = direct["direct"], direct["direct_std_error"] ** 2, direct["nobs"]
-    ok = (direct["n_psu"] >= 2) & (p > 0) & (p < 1) & (v > 0)
-    if ok.sum() < 5:
-        raise DataValidationError(f"Only {int(ok.sum())} areas have a direct estimate with two or more PSUs and a "
-                                  f"rate inside (0, 1); too few to pool a design effect for {where}.")
-    deff = float(np.median(v[ok] / (p[ok] * (1 - p[ok]) / n[ok])))
+    # the design effect of the parents (kabupaten), where the design has PSUs enough for a stable
+    # variance, carried to the areas with their own sample sizes (a one-parameter variance function)
+    par_frame = est(parent)
+    pp, pv, pn = par_frame["estimate"], par_frame["std_error"] ** 2, par_frame["nobs"]
+    ok = (pp > 0) & (pp < 1) & (pv > 0)
+    if not ok.any():
+        raise DataValidationError(f"No {parent} has a direct estimate inside (0, 1) with a positive variance; "
+                                  f"{where} cannot estimate the design effect.")
+    deff = float(np.sum((pv / (pp * (1 - pp) / pn))[ok] * pn[ok]) / np.sum(pn[ok]))
+    n = direct["nobs"]
     direct["n_eff"] = n / deff
     cov = registry_covariates(registry, area=area, covariates=covariates)
     names = [c for c in cov.columns if c not in (area, "persons", "households")]
@@ -504,7 +511,7 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     d["estimate_raw"] = f["estimate"]
     d["mse_raw"] = f["mse"]
     d["ci_lower_raw"], d["ci_upper_raw"] = f["ci_lower"], f["ci_upper"]
-    par = est(parent)[[parent, "estimate"]].set_index(parent)["estimate"]
+    par = par_frame[[parent, "estimate"]].set_index(parent)["estimate"]
     model_mean = (d["estimate_raw"] * d["persons"]).groupby(d[parent]).sum() / d["persons"].groupby(d[parent]).sum()
     factor = (par / model_mean).replace([np.inf, -np.inf], np.nan).fillna(1.0)
     d["benchmark_factor"] = d[parent].map(factor).astype(float)
