@@ -190,3 +190,39 @@ def tile_map(frame: pd.DataFrame, *, value: str, label: str, group: str, title: 
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         plt.close(fig)
     return fig, ax
+
+
+def choropleth(boundaries, *, value: str, title: str, note: str, language: str = "id", pct: bool = True,
+               digits: int = 1, flag: str | None = None, hatch_flags: tuple = ()):
+    """A map of ``value`` over polygons (a GeoDataFrame joined with the estimates), in grey shades.
+
+    Areas whose value is missing (not published, too small) are white with a grey outline; areas
+    whose ``flag`` is in ``hatch_flags`` (e.g. "caution") are hatched so the mark survives grey
+    print. The colour bar is labelled in the report's language.
+    """
+    import matplotlib as mpl
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.5, 7.5))
+        vals = boundaries[value].astype(float)
+        vmax = float(np.nanmax(vals)) if vals.notna().any() else 1.0
+        norm = mpl.colors.Normalize(vmin=0, vmax=vmax)
+        # light grey for the lowest value, so that no published area is as white as an unpublished one
+        cmap = mpl.colors.LinearSegmentedColormap.from_list("greys_from_light",
+                                                            plt.get_cmap("Greys")(np.linspace(0.12, 0.95, 256)))
+        shown = boundaries[vals.notna()]
+        boundaries[vals.isna()].plot(ax=ax, facecolor="white", edgecolor=GREY, linewidth=0.5)
+        if len(shown):
+            shown.plot(ax=ax, column=value, cmap=cmap, norm=norm, edgecolor=GREY, linewidth=0.5)
+            if flag and hatch_flags:
+                marked = shown[shown[flag].isin(hatch_flags)]
+                if len(marked):
+                    marked.plot(ax=ax, facecolor="none", edgecolor=INK, hatch="///", linewidth=0.0)
+        bar = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6)
+        bar.ax.yaxis.set_major_formatter(_formatter(language, pct, digits=0))
+        ax.set_axis_off()
+        ax.set_title(title, loc="left")
+        fig.text(0.01, 0.01, note, fontsize=8, color=GREY, ha="left", va="bottom", wrap=True)
+        fig.tight_layout(rect=(0, 0.05, 1, 1))
+        plt.close(fig)
+    return fig, ax

@@ -58,14 +58,27 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
                           "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
                           "or cell too small."},
+    "sa_choropleth_note": {"id": "Makin gelap makin tinggi. Arsiran: gunakan dengan hati-hati (kesalahan baku relatif "
+                                 "25-50%); putih: tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
+                           "en": "Darker is higher. Hatched: use with caution (relative standard error 25-50%); white: "
+                                 "not published (over 50%) or cell too small."},
     "sa_summary": {"id": "Dari {n} kecamatan, {reliable} memiliki perkiraan kemiskinan yang andal dan {caution} perlu "
                          "dibaca hati-hati; {unreliable} tidak dipublikasikan (kesalahan baku relatif di atas 50% atau "
-                         "sampel terlalu kecil). Kovariat model dari registri: desil, skor PMT, pendidikan kepala "
-                         "keluarga, ukuran keluarga. Kemiskinan ekstrem tertinggi: {top}.",
+                         "sampel terlalu kecil). Kovariat model dari registri: {covariates}. Kemiskinan ekstrem "
+                         "tertinggi: {top}.",
                    "en": "Of {n} kecamatan, {reliable} have a reliable poverty estimate and {caution} are to be read "
                          "with caution; {unreliable} are not published (relative standard error over 50% or too few "
-                         "sampled households). The model's registry covariates: decile, PMT score, head's schooling, "
-                         "household size. Highest extreme poverty: {top}."},
+                         "sampled households). The model's registry covariates: {covariates}. Highest extreme poverty: "
+                         "{top}."},
+    "sa_cov_share_decile_1_4": {"id": "bagian rumah tangga di desil 1-4", "en": "share of households in deciles 1-4"},
+    "sa_cov_mean_pmt_score": {"id": "rata-rata skor PMT", "en": "mean PMT score"},
+    "sa_cov_mean_head_educ": {"id": "rata-rata lama sekolah kepala keluarga", "en": "mean schooling of household heads"},
+    "sa_cov_mean_hh_size": {"id": "rata-rata ukuran keluarga", "en": "mean household size"},
+    "sa_cov_share_decile_1_2": {"id": "bagian di desil 1-2", "en": "share in deciles 1-2"},
+    "sa_cov_share_urban": {"id": "bagian perkotaan", "en": "urban share"},
+    "sa_cov_share_floor_earth": {"id": "bagian berlantai tanah", "en": "share with earth floors"},
+    "sa_cov_share_no_toilet": {"id": "bagian tanpa jamban", "en": "share without a toilet"},
+    "sa_cov_share_owns_fridge": {"id": "bagian memiliki kulkas", "en": "share owning a fridge"},
     "stratum": {"id": "Strata", "en": "Stratum"},
     "psus": {"id": "PSU", "en": "PSUs"},
     "households": {"id": "Rumah tangga", "en": "Households"},
