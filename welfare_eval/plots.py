@@ -14,7 +14,7 @@ from matplotlib.ticker import Formatter, FuncFormatter  # noqa: E402
 from .report.strings import fmt_number, fmt_pct  # noqa: E402
 
 STYLE = {
-    "figure.figsize": (7.5, 4.2), "figure.dpi": 110, "font.size": 10, "axes.titlesize": 12,
+    "figure.figsize": (7.5, 4.2), "figure.dpi": 110, "font.size": 11, "axes.titlesize": 12,
     "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#cccccc", "grid.linewidth": 0.6, "axes.axisbelow": True,
     "font.family": "DejaVu Sans",
@@ -77,7 +77,7 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
     """
     with plt.rc_context(STYLE):
         n_keys = 1 if series is None else frame[series].nunique()
-        fig, ax = plt.subplots(figsize=(7.5, 0.42 * frame[label].nunique() * (1 if series is None else 0.7 * n_keys + 0.3)
+        fig, ax = plt.subplots(figsize=(7.5, 0.4 * frame[label].nunique() * (1 if series is None else 0.6 * n_keys + 0.2)
                                         + 1.6))
         groups = list(dict.fromkeys(frame[label]))
         keys = [None] if series is None else list(dict.fromkeys(frame[series]))
@@ -107,7 +107,7 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
         span = (max(ends) - min(ends)) or 1.0
         pad = 0.015 * span
         for x, yy, text, ha in texts:
-            ax.text(x + (pad if ha == "left" else -pad), yy, text, va="center", ha=ha, fontsize=9, color=INK)
+            ax.text(x + (pad if ha == "left" else -pad), yy, text, va="center", ha=ha, fontsize=10, color=INK)
         # room for the labels beyond the longest whisker on either side
         ax.set_xlim(min(min(ends), 0) - (0.22 * span if min(ends) < 0 else 0), max(max(ends), 0) + 0.22 * span)
         if reference is not None:
@@ -152,16 +152,16 @@ def event_plot(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, lan
         ax.axhline(0, color=INK, linewidth=0.8)
         ax.axvline(-0.5, color=GREY, linestyle="--", linewidth=0.8)
         if before_label:
-            ax.text(-0.6, 1.0, before_label + " ", transform=ax.get_xaxis_transform(), ha="right", va="top",
-                    fontsize=9, color=GREY)
+            ax.text(-0.6, 0.02, before_label + " ", transform=ax.get_xaxis_transform(), ha="right", va="bottom",
+                    fontsize=10, color=GREY)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_formatter(language, pct))
         ax.set_xticks(e)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(round(v)))))  # event times: no separators
         ax.set_title(title, loc="left")
-        if point_label or band_label:
-            ax.legend(frameon=False, loc="upper left", fontsize=9)
+        if point_label or band_label:  # below the axes, where it covers no estimate
+            ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=10)
         fig.tight_layout()
     plt.close(fig)
     return fig, ax

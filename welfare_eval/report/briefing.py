@@ -156,7 +156,8 @@ def effect_sentence(e: Effect, language: str) -> str:
         text = t("br_effect_implausible", L, **kw)
     else:
         text = t("br_effect_unproven", L, **kw)
-    return " ".join(text.split())  # an empty unit leaves no double space
+    text = " ".join(text.split())  # an empty unit leaves no double space
+    return text[:1].upper() + text[1:]
 
 
 def _effects(store: pd.DataFrame) -> dict[str, Effect]:
@@ -278,11 +279,12 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
                               f"{_value(e.ci_lower, e.unit, L)} – {_value(e.ci_upper, e.unit, L)}{unit}"))
     # what it means: each sentence from stored numbers by the written rules
     if p0 is not None and ext is not None:
-        b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L), lo=fmt_pct(p0["ci_lower"], L),
-                              hi=fmt_pct(p0["ci_upper"], L), ext=fmt_pct(ext["estimate"], L, digits=2)))
+        b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L, digits=2),
+                              lo=fmt_pct(p0["ci_lower"], L, digits=2), hi=fmt_pct(p0["ci_upper"], L, digits=2),
+                              ext=fmt_pct(ext["estimate"], L, digits=2)))
     if cov["PKH"] is not None and exc is not None:
-        b.paragraphs.append(t("br_targeting", L, cov=fmt_pct(cov["PKH"]["estimate"], L, digits=0),
-                              exc=fmt_pct(exc["estimate"], L, digits=0)))
+        b.paragraphs.append(t("br_targeting", L, cov=fmt_pct(cov["PKH"]["estimate"], L),
+                              exc=fmt_pct(exc["estimate"], L)))
     for key in ("pkh_ats", "pkh_stunted", "bpnt_cons", "tksk"):
         if key in effects:
             b.paragraphs.append(effect_sentence(effects[key], L))
@@ -423,6 +425,7 @@ h1 { font-size: 17pt; margin: 0 0 2pt 0; }
 h2 { font-size: 12.5pt; margin: 9pt 0 3pt 0; border-bottom: 1px solid #111111; }
 p.sub { color: #333333; margin: 0 0 1pt 0; font-size: 10.5pt; }
 table { width: 100%; }
+th.c1 { width: 46%; } th.c2 { width: 22%; }
 th { text-align: left; font-size: 10pt; border-bottom: 1px solid #111111; padding: 3pt; }
 td { border-bottom: 1px solid #999999; padding: 3pt; font-size: 10.5pt; vertical-align: top; }
 td.v { font-weight: bold; font-size: 11.5pt; }
@@ -443,12 +446,12 @@ def to_html(b: Briefing, *, for_pdf: bool = False) -> str:
              f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>",
              f"<h1>{esc(b.title)}</h1>", *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
              f"<h2>{esc(t('headline', L))}</h2>",
-             f"<table><thead><tr><th>{esc(t('br_col_indicator', L))}</th><th>{esc(t('br_col_estimate', L))}</th>"
+             f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th><th class='c2'>{esc(t('br_col_estimate', L))}</th>"
              f"<th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>"]
     parts += [f"<tr><td>{esc(label)}</td><td class='v'>{esc(value)}</td><td>{esc(ci)}</td></tr>"
               for label, value, ci in b.numbers]
     parts.append("</tbody></table>")
-    width = f" width='{int(PDF_IMAGE_CM / 2.54 * 72)}'" if for_pdf else ""
+    width = f" width='{int(PDF_IMAGE_CM / 2.54 * 96)}'" if for_pdf else ""  # CSS pixels, 96 to the inch
     figs = list(b.figures.items())
     if figs:  # the meeting's subject first, on page 1
         name, fig = figs[0]

@@ -198,7 +198,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_o_summary_index": {"id": "indeks pemberdayaan keluarga", "en": "the empowerment index of families"},
     "br_p_PKH": {"id": "PKH", "en": "PKH"},
     "br_p_BPNT": {"id": "BPNT", "en": "BPNT"},
-    "br_p_TKSK": {"id": "Pendampingan TKSK", "en": "TKSK accompaniment"},
+    "br_p_TKSK": {"id": "pendampingan TKSK", "en": "TKSK accompaniment"},
     "br_poverty": {"id": "{p0} penduduk hidup di bawah garis kemiskinan (selang kepercayaan 95%: {lo} sampai {hi}); {ext} dalam kemiskinan ekstrem.",
                    "en": "{p0} of people live below the poverty line (95% confidence interval {lo} to {hi}); {ext} in extreme poverty."},
     "br_targeting": {"id": "PKH menjangkau {cov} penduduk miskin; {exc} penduduk miskin tidak menerimanya.",
