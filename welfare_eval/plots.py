@@ -31,7 +31,7 @@ TICK_EQUAL = 1e-9
 
 class LanguageFormatter(Formatter):
     """Tick labels in the report's language with as many decimals as the ticks need and no more:
-    ticks at 2.5% steps read 0%, 2,5%, 5%, 7,5% (not 0%, 2%, 5%, 8%); ``scale`` multiplies the value
+    ticks at 2.5% steps read 0,0%, 2,5%, 5,0%, 7,5% (not 0%, 2%, 5%, 8%), one number of decimals per axis; ``scale`` multiplies the value
     (100 for shares shown as percent or as poin persen)."""
 
     def __init__(self, language: str, *, pct: bool, scale: float = 1.0, digits: int | None = None):
@@ -158,7 +158,7 @@ def event_plot(frame: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, lan
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_formatter(language, pct))
         ax.set_xticks(e)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(int(round(v)))))  # event times: no separators
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: str(round(v))))  # event times: no separators
         ax.set_title(title, loc="left")
         if point_label or band_label:  # below the axes, where it covers no estimate
             ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=10)

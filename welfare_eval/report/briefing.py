@@ -141,12 +141,9 @@ def _unit(unit: str, language: str) -> str:
 def effect_sentence(e: Effect, language: str) -> str:
     """One sentence for an effect, by the rule of ``Effect.shown``."""
     L = language
-    unit = "" if e.unit == "rp" else _unit(e.unit, L)
-    kw = dict(program=t(f"br_p_{e.program}", L), outcome=t(f"br_o_{e.outcome}", L),
-              est=_value(e.estimate, e.unit, L), lo=_value(e.ci_lower, e.unit, L), hi=_value(e.ci_upper, e.unit, L),
-              unit=unit if e.unit != "rp" else t("br_unit_rp", L))
-    if e.unit == "rp":
-        kw["unit"] = t("br_unit_rp", L)
+    kw = {"program": t(f"br_p_{e.program}", L), "outcome": t(f"br_o_{e.outcome}", L),
+          "est": _value(e.estimate, e.unit, L), "lo": _value(e.ci_lower, e.unit, L), "hi": _value(e.ci_upper, e.unit, L),
+          "unit": _unit(e.unit, L)}
     if e.shown:
         kw["abs"] = _value(abs(e.estimate), e.unit, L)
         text = t("br_effect_up" if e.estimate > 0 else "br_effect_down", L, **kw)
@@ -156,7 +153,7 @@ def effect_sentence(e: Effect, language: str) -> str:
         text = t("br_effect_implausible", L, **kw)
     else:
         text = t("br_effect_unproven", L, **kw)
-    text = " ".join(text.split())  # an empty unit leaves no double space
+    text = " ".join(text.split())
     return text[:1].upper() + text[1:]
 
 
@@ -262,8 +259,8 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
                               f"{fmt_pct(row['ci_lower'], L, digits=digits)} – {fmt_pct(row['ci_upper'], L, digits=digits)}"
                               if pd.notna(row["ci_lower"]) else ""))
 
-    pct_row(t("headcount", L), p0, 2)
-    pct_row(t("extreme", L), ext, 2)
+    pct_row(t("headcount", L), p0)
+    pct_row(t("extreme", L), ext)
     if gini is not None:
         b.numbers.append((t("gini", L), fmt_number(gini["estimate"], L, digits=3),
                           f"{fmt_number(gini['ci_lower'], L, digits=3)} – {fmt_number(gini['ci_upper'], L, digits=3)}"
@@ -279,9 +276,8 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
                               f"{_value(e.ci_lower, e.unit, L)} – {_value(e.ci_upper, e.unit, L)}{unit}"))
     # what it means: each sentence from stored numbers by the written rules
     if p0 is not None and ext is not None:
-        b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L, digits=2),
-                              lo=fmt_pct(p0["ci_lower"], L, digits=2), hi=fmt_pct(p0["ci_upper"], L, digits=2),
-                              ext=fmt_pct(ext["estimate"], L, digits=2)))
+        b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L), lo=fmt_pct(p0["ci_lower"], L),
+                              hi=fmt_pct(p0["ci_upper"], L), ext=fmt_pct(ext["estimate"], L)))
     if cov["PKH"] is not None and exc is not None:
         b.paragraphs.append(t("br_targeting", L, cov=fmt_pct(cov["PKH"]["estimate"], L),
                               exc=fmt_pct(exc["estimate"], L)))
@@ -337,8 +333,8 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     ext = ext[~ext["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]
-        steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L, digits=2),
-                       lo=fmt_pct(top["ci_lower"], L, digits=2), hi=fmt_pct(top["ci_upper"], L, digits=2)))
+        steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L),
+                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L)))
     return steps or [t("br_next_none", L)]
 
 
@@ -442,12 +438,12 @@ def output_stem(region: str, language: str) -> str:
 def to_html(b: Briefing, *, for_pdf: bool = False) -> str:
     L = b.language
     esc = html.escape
-    parts = [f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
-             f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>",
+    parts = [(f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
+              f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>"),
              f"<h1>{esc(b.title)}</h1>", *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
              f"<h2>{esc(t('headline', L))}</h2>",
-             f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th><th class='c2'>{esc(t('br_col_estimate', L))}</th>"
-             f"<th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>"]
+             (f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th>"
+              f"<th class='c2'>{esc(t('br_col_estimate', L))}</th><th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>")]
     parts += [f"<tr><td>{esc(label)}</td><td class='v'>{esc(value)}</td><td>{esc(ci)}</td></tr>"
               for label, value, ci in b.numbers]
     parts.append("</tbody></table>")
