@@ -329,13 +329,21 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code"), ""))  # noqa: E731
     else:
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
-        place_of = lambda g: f"{_field(g, 'area')} {_field(g, 'kab_name') or ''}".strip()  # noqa: E731
+        place_of = lambda g: f"{_area(_field(g, 'area'), L)} {_field(g, 'kab_name') or ''}".strip()  # noqa: E731
     ext = ext[~ext["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]
         steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L),
                        lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L)))
     return steps or [t("br_next_none", L)]
+
+
+def _area(label: str | None, language: str) -> str:
+    """An area label as stored (in the language of whichever job wrote the rows) in ``language``."""
+    for key in ("urban", "rural"):
+        if label in (t(key, "id"), t(key, "en")):
+            return t(key, language)
+    return label or ""
 
 
 def _strings() -> dict:
@@ -469,16 +477,12 @@ def to_html(b: Briefing, *, for_pdf: bool = False) -> str:
 def render(b: Briefing, out_dir: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``briefing_<region>_<language>.html`` and the A4 PDF made from it (xhtml2pdf); a PNG
     of the PDF's first page goes to ``screenshots/`` when ``pdftoppm`` is present."""
-    import logging
-
     from xhtml2pdf import pisa
 
     out_dir = Path(out_dir)
     stem = output_stem(b.region, b.language)
     html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     write_text_atomic(html_path, to_html(b))
-    # xhtml2pdf logs what it cannot render: into the run's log, never onto the reader page
-    logging.getLogger("xhtml2pdf").propagate = False
     with atomic_path(pdf_path) as tmp:
         with open(tmp, "wb") as fh:
             status = pisa.CreatePDF(to_html(b, for_pdf=True), dest=fh)
