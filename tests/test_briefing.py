@@ -106,7 +106,8 @@ def test_a_failed_pretrend_test_withholds_the_tksk_claim_and_is_said(tmp_path):
     b = briefing.build(_store(tmp_path, pretrend_passed=False, pretrend_p=0.03), language="id", data_dir=tmp_path,
                        when=WHEN)
     assert any("uji tren sebelum pendampingan menolak (p = 0,030)" in p for p in b.paragraphs)
-    assert any("Uji tren sebelum pendampingan TKSK menolak (p = 0,030)" in c for c in b.certainty)
+    assert any("sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: p = 0,030)" in c
+               for c in b.certainty)
     assert not any("Perluas" in s for s in b.next_steps)
 
 

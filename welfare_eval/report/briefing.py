@@ -252,18 +252,19 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
            for p in ("PKH", "BPNT")}
     exc = _get(store, "20_targeting", "exclusion_error_rate", program="PKH", group=own)
     effects = _effects(store)
+    to = t("br_to", L)
 
     def pct_row(label, row, digits=1):
         if row is not None:
             b.numbers.append((label, fmt_pct(row["estimate"], L, digits=digits),
-                              f"{fmt_pct(row['ci_lower'], L, digits=digits)} – {fmt_pct(row['ci_upper'], L, digits=digits)}"
+                              f"{fmt_pct(row['ci_lower'], L, digits=digits)} {to} {fmt_pct(row['ci_upper'], L, digits=digits)}"
                               if pd.notna(row["ci_lower"]) else ""))
 
     pct_row(t("headcount", L), p0)
     pct_row(t("extreme", L), ext)
     if gini is not None:
         b.numbers.append((t("gini", L), fmt_number(gini["estimate"], L, digits=3),
-                          f"{fmt_number(gini['ci_lower'], L, digits=3)} – {fmt_number(gini['ci_upper'], L, digits=3)}"
+                          f"{fmt_number(gini['ci_lower'], L, digits=3)} {to} {fmt_number(gini['ci_upper'], L, digits=3)}"
                           if pd.notna(gini["ci_lower"]) else ""))
     pct_row(t("br_label_pkh_cov", L), cov["PKH"])
     pct_row(t("br_label_bpnt_cov", L), cov["BPNT"])
@@ -273,7 +274,7 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
         if e is not None:
             unit = "" if e.unit == "rp" else " " + _unit(e.unit, L)
             b.numbers.append((t(label, L), _value(e.estimate, e.unit, L) + unit,
-                              f"{_value(e.ci_lower, e.unit, L)} – {_value(e.ci_upper, e.unit, L)}{unit}"))
+                              f"{_value(e.ci_lower, e.unit, L)} {to} {_value(e.ci_upper, e.unit, L)}{unit}"))
     # what it means: each sentence from stored numbers by the written rules
     if p0 is not None and ext is not None:
         b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L), lo=fmt_pct(p0["ci_lower"], L),
