@@ -253,7 +253,7 @@ def bpnt_monthly() -> float:
 def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str) -> pd.DataFrame:
     """The BPNT effect (ATT) on consumption (Rp per capita per month) and on poverty (pp)."""
     data, cov = bpnt_receipt_covariates(last)
-    rows, frames, found = [], [], []
+    rows, frames, found, checks = [], [], [], []
     for outcome in BPNT_OUTCOMES:
         d = data.assign(y=data[outcome].astype(float))
         for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
@@ -266,11 +266,11 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
             f = e.to_frame().assign(outcome=outcome, method_key=key, nobs=e.nobs)
             frames.append(f)
             if key == "aipw":
-                sec.rows.append(("BPNT", outcome, diagnostic_rows(e, outcome)))
+                checks.append(("BPNT", outcome, diagnostic_rows(e, outcome)))
                 flag = plausibility(e, d, outcome=outcome, transfer=bpnt_monthly() / d["hh_size"])
                 if flag is not None:
                     warnings.append(plausibility_text(flag, "BPNT", t(outcome, language), language))
-                    sec.rows.append(("BPNT", outcome, flag))
+                    checks.append(("BPNT", outcome, flag))
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
@@ -282,6 +282,7 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
     if frames:
         res = pd.concat(frames, ignore_index=True)
         sec.rows.append(("BPNT", "", res.assign(estimand="ATT " + res["method_key"])))
+    sec.rows += checks  # diagnostics and plausibility flags after the effects, for the briefing
     return pd.DataFrame(rows)
 
 
@@ -293,7 +294,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     p = _pick(ds["panel"], kab)
     last, cov = pkh_receipt_covariates(p[p["wave"] == p["wave"].max()])
     sec = Section()
-    rows, warnings, found = [], [], []
+    rows, warnings, found, checks = [], [], [], []
     for outcome in PKH_OUTCOMES:
         d = last.assign(y=last[outcome].astype(float))
         ests = [impact.naive(d, outcome="y", treatment="d")]
@@ -310,12 +311,12 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             rows.append(f)
             found += [(t(outcome, language), t(f["method_key"].iloc[0], language), w)
                       for w in diagnostic_warnings(e, language)]
-            if f["method_key"].iloc[0] == "aipw":
-                sec.rows.append(("PKH", outcome, diagnostic_rows(e, outcome)))
+            if f["method_key"].iloc[0] == "aipw":  # stored after the effects, for the briefing
+                checks.append(("PKH", outcome, diagnostic_rows(e, outcome)))
                 flag = plausibility(e, d, outcome=outcome)
                 if flag is not None:
                     warnings.append(plausibility_text(flag, "PKH", t(outcome, language), language))
-                    sec.rows.append(("PKH", outcome, flag))
+                    checks.append(("PKH", outcome, flag))
     warnings += _by_outcome(found)
     res = pd.concat(rows, ignore_index=True)
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
@@ -324,6 +325,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     aipw_rows = res[res["method_key"] == "aipw"].copy()
     aipw_rows["pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows["pvalue"].to_numpy())
     sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
+    sec.rows += checks
     disp = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
         t("method", language): [t(m, language) for m in res["method_key"]],
