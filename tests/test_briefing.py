@@ -266,3 +266,53 @@ def test_whole_percent_ticks_stay_whole():
     f = plots.LanguageFormatter("id", pct=True)
     f.set_locs([0.0, 0.05, 0.10, 0.15])
     assert [f(v) for v in (0.0, 0.05, 0.10, 0.15)] == ["0%", "5%", "10%", "15%"]
+
+
+# ------------------------------------------------------------------------------------------------
+# end to end: a province the run did not generate, with no true effects
+
+@pytest.mark.slow
+def test_briefing_on_a_province_the_run_did_not_generate(province, tmp_path):
+    """Tables copied without the generator's marker and truth, programme receipt shuffled across
+    households and TKSK cohorts across kecamatan (so no true effect is left): the briefing states
+    no effect whose interval includes zero, does not call the data synthetic, names its region and
+    period, and keeps both languages."""
+    data = tmp_path / "dinsos-sulbar"
+    data.mkdir()
+    for name in ("registry", "survey", "panel", "disbursement"):
+        shutil.copy(province / f"{name}.parquet", data)
+    rng = np.random.default_rng(11)
+    panel = pd.read_parquet(data / "panel.parquet")
+    hh = panel["hh_id"].drop_duplicates().to_numpy()
+    for col in ("pkh", "bpnt"):
+        flag = panel.drop_duplicates("hh_id").set_index("hh_id")[col]
+        panel[col] = panel["hh_id"].map(dict(zip(hh, flag.loc[hh].to_numpy()[rng.permutation(len(hh))])))
+    kec = panel.drop_duplicates("kec_code").set_index("kec_code")["tksk_cohort"]
+    panel["tksk_cohort"] = panel["kec_code"].map(dict(zip(kec.index, kec.to_numpy()[rng.permutation(len(kec))])))
+    panel["tksk"] = (panel["tksk_cohort"] > 0) & (panel["wave"] >= panel["tksk_cohort"])
+    panel.to_parquet(data / "panel.parquet", index=False)
+    results = tmp_path / "run" / "results.csv"
+    for notebook, section, kw in (("10_poverty_profile", sections.poverty_profile, {}),
+                                  ("20_targeting", sections.targeting_section, {}),
+                                  ("30_impact_bansos", sections.impact_section, {}),
+                                  ("40_tksk_empowerment", sections.tksk_section, {"bootstrap": 199})):
+        from welfare_eval.report import store
+
+        store.save_section(results, section(str(data), language="id", **kw), notebook=notebook, region="all")
+    effects = briefing._effects(pd.read_csv(results, dtype={"region": str}))
+    assert {"pkh_ats", "bpnt_cons", "tksk"} <= set(effects)
+    pages = {}
+    for language in ("id", "en"):
+        b = briefing.build(results, language=language, data_dir=data, when=WHEN)
+        text = _text(b)
+        for e in effects.values():
+            sentence = briefing.effect_sentence(e, language)
+            assert sentence in b.paragraphs
+            if not briefing.excludes_zero(e.ci_lower, e.ci_upper):
+                assert ("belum terbukti" if language == "id" else "not shown") in sentence
+        assert "sintetis" not in text.lower() and "synthetic" not in text.lower() and "dinsos-sulbar" in text
+        assert b.title.endswith("Provinsi Sulawesi Barat" if language == "id" else "West Sulawesi province")
+        assert any("2020–2024" in s for s in b.subtitle)
+        pages[language] = briefing.render(b, results.parent)
+    assert all(p.exists() for ps in pages.values() for p in ps)
+    assert len({p for ps in pages.values() for p in ps}) == 4
