@@ -90,6 +90,8 @@ def test_no_claim_when_the_interval_includes_zero(tmp_path, language):
     for claim in ("menurunkan", "menaikkan", "lowers", "raises", "terbukti (", "is shown"):
         assert claim not in said
     assert said.count("belum terbukti" if language == "id" else "not shown") == 2
+    marked = [ci for label, _, ci in b.numbers if "PKH:" in label and ("tidak sekolah" in label or "school" in label)]
+    assert marked[0].endswith("(belum terbukti)" if language == "id" else "(not shown)")
     # with no effect shown, accompaniment is not recommended on the strength of its effect
     assert not any("terbukti (" in s or "effect is shown" in s for s in b.next_steps)
 

@@ -273,8 +273,9 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
         e = effects.get(key)
         if e is not None:
             unit = "" if e.unit == "rp" else " " + _unit(e.unit, L)
+            mark = "" if e.shown else f" ({t('br_unproven_mark', L)})"  # the rule, also in the table
             b.numbers.append((t(label, L), _value(e.estimate, e.unit, L) + unit,
-                              f"{_value(e.ci_lower, e.unit, L)} {to} {_value(e.ci_upper, e.unit, L)}{unit}"))
+                              f"{_value(e.ci_lower, e.unit, L)} {to} {_value(e.ci_upper, e.unit, L)}{unit}{mark}"))
     # what it means: each sentence from stored numbers by the written rules
     if p0 is not None and ext is not None:
         b.paragraphs.append(t("br_poverty", L, p0=fmt_pct(p0["estimate"], L), lo=fmt_pct(p0["ci_lower"], L),
@@ -430,7 +431,7 @@ h1 { font-size: 17pt; margin: 0 0 2pt 0; }
 h2 { font-size: 12.5pt; margin: 9pt 0 3pt 0; border-bottom: 1px solid #111111; }
 p.sub { color: #333333; margin: 0 0 1pt 0; font-size: 10.5pt; }
 table { width: 100%; }
-th.c1 { width: 46%; } th.c2 { width: 22%; }
+th.c1 { width: 42%; } th.c2 { width: 25%; }
 th { text-align: left; font-size: 10pt; border-bottom: 1px solid #111111; padding: 3pt; }
 td { border-bottom: 1px solid #999999; padding: 3pt; font-size: 10.5pt; vertical-align: top; }
 td.v { font-weight: bold; font-size: 11.5pt; }

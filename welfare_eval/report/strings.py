@@ -241,6 +241,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: p = {p}), jadi perbandingannya layak.",
                             "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test p = {p}), so the comparison is fair."},
     "br_to": {"id": "sampai", "en": "to"},
+    "br_unproven_mark": {"id": "belum terbukti", "en": "not shown"},
     "br_sure_ess": {"id": "{program}: perbandingan bertumpu pada sekitar {ess} keluarga efektif; selangnya lebih lebar dan kurang pasti.",
                     "en": "{program}: the comparison rests on about {ess} effective families; its interval is wider and less certain."},
     "br_sure_overlap": {"id": "{program}: {share} keluarga berada di luar wilayah tumpang tindih penerima dan pembanding; hasil bertumpu pada sedikit keluarga berbobot besar.",
