@@ -318,3 +318,17 @@ def test_briefing_on_a_province_the_run_did_not_generate(province, tmp_path):
         pages[language] = briefing.render(b, results.parent)
     assert all(p.exists() for ps in pages.values() for p in ps)
     assert len({p for ps in pages.values() for p in ps}) == 4
+
+
+def test_an_effect_beyond_the_transfer_is_not_stated_as_shown(tmp_path):
+    """Polewali Mandar on the shuffled copy: BPNT's interval excludes zero but the estimate exceeds the
+    transfer; the briefing names the magnitude as unexplained instead of claiming it."""
+    extra = [_row("30_impact_bansos", "ATT aipw", estimate=69620.0, lo=393.0, hi=138848.0, program="BPNT",
+                  outcome="cons_pc"),
+             _row("30_impact_bansos", "plausibility estimate_beyond", estimate=69620.0, lo=393.0, hi=138848.0,
+                  program="BPNT", outcome="cons_pc", group="bound=65485.0")]
+    b = briefing.build(_store(tmp_path, extra=extra), language="id", data_dir=tmp_path, when=WHEN)
+    said = " ".join(b.paragraphs)
+    assert "BPNT menaikkan" not in said
+    assert "Dampak BPNT pada konsumsi per orang belum terbukti: perkiraan Rp 69.620 per orang per bulan" in said
+    assert "lebih besar daripada yang dapat dijelaskan oleh ukuran program" in said

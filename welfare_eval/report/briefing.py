@@ -164,7 +164,7 @@ def _effects(store: pd.DataFrame) -> dict[str, Effect]:
 
     def implausible(program: str, outcome: str) -> bool:
         f = flags[(flags["program"].astype(str) == program) & (flags["outcome"].astype(str) == outcome)]
-        return bool(f["estimand"].astype(str).isin(["plausibility lower_beyond", "plausibility rate_outside"]).any())
+        return bool(len(f))  # any flag: a magnitude the programme cannot produce is not stated as shown
 
     for key, program, outcome, unit in (("pkh_ats", "PKH", "child_out_of_school", "pp"),
                                         ("pkh_stunted", "PKH", "child_stunted", "pp"),
@@ -331,7 +331,8 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code"), ""))  # noqa: E731
     else:
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
-        place_of = lambda g: f"{_area(_field(g, 'area'), L)} {_field(g, 'kab_name') or ''}".strip()  # noqa: E731
+        place_of = lambda g: t("br_area_place", L, area=_area(_field(g, "area"), L).lower(),  # noqa: E731
+                               name=_field(g, "kab_name") or "")
     ext = ext[~ext["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]

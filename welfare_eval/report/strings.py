@@ -175,6 +175,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_unit_rp": {"id": "per orang per bulan", "en": "per person per month"},
     "br_more": {"id": "{n} lainnya", "en": "{n} others"},
     "br_kab_place": {"id": "Kabupaten {name}", "en": "{name} district"},
+    "br_area_place": {"id": "wilayah {area} {name}", "en": "{area} areas of {name}"},
     "br_ev_points": {"id": "Perkiraan per tahun, selang kepercayaan 95%", "en": "Estimate per year, 95% confidence interval"},
     "br_ev_band": {"id": "Pita kepercayaan 95% untuk semua tahun sekaligus", "en": "95% band for all years at once"},
     "br_ev_before": {"id": "sebelum", "en": "before"},
