@@ -318,7 +318,8 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         without = [kec_names.get(_field(g, "kec_code"), _field(g, "kec_code"))
                    for g, v in zip(cohorts["group"], cohorts["estimate"]) if v == 0]
         shown_text = f"{_value(tk.estimate, 'sd', L)} {_unit('sd', L)}"
-        named = _join(without[:MAX_NAMED] + ([t("br_more", L, n=len(without) - MAX_NAMED)] if len(without) > MAX_NAMED else []), L)
+        more = len(without) > MAX_NAMED + 1  # "and 1 other" would be longer than the name
+        named = _join(without[:MAX_NAMED] + [t("br_more", L, n=len(without) - MAX_NAMED)] if more else without, L)
         if without:
             steps.append(t("br_next_tksk_extend", L, n=len(without), names=named, effect=shown_text) if tk.shown else
                          t("br_next_tksk_unproven", L, n=len(without), names=named))
