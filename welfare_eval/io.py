@@ -197,7 +197,7 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
     body = text.rstrip("\r")
     if body and not body.endswith("\n") and "\n" in body:
         last = body.rsplit("\n", 1)[1]
-        if '"' not in last and last.count(sep) < header.count(sep):
+        if '"' not in last + header and last.count(sep) < header.count(sep):
             nrow = body.count("\n")
             raise FileFormatError(
                 f"File {path} ends in the middle of a row: its last row (row {nrow}) has {last.count(sep) + 1} of "
