@@ -35,7 +35,8 @@ BY_ID = {c.id: c for c in CASES}
 #: Cases also run through the installed command in a subprocess: one of each kind of defect.
 SUBPROCESS_CASES = ("empty-csv", "truncated-sav", "dta-renamed-csv", "folder-as-file", "latin1-csv", "semicolon-csv",
                     "dta-header-claims-158M-rows", "nik-scientific", "mapping-invalid-yaml", "mapping-unknown-name",
-                    "sav-labels-contradict-recode", "paid-on-ambiguous-day-first", "disbursed-100x-allocated")
+                    "sav-labels-contradict-recode", "paid-on-ambiguous-day-first", "disbursed-100x-allocated",
+                    "sav-crashes-the-reader")
 
 #: Peak memory allowed to the command that refuses a header claiming 158 million rows (reading it
 #: would take several GB); the interpreter with pandas, pyarrow and pyreadstat loaded takes ~250 MB.

@@ -46,10 +46,6 @@ NIK_PATTERN = _nik.NIK_IN_TEXT
 #: How many bytes at the start of a file are looked at to tell its format.
 SNIFF_BYTES = 64
 
-#: zlib's largest compression ratio (about 1032:1, deflate's limit), the most rows a compressed
-#: SPSS (.zsav) file can hold per byte; used only to refuse headers that claim impossibly many rows.
-ZLIB_MAX_RATIO = 1032
-
 
 # --------------------------------------------------------------------------------------------
 # reading
@@ -121,8 +117,14 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter:
     path = Path(path)
     _check_path(path)
     ext = path.suffix.lower()
+    if ext in (".xlsx", ".xls", ".xlsm", ".ods"):
+        raise ParameterError(f"File {path} is a spreadsheet workbook, which the workbench does not read; save the "
+                             "sheet as 'CSV UTF-8' (with NIK columns formatted as Text) and give that file.")
     if ext not in READERS:
         raise parameter_error("path", "read_raw", f"a file ending in one of {READERS}", str(path))
+    if not os.access(path, os.R_OK):
+        raise ParameterError(f"File {path} cannot be read: permission denied; ask its owner for read access or "
+                             "copy it to a folder of yours.")
     size = path.stat().st_size
     if size == 0:
         raise FileFormatError(f"File {path} is empty (0 bytes); export the table again or give the right file.")
@@ -144,7 +146,9 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter:
             raise FileFormatError(
                 f"File {path} ({size} bytes) cannot be read as Parquet ({type(exc).__name__}: {str(exc)[:160]}); "
                 "it is probably truncated or damaged: copy or export it again.") from None
-    return _read_stata_spss(path, ext, size, head)
+    from . import statfile
+
+    return statfile.read(path, ext)
 
 
 def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
@@ -211,46 +215,6 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
             f"File {path} cannot be read as CSV with delimiter {sep!r}: {str(exc).strip()}; every row must have as "
             "many fields as the header and quotes must be closed (a truncated file ends in the middle of a "
             "row): export the file again.") from None
-
-
-def _read_stata_spss(path: Path, ext: str, size: int, head: bytes) -> pd.DataFrame:
-    import pyreadstat
-
-    reader = pyreadstat.read_dta if ext == ".dta" else pyreadstat.read_sav
-    what = "Stata" if ext == ".dta" else "SPSS"
-    a_what = "a Stata" if ext == ".dta" else "an SPSS"
-    damaged = (f"it is probably truncated or damaged: copy it again or save it again from {what}")
-    try:
-        _, meta = reader(str(path), metadataonly=True)
-    except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
-                              f"{damaged}.") from None
-    claimed = meta.number_rows
-    if claimed:
-        widths = meta.variable_storage_width or {}
-        if ext == ".dta":
-            per_row = sum(int(w) for w in widths.values()) or meta.number_columns
-        elif head.startswith(b"$FL3"):
-            per_row = max(meta.number_columns, 1) / ZLIB_MAX_RATIO
-        else:
-            compression = int.from_bytes(head[72:76], "little") if len(head) >= 76 else 1
-            # uncompressed: 8-byte segments; bytecode compression: at least one command byte per value
-            per_row = sum(8 * -(-int(w) // 8) for w in widths.values()) if compression == 0 else meta.number_columns
-        need = claimed * per_row
-        if need > size:
-            raise FileFormatError(
-                f"File {path} claims {claimed:,} rows of {meta.number_columns} columns in its header, which need at "
-                f"least {need:,.0f} bytes, but the file has {size:,} bytes; the header is damaged or the file is "
-                f"truncated: it was not read. Copy it again or save it again from {what}.")
-    try:
-        df, meta = reader(str(path), apply_value_formats=False)
-    except MemoryError:
-        raise FileFormatError(f"File {path} does not fit in memory when read; {damaged}.") from None
-    except Exception as exc:
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
-                              f"{damaged}.") from None
-    df.attrs["value_labels"] = {c: dict(v) for c, v in (meta.variable_value_labels or {}).items()}
-    return df
 
 
 # --------------------------------------------------------------------------------------------
@@ -830,6 +794,9 @@ def load_dataset(source: str | os.PathLike | None = None, *, tables=tuple(TABLES
     from .config import synthetic_dir
 
     folder = Path(source) if source else synthetic_dir()
+    if folder.is_file():
+        raise ParameterError(f"Data folder {folder} is a file; give the folder that holds "
+                             f"{', '.join(f'{t}.parquet' for t in tables)}, or load one file with load_table.")
     if not folder.is_dir():
         if source:
             raise FileNotFoundError(f"Data folder {folder} does not exist; check the path (a folder holding "
