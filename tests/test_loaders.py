@@ -89,9 +89,9 @@ def test_missing_file_hint_does_not_suggest_synthetic_data(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Stata and SPSS value labels, declared encodings, delimiters, dates; dotted Kemendagri codes
 
-import pyreadstat  # noqa: E402
+import pyreadstat
 
-from welfare_eval.io import read_raw  # noqa: E402
+from welfare_eval.io import read_raw
 
 
 def _inverted_pkh(province, tmp_path, ext):

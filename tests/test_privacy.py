@@ -55,9 +55,9 @@ def test_no_nik_in_any_report_output(province, niks, tmp_path):
 # --------------------------------------------------------------------------------------------
 # NIK values checked where they are read, NIK-like columns found by value, the key
 
-from welfare_eval import nik as nikmod  # noqa: E402
-from welfare_eval.exceptions import DataValidationError, NikKeyError  # noqa: E402
-from welfare_eval.io import pseudonymize_checked  # noqa: E402
+from welfare_eval import nik as nikmod
+from welfare_eval.exceptions import DataValidationError, NikKeyError
+from welfare_eval.io import pseudonymize_checked
 
 #: Hand-checked NIKs: (value, the check it fails or "" when valid).
 NIK_CASES = {

@@ -43,7 +43,7 @@ def main(path, ext, out):
         head = fh.read(128)
     try:
         _, meta = reader(path, metadataonly=True)
-    except Exception as exc:  # pyreadstat.ReadstatError and friends
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError) as exc:
         print(f"its header cannot be read ({str(exc)[:160]})", file=sys.stderr)
         return REFUSED
     need = min_bytes(meta, ext, head)
@@ -57,7 +57,7 @@ def main(path, ext, out):
     except MemoryError:
         print("it does not fit in memory when read", file=sys.stderr)
         return REFUSED
-    except Exception as exc:
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError) as exc:
         print(f"its data cannot be read ({str(exc)[:160]})", file=sys.stderr)
         return REFUSED
     labels = {c: dict(lab) for c, lab in (meta.variable_value_labels or {}).items()}

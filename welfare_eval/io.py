@@ -19,10 +19,10 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,16 @@ import yaml
 from . import nik as _nik
 from . import regions
 from .config import data_dir
-from .exceptions import (DataQualityWarning, DataValidationError, FileFormatError, MappingError, ParameterError,
-                         parameter_error)
-from .schema import TABLES, table as contract_table
+from .exceptions import (
+    DataQualityWarning,
+    DataValidationError,
+    FileFormatError,
+    MappingError,
+    ParameterError,
+    parameter_error,
+)
+from .schema import TABLES
+from .schema import table as contract_table
 from .validation import Finding, ValidationReport, rows_of, validate
 
 READERS = (".csv", ".parquet", ".dta", ".sav")
@@ -59,7 +66,7 @@ def _sniff(head: bytes) -> str | None:
         return ".dta"
     if head.startswith((b"$FL2", b"$FL3")):
         return ".sav"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return "excel"
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
@@ -140,9 +147,11 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter:
     if ext == ".csv":
         return _read_csv(path, encoding=encoding, delimiter=delimiter)
     if ext == ".parquet":
+        import pyarrow as pa
+
         try:
             return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError and others on damaged files
+        except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid, ArrowIOError, ... on damaged files
             raise FileFormatError(
                 f"File {path} ({size} bytes) cannot be read as Parquet ({type(exc).__name__}: {str(exc)[:160]}); "
                 "it is probably truncated or damaged: copy or export it again.") from None
@@ -242,8 +251,8 @@ def _label_meaning(label: object) -> bool | None:
 def _mapping_problems(raw: object) -> list[str]:
     """Every problem of a mapping's content, as sentences."""
     if not isinstance(raw, dict):
-        return [f"the file holds {type(raw).__name__ if raw is not None else 'nothing'}, not a map of keys "
-                f"({', '.join(_MAPPING_KEYS[:5])}, ...)"]
+        return [(f"the file holds {type(raw).__name__ if raw is not None else 'nothing'}, not a map of keys "
+                f"({', '.join(_MAPPING_KEYS[:5])}, ...)")]
     out = []
     unknown = sorted(map(str, set(raw) - set(_MAPPING_KEYS)))
     if unknown:
@@ -336,7 +345,7 @@ class ColumnMapping:
     delimiter: str | None = None
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike) -> "ColumnMapping":
+    def from_yaml(cls, path: str | os.PathLike) -> ColumnMapping:
         """A mapping from its YAML file, or a shipped mapping by name (``"susenas"``).
 
         Raises
@@ -550,13 +559,13 @@ def hash_nik(values: pd.Series, key: bytes | None = None) -> pd.Series:
 
 
 _CHECK_TEXT = {
-    "float": ("{n} values are stored as numbers (with a decimal point or in scientific notation such as "
-              "7.6E+15), so their last digits are lost", _nik.FLOAT_FIX),
+    "float": (("{n} values are stored as numbers (with a decimal point or in scientific notation such as "
+              "7.6E+15), so their last digits are lost"), _nik.FLOAT_FIX),
     "digits": ("{n} values are not 16 digits (too few or too many digits, letters or spaces)",
                "a NIK has exactly 16 digits: correct those rows from the source (KTP/KK) or leave them empty"),
     "province": ("{n} values do not start with an Indonesian province code",
-                 "the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
-                 "data/nik_province_codes.csv): correct those rows from the source"),
+                 ("the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
+                 "data/nik_province_codes.csv): correct those rows from the source")),
     "date": ("{n} values have no possible date of birth in digits 7-12 (DDMMYY, day + 40 for women)",
              "correct those rows from the source; such a number is not a NIK"),
 }
@@ -605,7 +614,7 @@ def pseudonymize_checked(data: pd.DataFrame, *, columns=(), table: str = "") -> 
         else:
             findings.append(Finding(table, str(c), "nik_like", n, rows,
                                     f"{n} values look like NIK numbers (16 digits); the column was replaced by "
-                                    f"{str(c).lower()}_hash", f"name it under 'pseudonymize' in the column mapping "
+                                    f"{str(c).lower()}_hash", "name it under 'pseudonymize' in the column mapping "
                                     "to have its values checked as NIKs, or 'drop' it", severity="warning"))
     for c in [*named, *by_value]:
         is_nik = _nik.is_id_column(c) != "kk" and c in named and "nik_hash" not in out.columns

@@ -39,7 +39,8 @@ def read(path: Path, ext: str) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(prefix="welfare-eval-read-") as tmp:
         out = os.path.join(tmp, "data.pickle")
         # -P: the script's folder (this package, with its io.py) must not shadow the standard library
-        res = subprocess.run([sys.executable, "-P", str(CHILD), str(path), ext, out], capture_output=True, text=True)
+        res = subprocess.run([sys.executable, "-P", str(CHILD), str(path), ext, out], capture_output=True, text=True,
+                             check=False)
         if res.returncode != 0:
             if res.returncode == REFUSED:
                 reason = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "unknown reason"
