@@ -314,7 +314,7 @@ def _mapping_problems(raw: object) -> list[str]:
 class ColumnMapping:
     """How a raw file's columns become the contract's.
 
-    Loaded from YAML (``data/mappings/*.yaml``)::
+    Loaded from YAML (``welfare_eval/data/mappings/*.yaml``)::
 
         table: survey
         region_codes: bps          # or kemendagri: kab_code and kec_code are converted
@@ -565,7 +565,7 @@ _CHECK_TEXT = {
                "a NIK has exactly 16 digits: correct those rows from the source (KTP/KK) or leave them empty"),
     "province": ("{n} values do not start with an Indonesian province code",
                  ("the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
-                 "data/nik_province_codes.csv): correct those rows from the source")),
+                  "welfare_eval/data/nik_province_codes.csv): correct those rows from the source")),
     "date": ("{n} values have no possible date of birth in digits 7-12 (DDMMYY, day + 40 for women)",
              "correct those rows from the source; such a number is not a NIK"),
 }
@@ -751,7 +751,7 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
         The contract the file must meet.
     mapping : path, name or ColumnMapping, optional
         Column mapping from raw names to the contract; a bare name such as ``"susenas"`` is
-        looked up in ``data/mappings/``. None when the file already uses contract names.
+        looked up in ``welfare_eval/data/mappings/``. None when the file already uses contract names.
     extreme_line : str
         Extreme poverty line attached to survey tables that lack one.
     encoding : str, optional

@@ -3,7 +3,7 @@
 A NIK has 16 digits: 2 for the province, 2 for the kabupaten/kota, 2 for the kecamatan, 6 for the
 date of birth as DDMMYY with 40 added to the day for women, and a 4-digit serial. The family card
 number (No. KK) has the same region and date layout (the date is the card's issue date, without
-the +40). The valid province codes are reference data (``data/nik_province_codes.csv``).
+the +40). The valid province codes are reference data (``welfare_eval/data/nik_province_codes.csv``).
 
 What the loaders do with them (``docs/real_data.md``):
 
@@ -72,7 +72,7 @@ def _province_codes(folder: str) -> frozenset[str]:
 
 
 def province_codes() -> frozenset[str]:
-    """Two-digit Kemendagri province codes (``data/nik_province_codes.csv``)."""
+    """Two-digit Kemendagri province codes (``welfare_eval/data/nik_province_codes.csv``)."""
     return _province_codes(str(data_dir()))
 
 

@@ -15,6 +15,7 @@ from . import regions
 from .config import DEFAULT_MIN_CELL, synthetic_dir
 from .exceptions import ParameterError
 from .io import coerce, prepare
+from .report.display import md
 from .report.strings import check_language, fmt_number, t
 from .schema import TABLES
 from .validation import ValidationReport
@@ -69,7 +70,8 @@ class QualityReport:
         """Title, scope and source as Markdown, in the report's language."""
         lang = self.language
         h = self.headline
-        lines = [f"**{t('dq_scope', lang)}:** {self.scope}  ", f"**{t('dq_source', lang)}:** `{self.source}`", ""]
+        # the scope names a region and the source is a path: both escaped, never markup
+        lines = [f"**{t('dq_scope', lang)}:** {md(self.scope)}  ", f"**{t('dq_source', lang)}:** {md(self.source)}", ""]
         for key in ("registry_households", "survey_households", "survey_psus", "panel_households"):
             if h.get(key) is not None:
                 lines.append(f"- {t(key, lang)}: {fmt_number(h[key], lang)}")

@@ -219,7 +219,7 @@ def _check_regions(c: _Collector, data: pd.DataFrame, system: str = "bps") -> No
             if system == "kemendagri":
                 c.add(col.name, "region", bad, "{n} codes unknown in province 76 (Kemendagri-style codes, "
                       "as the column mapping declares)",
-                      f"check them against the column {col.region}_code_kemendagri of data/regions_"
+                      f"check them against the column {col.region}_code_kemendagri of welfare_eval/data/regions_"
                       f"{'kabupaten' if col.region == 'kab' else 'kecamatan'}.csv; codes with dots "
                       "(76.04, 76.04.01) are read without them")
             else:
