@@ -90,10 +90,12 @@ def _with(d, col, rows, value):
 
 
 @pytest.mark.parametrize("change, error, match", [
-    (lambda d: _with(d, "w", [3, 7], -1.0), DataValidationError, r"'w' \(weights\) has 2 negative values \(rows 4, 8\)"),
+    (lambda d: _with(d, "w", [3, 7], -1.0), DataValidationError,
+     r"'w' \(weights\) has 2 negative values \(rows 4, 8\)"),
     (lambda d: _with(d, "w", [0], 0.0), DataValidationError, r"1 zero values \(rows 1\)"),
     (lambda d: _with(d, "w", [5], np.nan), DataValidationError, r"1 missing values \(rows 6\)"),
-    (lambda d: _with(d, "x", [2, 9], np.nan), DataValidationError, r"Column 'x' of the formula .* 2 missing values \(rows 3, 10\)"),
+    (lambda d: _with(d, "x", [2, 9], np.nan), DataValidationError,
+     r"Column 'x' of the formula .* 2 missing values \(rows 3, 10\)"),
 ], ids=["negative_weights", "zero_weight", "missing_weight", "missing_covariate"])
 def test_bad_data_is_one_clear_error(change, error, match):
     with pytest.raises(error, match=match):

@@ -959,8 +959,8 @@ def quantile(data: pd.DataFrame, column: str, *, quantiles: float | Sequence[flo
         at_or_below = (x <= q[np.where(dom.codes >= 0, dom.codes, 0)]).astype(float)
         share, t = ratio_cells(at_or_below, np.ones(len(x)), dom, prep)
         if prep.design.replicates:
-            var = replicate_variance(lambda w: ratio_estimate(at_or_below, np.ones(len(x)), dom, prep,
-                                                              weights=w)[0], prep)
+            var = replicate_variance(lambda w, a=at_or_below: ratio_estimate(a, np.ones(len(x)), dom, prep,
+                                                                             weights=w)[0], prep)
         else:
             var = variance_of_psu_totals(t, dom.codes, prep)
         se_share = np.sqrt(var)
