@@ -212,7 +212,8 @@ SE_RATIO_BAND = (0.85, 1.15)
 #: Theil's GE(1) weighs the top of the distribution most. In this population (the largest consumption
 #: is 139 times the median) its sampling distribution at 8,000 households is still skewed: the
 #: linearized SE is 0.89 of the estimates' spread (200 samples), the estimate is biased down (mean
-#: 0.2310 against 0.2326 in 100 samples) and the symmetric interval covers 88.5%, outside the band. A known property of GE measures with heavy upper tails (Cowell and Flachaire 2007, Journal of
+#: 0.2310 against 0.2326 in 100 samples) and the symmetric interval covers 88.5%, outside
+#: the band. A known property of GE measures with heavy upper tails (Cowell and Flachaire 2007, Journal of
 #: Econometrics 141), not of the linearization: Theil is held to SE_RATIO_BAND, not to COVERAGE_BAND.
 SKEWED = ("theil",)
 

@@ -712,4 +712,4 @@ def arpr(data: pd.DataFrame, *, welfare: str, fraction: float = 0.6, design: Sur
 
 
 for _f in (s80s20, palma, theil, mean_log_deviation, atkinson, arpr):
-    _f.__doc__ = _f.__doc__.replace("    {params}", _DIST_PARAMS.rstrip("\n"))
+    _f.__doc__ = (_f.__doc__ or "").replace("    {params}", _DIST_PARAMS.rstrip("\n"))

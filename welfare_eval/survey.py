@@ -959,8 +959,9 @@ def quantile(data: pd.DataFrame, column: str, *, quantiles: float | Sequence[flo
         at_or_below = (x <= q[np.where(dom.codes >= 0, dom.codes, 0)]).astype(float)
         share, t = ratio_cells(at_or_below, np.ones(len(x)), dom, prep)
         if prep.design.replicates:
-            var = replicate_variance(lambda w, a=at_or_below: ratio_estimate(a, np.ones(len(x)), dom, prep,
-                                                                             weights=w)[0], prep)
+            def shares(w: np.ndarray, a: np.ndarray = at_or_below) -> np.ndarray:
+                return ratio_estimate(a, np.ones(len(x)), dom, prep, weights=w)[0]
+            var = replicate_variance(shares, prep)
         else:
             var = variance_of_psu_totals(t, dom.codes, prep)
         se_share = np.sqrt(var)
