@@ -65,15 +65,20 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     ext = suppress(_pick(poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame(), kab),
                    min_cell=min_cell).iloc[0]
     g = suppress(_pick(poverty.gini(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
+    palma = suppress(_pick(poverty.palma(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
+    s80s20 = suppress(_pick(poverty.s80s20(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
     sec.headline = {"P0": p0["estimate"], "P0_lo": p0["ci_lower"], "P0_hi": p0["ci_upper"],
-                    "extreme": ext["estimate"], "gini": g["estimate"]}
+                    "extreme": ext["estimate"], "gini": g["estimate"], "palma": palma["estimate"],
+                    "s80s20": s80s20["estimate"]}
     if p0["suppressed"]:
         sec.text = f"{md(_scope(kab, language))}: {t('suppressed_text', language, n=min_cell)}."
     else:
         sec.text = t("pp_text", language, scope=md(_scope(kab, language)), p0=fmt_pct(p0["estimate"], language),
                      lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
                      ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
-    for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g)):
+        sec.text += " " + t("pp_text_inequality", language, palma=fmt_number(palma["estimate"], language, digits=2),
+                            s80s20=fmt_number(s80s20["estimate"], language, digits=2))
+    for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g), ("Palma", palma), ("S80/S20", s80s20)):
         sec.rows.append(("", name, tab.to_frame().T))
     # by kabupaten x area
     s2 = s.assign(area=np.where(s["urban"], t("urban", language), t("rural", language)),

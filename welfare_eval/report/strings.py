@@ -325,6 +325,18 @@ STRINGS.update({
 })
 # --- end survey-ci ---------------------------------------------------------------------------------
 
+# --- survey-measures (issue 15, item 5): Palma and S80/S20 beside the Gini in the poverty profile ---
+STRINGS.update({
+    "palma": {"id": "Rasio Palma", "en": "Palma ratio"},
+    "s80s20": {"id": "Rasio S80/S20", "en": "S80/S20 ratio"},
+    "pp_text_inequality": {
+        "id": "Rasio Palma {palma}: total pengeluaran 10% penduduk teratas adalah {palma} kali total pengeluaran "
+              "40% penduduk terbawah; total pengeluaran 20% teratas adalah {s80s20} kali total 20% terbawah (S80/S20).",
+        "en": "The Palma ratio is {palma}: the top 10% of people by consumption together spend {palma} times what "
+              "the bottom 40% spend; the top 20% spend {s80s20} times what the bottom 20% spend (S80/S20)."},
+})
+# --- end survey-measures ---------------------------------------------------------------------------
+
 
 def check_language(language: str) -> str:
     if language not in LANGUAGES:
