@@ -332,3 +332,20 @@ def test_an_effect_beyond_the_transfer_is_not_stated_as_shown(tmp_path):
     assert "BPNT menaikkan" not in said
     assert "Dampak BPNT pada konsumsi per orang belum terbukti: perkiraan Rp 69.620 per orang per bulan" in said
     assert "lebih besar daripada yang dapat dijelaskan oleh ukuran program" in said
+
+
+def test_next_steps_name_the_kecamatan_with_most_extreme_poverty_by_small_area(tmp_path):
+    """The small-area report's published kecamatan, highest extreme poverty first; a suppressed
+    one is never named; a kabupaten's briefing names its own kecamatan only."""
+    extra = [_row("15_small_area", "extreme_poverty(extreme_215_2017ppp)", estimate=v, lo=v - 0.01, hi=v + 0.01,
+                  group=f"kab_code={k[:4]}; kec_code={k}", suppressed=s)
+             for k, v, s in (("7602060", 0.075, False), ("7602020", 0.056, False), ("7601010", 0.09, True),
+                             ("7603010", 0.051, False))]
+    steps = "\n".join(briefing.build(_store(tmp_path, extra=extra), language="id", data_dir=tmp_path,
+                                     when=WHEN).next_steps)
+    assert "(3 teratas): Campalagian (7,5%), Banggae Timur" not in steps
+    assert "Campalagian (7,5%)" in steps and "Sumarorong (5,1%)" in steps and "Banggae (" not in steps
+    kab_rows = [{**r, "region": "7603"} for r in extra]
+    kab = "\n".join(briefing.build(_store(tmp_path, extra=kab_rows), language="id", region="7603", data_dir=tmp_path,
+                                   when=WHEN).next_steps)
+    assert "Sumarorong (5,1%)" in kab and "Campalagian" not in kab

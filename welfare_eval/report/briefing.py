@@ -36,6 +36,8 @@ WITA = ZoneInfo("Asia/Makassar")
 PRETREND_ALPHA = 0.05
 #: How many kecamatan a next step names at most (the briefing is read in two minutes).
 MAX_NAMED = 3
+#: How many kecamatan the small-area step names (the office's list for its extreme-poverty meeting).
+SAE_NAMED = 10
 #: Width of the charts on the A4 page (cm): the page's 21 cm less two 1,6 cm margins.
 PDF_IMAGE_CM = 17.5
 
@@ -350,6 +352,16 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         top = ext.iloc[0]
         steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L),
                        lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L)))
+    # the kecamatan with the highest extreme poverty, by small-area estimation (published ones only)
+    sae = store[(store["notebook"] == "15_small_area") & store["estimand"].astype(str).str.startswith("extreme")
+                & ~store["suppressed"].fillna(False).astype(bool)]
+    if str(region) not in ("all", ""):
+        sae = sae[sae["group"].map(lambda g: _field(g, "kab_code") == str(region)).astype(bool)]
+    sae = sae.sort_values("estimate", ascending=False).head(SAE_NAMED)
+    if len(sae):
+        steps.append(t("br_next_sae_extreme", L, n=len(sae), names=_join(
+            [f"{kec_names.get(_field(g, 'kec_code'), _field(g, 'kec_code'))} ({fmt_pct(v, L)})"
+             for g, v in zip(sae["group"], sae["estimate"])], L)))
     return steps or [t("br_next_none", L)]
 
 

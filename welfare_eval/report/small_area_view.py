@@ -24,8 +24,10 @@ def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Se
     return (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
 
 
-def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Tidy rows for ``store.append``: unpublishable estimates blanked and marked suppressed."""
+def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL, kabupaten: str | None = None) -> pd.DataFrame:
+    """Tidy rows for ``store.append`` (the kabupaten's kecamatan only, when one is given):
+    unpublishable estimates blanked (``store.append`` marks them suppressed by their n)."""
+    kec = kec if kabupaten is None else kec[kec["kab_code"] == kabupaten]
     ok = publishable(kec, min_cell=min_cell)
     out = kec[["estimand", "kab_code", "kec_code", "estimate", "std_error", "ci_lower", "ci_upper", "nobs",
                "method"]].copy()

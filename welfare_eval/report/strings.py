@@ -58,6 +58,10 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
                           "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
                           "or cell too small."},
+    "br_next_sae_extreme": {"id": "Kunjungi lebih dulu kecamatan dengan kemiskinan ekstrem tertinggi menurut estimasi area "
+                                  "kecil ({n} teratas): {names}.",
+                            "en": "Visit first the kecamatan with the highest extreme poverty by small-area estimation "
+                                  "(top {n}): {names}."},
     "sa_choropleth_note": {"id": "Makin gelap makin tinggi. Arsiran: gunakan dengan hati-hati (kesalahan baku relatif "
                                  "25-50%); putih: tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
                            "en": "Darker is higher. Hatched: use with caution (relative standard error 25-50%); white: "
