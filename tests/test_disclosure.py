@@ -291,6 +291,25 @@ def hidden_values(tiny):
     return shown, raw
 
 
+def _visible(page: str) -> str:
+    """The text of a page a reader sees: no styles, scripts or embedded images."""
+    out, depth = [], [0]
+
+    class V(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            depth[0] += tag in ("style", "script")
+
+        def handle_endtag(self, tag):
+            depth[0] -= tag in ("style", "script")
+
+        def handle_data(self, data):
+            if depth[0] <= 0:
+                out.append(data)
+
+    V(convert_charrefs=True).feed(page)
+    return " ".join(out)
+
+
 def _texts(run_dir: Path) -> dict[str, str]:
     texts = {}
     for p in run_dir.rglob("*"):
@@ -357,9 +376,14 @@ def test_no_hidden_value_in_any_output(tiny_run, hidden_values):
     assert shown and raw, "the tiny region must have cells that disclosure control hides"
     texts = _texts(tiny_run.run_dir)
     assert any(n.endswith(".pdf") for n in texts) and "results.csv" in texts
-    # formatted: on the notebook's own pages, the briefings (HTML and PDF) and the index
+    # formatted: in what a reader sees of the notebook's own pages and of the briefings (HTML and
+    # PDF), as a whole number (not part of a longer one); in the index, the shares it shows
+    def seen(value: str, text: str) -> bool:
+        return re.search(r"(?<![\d.,])" + re.escape(value) + r"(?![\d])", text) is not None
+
     leaks = {(name, v) for nb, values in shown.items() for name, text in texts.items()
-             if name.startswith((nb, "briefing", "index")) for v in values if v in text}
+             for v in values if (name.startswith((nb, "briefing")) or (name == "index.html" and "%" in v))
+             and seen(v, _visible(text) if name.endswith(".html") else text)}
     assert leaks == set()
     # raw: in the tables of numbers
     hidden = np.array(sorted(raw))
