@@ -434,9 +434,13 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
-    fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
-        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
-        label="label", title=t("im_title", language) + " (AIPW, ATT)", language=language, reference=0.0)
+    title = t("im_title", language) + " (AIPW, ATT)"
+    if len(aipw_rows) and not aipw_rows["suppressed"].all():
+        fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
+            aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
+            label="label", title=title, language=language, reference=0.0)
+    else:  # nothing to draw: say why instead of an empty frame
+        fig = _note_figure(title, t("suppressed", language, n=min_cell) if res["suppressed"].all() else "–")
     sec.figures["pkh_effects"] = fig
     return sec
 
