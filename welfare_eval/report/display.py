@@ -56,4 +56,8 @@ def show(table: pd.DataFrame, language: str = "id", *, pct_columns=(), digits: i
         elif is_float_dtype(table[col].dtype):
             fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
     styler = styler.format(fmt, escape="html") if fmt else styler
+    if table.attrs.get("note"):  # a line under the table (a definition, a convention), escaped like the cells
+        styler = styler.set_caption(html.escape(str(table.attrs["note"]))).set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left; font-size: 0.9em;"}],
+            overwrite=False)
     return styler.format_index(escape="html", axis=1).format_index(escape="html", axis=0)

@@ -159,7 +159,8 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     progs = check_programs(programs)
     ds, kab = _load(data_dir, kabupaten, language, ("survey", "disbursement"))
     s = ds["survey"]
-    s = s.assign(pre_poor=s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"] < s["poverty_line"])
+    # one "poor" for coverage of the poor, the errors and the missed poor: before all transfers (ASPIRE/CEQ)
+    s = s.assign(pre_poor=targeting.pre_transfer_poor(s, poverty_line="poverty_line"))
     sec = Section()
     kw = dict(design=survey.SUSENAS, household_size="hh_size")
     cov = []
@@ -179,7 +180,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     for prog in progs:
         c = _pick(targeting.coverage(s, prog, by=by, **kw).to_frame(), kab)
         c = c[c["pre_poor"]].assign(estimand="coverage_rate")
-        e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line",
+        e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line", poor_before="all_transfers",
                                              by=None if kab is None else "kab_code", **kw).to_frame(), kab)
         g = _pick(targeting.cgh(s, prog, by=None if kab is None else "kab_code", **kw).to_frame(), kab)
         r = _pick(targeting.poverty_reduction(s, prog, poverty_line="poverty_line",
@@ -203,6 +204,9 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
                                                     "estimate": t("headline", language)})
+    # the definition of "poor" behind the table, printed under it (show() renders attrs["note"])
+    sec.tables["indicators"].attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(
+        p.name for p in targeting.transfer_programs(s)))
     def pick(prog: str, estimand: str) -> float:
         v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
         return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out

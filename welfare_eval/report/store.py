@@ -36,7 +36,7 @@ _VALUE_COLUMNS = {"estimand", "estimate", "std_error", "ci_lower", "ci_upper", "
                   "notes", "deff", "outcome", "treatment", "n_treated", "pvalue", "suppressed", "program",
                   "n_control", "n_left", "n_right", "n_min_group",
                   "band_lower", "band_upper", "measure", "method_key", "control_mean", "relative", "threshold",
-                  "normalized_by"}
+                  "normalized_by", "ci_method", "ci_n", "ci_df", "poor_before"}
 #: Environment variable naming the results store when a notebook runs outside ``welfare-eval run``.
 RESULTS_ENV = "WELFARE_EVAL_RESULTS"
 
