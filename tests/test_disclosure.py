@@ -329,12 +329,14 @@ def _texts(run_dir: Path) -> dict[str, str]:
 
 def test_results_store_rows_follow_the_rule(tiny_run):
     f = pd.read_csv(tiny_run.run_dir / "results.csv", dtype={"region": str})
-    counted = f["n_min_group"].notna()
-    assert counted.mean() > 0.9, "most stored rows carry the count the rule tested"
-    small = counted & (f["n_min_group"] < MIN_CELL)
-    assert small.any(), "the tiny region must produce small cells for this test to mean anything"
-    assert f.loc[small, "suppressed"].all()
-    assert f.loc[f["suppressed"], ["estimate", "std_error", "ci_lower", "ci_upper"]].isna().all().all()
+    supp = f["suppressed"].astype(bool)
+    assert supp.any() and (~supp).any(), "the tiny region must produce both shown and suppressed cells"
+    assert f.loc[supp, ["estimate", "std_error", "ci_lower", "ci_upper"]].isna().all().all()
+    # every shown row carries the count the rule tested, and it is at least min_cell
+    assert (f.loc[~supp, "n_min_group"] >= MIN_CELL).all()
+    # no count under min_cell anywhere, suppressed rows included (a small count is a small cell)
+    for col in ("nobs", "n_min_group"):
+        assert not (f[col].notna() & (f[col] < MIN_CELL)).any(), col
 
 
 def test_stored_kabupaten_area_cells_cannot_be_recomputed(tiny_run):
@@ -385,6 +387,17 @@ def test_no_hidden_value_in_any_output(tiny_run, hidden_values):
              for v in values if (name.startswith((nb, "briefing")) or (name == "index.html" and "%" in v))
              and seen(v, _visible(text) if name.endswith(".html") else text)}
     assert leaks == set()
+    # the workbooks' counts: none under min_cell
+    for xlsx in tiny_run.run_dir.rglob("*.xlsx"):
+        import openpyxl
+
+        for ws in openpyxl.load_workbook(xlsx, read_only=True).worksheets:
+            rows = list(ws.iter_rows(values_only=True))
+            for i, row in enumerate(rows):
+                heads = [j for j, v in enumerate(row) if isinstance(v, str) and re.match(r"^n\b", v)]
+                for j in heads:
+                    below = [r[j] for r in rows[i + 1:] if j < len(r) and isinstance(r[j], (int, float))]
+                    assert all(v >= MIN_CELL for v in below), (xlsx.name, ws.title, below)
     # raw: in the tables of numbers
     hidden = np.array(sorted(raw))
     for name, text in texts.items():
