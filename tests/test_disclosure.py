@@ -147,6 +147,26 @@ def test_secondary_suppression_within_blocks_is_independent():
         assert g["suppressed"].tolist() == alone["suppressed"].tolist(), m
 
 
+@pytest.mark.parametrize("seed", range(6), ids=lambda s: f"seed{s}")
+def test_small_area_kecamatan_cannot_be_recomputed_from_the_kabupaten(seed):
+    """Benchmarked kecamatan estimates add up to the kabupaten's: the hidden ones stay hidden, and
+    every output (whatever order it holds the kecamatan in) hides the same ones."""
+    from welfare_eval.report.small_area_view import publishable
+
+    rng = np.random.default_rng(seed)
+    kec = pd.DataFrame({"kab_code": np.repeat(["7601", "7602", "7603"], 5),
+                        "kec_code": [f"76{k}{i:02d}" for k in "123" for i in range(5)],
+                        "nobs": rng.choice([0, 4, 15, 40, 90], size=15, p=[.1, .2, .2, .3, .2]),
+                        "quality": rng.choice(["reliable", "caution", "unreliable"], size=15, p=[.6, .3, .1]),
+                        "estimate": rng.uniform(0.02, 0.4, size=15)})
+    shown = publishable(kec, min_cell=MIN_CELL).to_numpy()
+    assert not shown[(kec["nobs"] < MIN_CELL).to_numpy() | (kec["quality"] == "unreliable").to_numpy()].any()
+    lines = _line_members(kec, [["kab_code"]])
+    assert recovered(kec["estimate"].to_numpy(), ~shown, lines) == set()
+    shuffled = kec.sample(frac=1, random_state=seed)
+    assert (publishable(shuffled, min_cell=MIN_CELL).reindex(kec.index).to_numpy() == shown).all()
+
+
 def test_complementary_shares_hide_each_other(province):
     """Coverage of the poor + exclusion error = 100%: a blank one is not shown through the other."""
     sec = sections.targeting_section(str(province), kabupaten="7601", language="en", min_cell=MIN_CELL)
