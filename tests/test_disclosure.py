@@ -389,7 +389,9 @@ def test_no_small_cell_in_any_page_table(tiny_run):
                     if i < len(row):
                         vals = _numbers(row[i])
                         checked += len(vals)
-                        assert all(v >= MIN_CELL for v in vals), (page.name, head, row)
+                        # a kecamatan the survey did not sample says 0: nothing rests on it
+                        unsampled = head[i] in (t("sa_n", "id"), t("sa_n", "en")) and vals == [0.0]
+                        assert unsampled or all(v >= MIN_CELL for v in vals), (page.name, head, row)
     assert checked > 0
 
 
