@@ -316,11 +316,13 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
             f = suppress(f.assign(n_control=f["nobs"] - f["n_treated"]), min_cell=min_cell)
             frames.append(f)
             if key == "aipw":
-                checks.append(("BPNT", outcome, diagnostic_rows(e, outcome)))
-                flag = plausibility(e, d, outcome=outcome, transfer=bpnt_monthly() / d["hh_size"])
+                # the checks rest on the effect's households: stored under its rule, said only when it is shown
+                checks.append(("BPNT", outcome, diagnostic_rows(e, outcome).assign(**_groups_of(e))))
+                flag = (None if f["suppressed"].iloc[0] else
+                        plausibility(e, d, outcome=outcome, transfer=bpnt_monthly() / d["hh_size"]))
                 if flag is not None:
                     warnings.append(plausibility_text(flag, "BPNT", t(outcome, language), language))
-                    checks.append(("BPNT", outcome, flag))
+                    checks.append(("BPNT", outcome, flag.assign(**_groups_of(e))))
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
@@ -365,11 +367,13 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             found += [(t(outcome, language), t(f["method_key"].iloc[0], language), w)
                       for w in diagnostic_warnings(e, language)]
             if f["method_key"].iloc[0] == "aipw":  # stored after the effects, for the briefing
-                checks.append(("PKH", outcome, diagnostic_rows(e, outcome)))
-                flag = plausibility(e, d, outcome=outcome)
+                # the checks rest on the effect's households: stored under its rule, said only when it is shown
+                checks.append(("PKH", outcome, diagnostic_rows(e, outcome).assign(**_groups_of(e))))
+                shown = min(_groups_of(e)["n_treated"], _groups_of(e)["n_control"]) >= min_cell
+                flag = plausibility(e, d, outcome=outcome) if shown else None
                 if flag is not None:
                     warnings.append(plausibility_text(flag, "PKH", t(outcome, language), language))
-                    checks.append(("PKH", outcome, flag))
+                    checks.append(("PKH", outcome, flag.assign(**_groups_of(e))))
     warnings += _by_outcome(found)
     res = pd.concat(rows, ignore_index=True)
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
@@ -472,10 +476,14 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
-    fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
-        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
-        label="label", title=t("br_chart_pkh_effects", language), language=language, reference=0.0, pct=False,
-        scale=100, xlabel=t("br_unit_pp", language))
+    title = t("br_chart_pkh_effects", language)
+    if len(aipw_rows) and not aipw_rows["suppressed"].all():
+        fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
+            aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
+            label="label", title=title, language=language, reference=0.0, pct=False,
+            scale=100, xlabel=t("br_unit_pp", language))
+    else:  # nothing to draw: say why instead of an empty frame
+        fig = _note_figure(title, t("suppressed", language, n=min_cell) if res["suppressed"].all() else "–")
     sec.figures["pkh_effects"] = fig
     return sec
 
@@ -493,6 +501,12 @@ def _note_figure(title: str, note: str):
     ax.text(0.5, 0.4, note, ha="center", va="center", transform=ax.transAxes)
     plt.close(fig)
     return fig
+
+
+def _groups_of(e) -> dict:
+    """The households an effect compares (one row per household): for rows resting on it."""
+    n_t = int(e.n_treated) if e.n_treated is not None else 0
+    return {"nobs": int(e.nobs), "n_treated": n_t, "n_control": int(e.nobs) - n_t}
 
 
 def _cs_groups(cells: pd.DataFrame) -> dict:
@@ -559,7 +573,8 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
                     dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
                 dyn_f = suppress(dyn_f, min_cell=min_cell)
                 sec.rows.append(("TKSK", "summary_index dynamic", dyn_f.assign(outcome=outcome)))
-                sec.rows.append(("TKSK", outcome, diagnostic_rows(dyn, outcome)))
+                sec.rows.append(("TKSK", outcome, diagnostic_rows(dyn, outcome).assign(
+                    nobs=d["hh_id"].nunique(), **groups)))  # the test rests on the estimate's households
             title = t("tk_title", language) + f": {t(outcome, language)}"
             if len(dyn_f) and not dyn_f["suppressed"].all():
                 fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]], title=title, xlabel=t("event_time", language),

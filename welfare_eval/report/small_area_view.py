@@ -16,12 +16,29 @@ import pandas as pd
 
 from .. import regions
 from ..config import DEFAULT_MIN_CELL
-from .strings import STRINGS, fmt_pct, t
+from .strings import STRINGS, fmt_number, fmt_pct, t
 
 
 def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
-    """True where the kecamatan's estimate may be shown (enough sample, RSE at most 50%)."""
-    return (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
+    """True where the kecamatan's estimate may be shown (enough sample, RSE at most 50%), and no
+    hidden kecamatan of the same kabupaten could be worked out from the others: the estimates are
+    benchmarked to add up to the kabupaten's published figure, so secondary suppression
+    (``store.secondary_suppress``) hides more where one alone would give it away."""
+    from .store import secondary_suppress
+
+    first = (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
+    if kec.empty:
+        return first
+    # in kecamatan order, so that every table, map, text and store row hides the same cells
+    order = np.argsort(kec["kec_code"].astype(str).to_numpy(), kind="stable")
+    f = secondary_suppress(pd.DataFrame({"kab_code": kec["kab_code"].to_numpy()[order],
+                                         "nobs": kec["nobs"].to_numpy()[order],
+                                         "estimate": kec["estimate"].to_numpy()[order],
+                                         "suppressed": ~first.to_numpy()[order]}),
+                           margins=[["kab_code"]], min_cell=min_cell)
+    shown = np.empty(len(kec), bool)
+    shown[order] = ~f["suppressed"].to_numpy(bool)
+    return pd.Series(shown, index=kec.index)
 
 
 def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL, kabupaten: str | None = None) -> pd.DataFrame:
@@ -53,6 +70,8 @@ def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT
             note = t("sa_no_sample", language)
         elif r["nobs"] < min_cell:
             note = t("suppressed", language, n=min_cell)
+        elif not show and r["quality"] != "unreliable":
+            note = t("suppressed_secondary", language)
         else:
             note = quality[r["quality"]]
         rows.append({
@@ -64,7 +83,9 @@ def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT
                                                 f"{fmt_pct(r['ci_upper'], language)}") if show else "–",
             t("sa_rse", language): fmt_pct(r["rse"], language, digits=0) if show and np.isfinite(r["rse"]) else "–",
             t("sa_quality", language): note,
-            t("sa_n", language): int(r["nobs"]),
+            # a count under the threshold is not printed either
+            t("sa_n", language): fmt_number(r["nobs"], language) if r["nobs"] >= min_cell or r["nobs"] == 0
+            else f"< {min_cell}",
         })
     return pd.DataFrame(rows)
 

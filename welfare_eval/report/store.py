@@ -204,6 +204,10 @@ def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | 
         # the households of the smallest group the row compares (what the disclosure rule tested)
         "n_min_group": smallest_group(f) if "nobs" in f.columns else np.nan,
     })[list(STORE_COLUMNS)]
+    # a count under the threshold is itself a small cell (the sampled poor missed in a kecamatan,
+    # the recipients of a kabupaten): a suppressed row keeps only counts of at least min_cell
+    small = out["suppressed"].astype(bool) & (out["n_min_group"].fillna(0) < min_cell)
+    out.loc[small, ["nobs", "n_min_group"]] = np.nan
     if path is not None:
         _replace(path, out, notebook=notebook, region=region)
     return out
