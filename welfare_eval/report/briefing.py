@@ -18,7 +18,7 @@ import pandas as pd
 from .. import plots
 from ..io import atomic_path, write_text_atomic
 from .store import read
-from .strings import fmt_number, fmt_pct, t
+from .strings import fmt_number, fmt_pct, fmt_pp, fmt_sd, t
 
 
 @dataclass
@@ -88,11 +88,11 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
             b.numbers.append((label, value, _ci(row, L, pct, 3)))
     if ats is not None:
         b.numbers.append(((("PKH: anak tidak sekolah") if L == "id" else "PKH: children out of school"),
-                          fmt_number(100 * ats["estimate"], L, digits=1) + " pp",
-                          f"{fmt_number(100 * ats['ci_lower'], L, digits=1)} – {fmt_number(100 * ats['ci_upper'], L, digits=1)} pp"))
+                          fmt_pp(ats["estimate"], L),
+                          f"{fmt_pp(ats['ci_lower'], L, unit=False)} – {fmt_pp(ats['ci_upper'], L)}"))
     if idx is not None:
         b.numbers.append((("TKSK: indeks pemberdayaan" if L == "id" else "TKSK: empowerment index"),
-                          fmt_number(idx["estimate"], L, digits=2) + " SD", _ci(idx, L, pct=False, digits=2)))
+                          fmt_sd(idx["estimate"], L), _ci(idx, L, pct=False, digits=2)))
     # plain words
     if p0 is not None:
         b.paragraphs.append(
@@ -118,10 +118,10 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
         sig = idx["ci_lower"] > 0
         b.paragraphs.append(
             ("Pendampingan TKSK meningkatkan pemberdayaan keluarga penerima" if sig else
-             "Dampak pendampingan TKSK belum terbukti") + f" ({fmt_number(idx['estimate'], L, digits=2)} SD)."
+             "Dampak pendampingan TKSK belum terbukti") + f" ({fmt_sd(idx['estimate'], L)})."
             if L == "id" else
             ("TKSK accompaniment raises the empowerment of beneficiary families" if sig else
-             "TKSK accompaniment shows no clear effect") + f" ({fmt_number(idx['estimate'], L, digits=2)} SD).")
+             "TKSK accompaniment shows no clear effect") + f" ({fmt_sd(idx['estimate'], L)}).")
     b.next_steps = ([
         "Prioritaskan verifikasi dan validasi DTSEN oleh TKSK di kecamatan dengan penduduk miskin tak terjangkau "
         "terbanyak (daftar di laporan ketepatan sasaran).",
@@ -162,7 +162,7 @@ def build(results: str | os.PathLike, *, language: str = "id", region: str = "al
     if not dyn.empty:
         d = dyn.assign(event_time=dyn["group"].str.extract(r"event_time=(-?\d+)")[0])
         fig, _ = plots.event_plot(d.dropna(subset=["event_time"]), title=t("tk_title", L),
-                                  xlabel=t("event_time", L), ylabel="SD", language=L, pct=False, band=False)
+                                  xlabel=t("event_time", L), ylabel=t("sd_axis", L), language=L, pct=False, band=False)
         b.figures["tksk"] = fig
     return b
 
@@ -188,9 +188,11 @@ def render(briefings: list[Briefing], out_dir: str | os.PathLike) -> tuple[Path,
              f"<style>{CSS}</style></head><body>"]
     for i, b in enumerate(briefings):
         cls = "" if i == 0 else " class='en'"
+        parts.append(f"<div lang='{b.language}'>")
         parts.append(f"<h1>{html.escape(t('br_title', b.language))}</h1>")
         if i == 0 and len(briefings) > 1:
-            parts.append(f"<p class='sub'>{html.escape(t('br_title', briefings[1].language))}</p>")
+            parts.append(f"<p class='sub' lang='{briefings[1].language}'>"
+                         f"{html.escape(t('br_title', briefings[1].language))}</p>")
         parts.append(f"<h2>{html.escape(t('headline', b.language))}</h2><table>")
         for label, value, ci in b.numbers:
             parts.append(f"<tr><td>{html.escape(label)}</td><td class='v'>{html.escape(value)}</td>"
@@ -204,6 +206,7 @@ def render(briefings: list[Briefing], out_dir: str | os.PathLike) -> tuple[Path,
                      + "".join(f"<li>{html.escape(s)}</li>" for s in b.next_steps) + "</ul>")
         parts.append(f"<h2>{html.escape(t('br_how_sure', b.language))}</h2><ul>"
                      + "".join(f"<li>{html.escape(s)}</li>" for s in b.certainty) + "</ul>")
+        parts.append("</div>")
     parts.append("</body></html>")
     page = "\n".join(parts)
     stem = "briefing_" + ("provinsi" if briefings[0].region in ("all", "") else str(briefings[0].region))

@@ -20,7 +20,8 @@ from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
 from .. import plots
 from .store import display_table, suppress
-from .strings import check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_rp, t
+from .strings import (check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_pp, fmt_pvalue,
+                      fmt_rp, fmt_sd, fmt_year, notes_text, t)
 
 
 @dataclass
@@ -86,7 +87,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     sec.tables["by_area"] = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2,
                                           min_cell=min_cell).rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
-                 "estimate": t("headline", language)})
+                 "estimate": t("estimate", language)})
     by_kab = suppress(poverty.fgt(s2, poverty_line="poverty_line", by="kab", **kw).to_frame(), min_cell=min_cell)
     fig, _ = plots.bar_with_intervals(by_kab.rename(columns={"kab": "label"}), label="label",
                                       title=t("headcount", language), language=language,
@@ -101,7 +102,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
                        survey.mean(pn, "poor_f", design=design, by="wave").to_frame().assign(measure="poor")])
     trend = suppress(trend, min_cell=min_cell)
     sec.tables["trend"] = pd.DataFrame({
-        t("wave", language): trend.loc[trend["measure"] == "real_cons", "wave"].to_numpy(),
+        t("wave", language): [fmt_year(w) for w in trend.loc[trend["measure"] == "real_cons", "wave"]],
         t("real_cons", language): [fmt_rp(v, language) for v in trend.loc[trend["measure"] == "real_cons", "estimate"]],
         t("poor_rate_panel", language): [fmt_pct(v, language) for v in trend.loc[trend["measure"] == "poor", "estimate"]],
     })
@@ -176,7 +177,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     disp["estimand"] = [t(e, language) for e in ind["estimand"]]
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
-                                                    "estimate": t("headline", language)})
+                                                    "estimate": t("estimate", language)})
     def pick(prog: str, estimand: str) -> float:
         v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
         return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out
@@ -195,7 +196,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     names = regions.kec_names()
     sec.tables["missed"] = pd.DataFrame({
         t("kecamatan", language): [f"{names.get(k, k)}" for k in kec["kec_code"]],
-        t("missed_poor", language): [t("suppressed", language, n=min_cell) if sup else fmt_number(v, language)
+        t("missed_poor_count", language): [t("suppressed", language, n=min_cell) if sup else fmt_number(v, language)
                                      for v, sup in zip(kec["estimate"], kec["suppressed"])]})
     # disbursement
     d = ds["disbursement"]
@@ -206,11 +207,10 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     rec = rec[rec["records"] >= min_cell].sort_values("late_rate", ascending=False).head(10)
     sec.tables["disbursement"] = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
-        "channel": rec["channel"].astype(str),
-        "late (>30 d)" if language == "en" else "terlambat (>30 hari)": [fmt_pct(v, language) for v in rec["late_rate"]],
-        "short" if language == "en" else "kurang bayar": [fmt_pct(v, language) for v in rec["short_rate"]],
-        "median delay (days)" if language == "en" else "median keterlambatan (hari)":
-            [fmt_number(v, language) for v in rec["median_delay_days"]]})
+        t("channel", language): rec["channel"].astype(str),
+        t("late_30", language): [fmt_pct(v, language) for v in rec["late_rate"]],
+        t("short_paid", language): [fmt_pct(v, language) for v in rec["short_rate"]],
+        t("median_delay", language): [fmt_number(v, language) for v in rec["median_delay_days"]]})
     return sec
 
 
@@ -253,10 +253,10 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
-                   else (lambda v: fmt_number(100 * v, language, digits=1) + " pp"))
+                   else (lambda v: fmt_pp(v, language)))
             rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
                          t("method", language): t(key, language), t("effect", language): fmt(e.estimate),
-                         "SK 95%" if language == "id" else "95% CI": f"{fmt(lo)} – {fmt(hi)}"})
+                         t("ci95", language): f"{fmt(lo)} – {fmt(hi)}"})
     warnings += ["BPNT, " + w for w in _by_outcome(found)]
     if frames:
         res = pd.concat(frames, ignore_index=True)
@@ -280,7 +280,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             try:
                 ests.append(fn(d, outcome="y", treatment="d", covariates=cov, estimand="ATT"))
             except Exception as exc:  # noqa: BLE001 - a failed estimator is reported, the others shown
-                warnings.append(f"{outcome}: {fn.__name__} not computable ({exc})")
+                warnings.append(t("not_computable", language, outcome=t(outcome if outcome != "poor" else "poor_outcome",
+                                                                        language),
+                                  method=t(fn.__name__, language), reason=exc))
         for e in ests:
             f = e.to_frame()
             f["outcome"] = outcome
@@ -300,11 +302,10 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     disp = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
         t("method", language): [t(m, language) for m in res["method_key"]],
-        t("effect", language): [fmt_number(100 * v, language, digits=1) + " pp" for v in res["estimate"]],
-        "SK 95%" if language == "id" else "95% CI": [f"{fmt_number(100 * lo, language, digits=1)} – "
-                                                     f"{fmt_number(100 * hi, language, digits=1)} pp"
-                                                     for lo, hi in zip(res["ci_lower"], res["ci_upper"])],
-        "relatif" if language == "id" else "relative": [fmt_pct(v, language) for v in res["relative"]],
+        t("effect_pp", language): [fmt_pp(v, language, unit=False) for v in res["estimate"]],
+        t("ci95", language): [f"{fmt_pp(lo, language, unit=False)} – {fmt_pp(hi, language, unit=False)}"
+                              for lo, hi in zip(res["ci_lower"], res["ci_upper"])],
+        t("relative", language): [fmt_pct(v, language) for v in res["relative"]],
     })
     sec.tables["effects"] = disp
     def aipw_value(outcome: str, col: str) -> float:
@@ -313,11 +314,12 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
 
     sec.tables["published"] = pd.DataFrame({
         t("outcome", language): [t("child_stunted", language), t("child_out_of_school", language)],
-        t("published", language): ["-23% (Cahyadi et al. 2020)", "-50% (Cahyadi et al. 2020)"],
+        t("published", language): [f"-23% ({t('published_ref', language)})", f"-50% ({t('published_ref', language)})"],
         "AIPW": [fmt_pct(aipw_value(o, "relative"), language) for o in ("child_stunted", "child_out_of_school")]})
     sec.tables["adjusted"] = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
-        "p": [f"{v:.3f}" for v in aipw_rows["pvalue"]], "p (BH)": [f"{v:.3f}" for v in aipw_rows["pvalue_bh"]]})
+        t("p_value", language): [fmt_pvalue(v, language) for v in aipw_rows["pvalue"]],
+        t("p_value_bh", language): [fmt_pvalue(v, language) for v in aipw_rows["pvalue_bh"]]})
     sec.headline = {o: aipw_value(o, "estimate") for o in PKH_OUTCOMES}
     # heterogeneity: the AIPW effect on children out of school by subgroup, with a test of equality
     het = []
@@ -336,19 +338,16 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             h = impact.inference.heterogeneity(impact.aipw, d, by=col, outcome="y", treatment="d", covariates=cov_h,
                                                estimand="ATT")
         except Exception as exc:  # noqa: BLE001 - a subgroup too small to estimate is reported, not fatal
-            warnings.append(f"{label}: " + ("efek per subkelompok tidak dapat diestimasi: di salah satu subkelompok "
-                                            "keluarga penerima atau pembanding terlalu sedikit untuk modelnya."
-                                            if language == "id" and isinstance(exc, DataValidationError)
+            warnings.append(f"{label}: " + (t("het_not_estimable", language) if isinstance(exc, DataValidationError)
                                             else str(exc)))
             continue
         for _, r in h.to_frame().iterrows():
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
-                     else ("ya" if r[col] else "tidak") if language == "id" else ("yes" if r[col] else "no"))
+                     else t("yes" if r[col] else "no", language))
             het.append({t("indicator", language): f"{label} = {value}",
-                        t("effect", language): fmt_number(100 * r["estimate"], language, digits=1) + " pp",
-                        "SK 95%" if language == "id" else "95% CI":
-                            f"{fmt_number(100 * r['ci_lower'], language, digits=1)} – "
-                            f"{fmt_number(100 * r['ci_upper'], language, digits=1)} pp",
+                        t("effect_pp", language): fmt_pp(r["estimate"], language, unit=False),
+                        t("ci95", language):
+                            f"{fmt_pp(r['ci_lower'], language, unit=False)} – {fmt_pp(r['ci_upper'], language, unit=False)}",
                         "n": fmt_number(r["nobs"], language)})
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
@@ -361,11 +360,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         rd = impact.rd(p[p["wave"] == p["wave"].max()], outcome="cons_pc", running="pmt_score", cutoff=cutoff,
                        treatment="pkh")
         lo, hi = rd.conf_int()
-        sec.tables["rd"] = pd.DataFrame({t("outcome", language): ["Rp/kapita/bulan" if language == "id"
-                                                                   else "Rp per capita per month"],
+        sec.tables["rd"] = pd.DataFrame({t("outcome", language): [t("rp_pc_month", language)],
                                          t("effect", language): [fmt_rp(rd.estimate, language)],
-                                         "SK 95%" if language == "id" else "95% CI":
-                                             [f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"]})
+                                         t("ci95", language): [f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"]})
         warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
@@ -411,18 +408,19 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
         if outcome == "summary_index":
             dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
             worded = {d.message for d in dyn.diagnostics}
-            notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language) for d in dyn.diagnostics]
+            notes += notes_text([n for n in dyn.notes if n not in worded], language) + [
+                diagnostic_text(d, language) for d in dyn.diagnostics]
             fig, _ = plots.event_plot(dyn.to_frame(), title=t("tk_title", language) + f": {t(outcome, language)}",
-                                      xlabel=t("event_time", language), ylabel="SD", language=language, pct=False)
+                                      xlabel=t("event_time", language), ylabel=t("sd_axis", language), language=language,
+                                      pct=False)
             sec.figures["event_study"] = fig
             sec.rows.append(("TKSK", "summary_index dynamic", dyn.to_frame().assign(outcome=outcome)))
     res = pd.DataFrame(rows)
-    pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
-        fmt_number(100 * v, language, digits=1) + " pp")
+    pctfmt = lambda v, o: fmt_sd(v, language) if o == "summary_index" else fmt_pp(v, language)  # noqa: E731
     sec.tables["effects"] = pd.DataFrame({
         t("outcome", language): [t(o, language) for o in res["outcome"]],
         t("cs", language): [pctfmt(v, o) for v, o in zip(res["cs"], res["outcome"])],
-        "SK 95%" if language == "id" else "95% CI": [f"{pctfmt(lo, o)} – {pctfmt(hi, o)}" for lo, hi, o in
+        t("ci95", language): [f"{pctfmt(lo, o)} – {pctfmt(hi, o)}" for lo, hi, o in
                                                      zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
         t("twfe", language): [pctfmt(v, o) for v, o in zip(res["twfe"], res["outcome"])]})
     sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
@@ -437,24 +435,25 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
     s = _pick(ds["survey"], kab) if kab is not None else ds["survey"]
     if kab is not None and s["strata"].nunique() < 2:
         s = ds["survey"]
+    # store names (outcome in the results store) stay the same in every language; readers see the key's text
     scenarios = {
-        "BPNT +25%": (targeting.BPNT, Reform(amount_factor=1.25)),
-        "PKH decile 1-4": (targeting.PKH, Reform(max_decile=4)),
-        "BPNT decile 1-2, same budget" if language == "en" else "BPNT desil 1-2, anggaran tetap":
-            (targeting.BPNT, Reform(max_decile=2, budget_neutral=True)),
+        "BPNT +25%": ("sc_bpnt_25", targeting.BPNT, Reform(amount_factor=1.25)),
+        "PKH decile 1-4": ("sc_pkh_decile_4", targeting.PKH, Reform(max_decile=4)),
+        "BPNT decile 1-2, same budget": ("sc_bpnt_decile_2", targeting.BPNT, Reform(max_decile=2, budget_neutral=True)),
     }
     sec = Section()
     rows = []
-    for name, (prog, reform) in scenarios.items():
+    for name, (label, prog, reform) in scenarios.items():
         f = simulate(s, prog, reform, design=survey.SUSENAS).to_frame().set_index("estimand")
         dp0 = f.loc["headcount: change", "estimate"]
         dcost = f.loc["yearly cost (Rp): change", "estimate"]
-        rows.append({t("reform", language): name,
-                     t("headcount", language): fmt_number(100 * dp0, language, digits=2) + " pp",
-                     "SE": fmt_number(100 * f.loc["headcount: change", "std_error"], language, digits=2),
-                     t("extreme", language): fmt_number(100 * f.loc["extreme_headcount: change", "estimate"], language,
-                                                         digits=2) + " pp",
-                     "Rp miliar/thn" if language == "id" else "Rp billion/yr": fmt_number(dcost / 1e9, language, digits=1),
+        rows.append({t("reform", language): t(label, language),
+                     t("headcount_change", language): fmt_pp(dp0, language, digits=2, unit=False),
+                     t("std_error", language): fmt_pp(f.loc["headcount: change", "std_error"], language, digits=2,
+                                                      unit=False),
+                     t("extreme_change", language): fmt_pp(f.loc["extreme_headcount: change", "estimate"], language,
+                                                           digits=2, unit=False),
+                     t("rp_billion_year", language): fmt_number(dcost / 1e9, language, digits=1),
                      t("cost_per_pp", language): fmt_number(dcost / 1e9 / (-100 * dp0), language, digits=1)
                      if dp0 < 0 and dcost > 1e6 else "–"})
         sec.rows.append((prog.name, name, f.reset_index()))

@@ -129,7 +129,7 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
     out[value_label] = [marker if s else fmt(v) for v, s in zip(frame["estimate"], supp)]
     ci = [("" if s or pd.isna(lo) else f"{fmt(lo)} – {fmt(hi)}")
           for lo, hi, s in zip(frame["ci_lower"], frame["ci_upper"], supp)]
-    out["95% CI" if language == "en" else "SK 95%"] = ci
+    out[t("ci95", language)] = ci
     if "nobs" in frame.columns:
         out["n"] = [fmt_number(v, language) for v in frame["nobs"]]
     return out.reset_index(drop=True)
