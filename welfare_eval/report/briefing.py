@@ -214,7 +214,8 @@ def render(briefings: list[Briefing], out_dir: str | os.PathLike) -> tuple[Path,
     write_text_atomic(html_path, page)
     with atomic_path(pdf_path) as tmp:
         with open(tmp, "wb") as fh:
-            status = pisa.CreatePDF(page, dest=fh)
+            # xhtml2pdf draws table borders collapsed and says so (in English, into the reader page) when asked
+            status = pisa.CreatePDF(page.replace("border-collapse:collapse;", ""), dest=fh)
         if status.err:
             raise RuntimeError(f"PDF rendering of the briefing failed with {status.err} error(s).")
     return html_path, pdf_path

@@ -252,11 +252,11 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
             frames.append(f)
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
-            fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
-                   else (lambda v: fmt_pp(v, language)))
+            fmt = ((lambda v, unit=True: fmt_rp(v, language)) if outcome == "cons_pc"
+                   else (lambda v, unit=True: fmt_pp(v, language, unit=unit)))
             rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
                          t("method", language): t(key, language), t("effect", language): fmt(e.estimate),
-                         t("ci95", language): f"{fmt(lo)} – {fmt(hi)}"})
+                         t("ci95", language): f"{fmt(lo, unit=False)} – {fmt(hi)}"})
     warnings += ["BPNT, " + w for w in _by_outcome(found)]
     if frames:
         res = pd.concat(frames, ignore_index=True)
@@ -416,12 +416,14 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
             sec.figures["event_study"] = fig
             sec.rows.append(("TKSK", "summary_index dynamic", dyn.to_frame().assign(outcome=outcome)))
     res = pd.DataFrame(rows)
-    pctfmt = lambda v, o: fmt_sd(v, language) if o == "summary_index" else fmt_pp(v, language)  # noqa: E731
+    def pctfmt(v, o, unit=True):
+        return fmt_sd(v, language, unit=unit) if o == "summary_index" else fmt_pp(v, language, unit=unit)
+
     sec.tables["effects"] = pd.DataFrame({
         t("outcome", language): [t(o, language) for o in res["outcome"]],
         t("cs", language): [pctfmt(v, o) for v, o in zip(res["cs"], res["outcome"])],
-        t("ci95", language): [f"{pctfmt(lo, o)} – {pctfmt(hi, o)}" for lo, hi, o in
-                                                     zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
+        t("ci95", language): [f"{pctfmt(lo, o, unit=False)} – {pctfmt(hi, o)}" for lo, hi, o in
+                              zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
         t("twfe", language): [pctfmt(v, o) for v, o in zip(res["twfe"], res["outcome"])]})
     sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
     sec.text = "\n".join(f"- {n}" for n in notes)
@@ -449,7 +451,7 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
         dcost = f.loc["yearly cost (Rp): change", "estimate"]
         rows.append({t("reform", language): t(label, language),
                      t("headcount_change", language): fmt_pp(dp0, language, digits=2, unit=False),
-                     t("std_error", language): fmt_pp(f.loc["headcount: change", "std_error"], language, digits=2,
+                     t("std_error_pp", language): fmt_pp(f.loc["headcount: change", "std_error"], language, digits=2,
                                                       unit=False),
                      t("extreme_change", language): fmt_pp(f.loc["extreme_headcount: change", "estimate"], language,
                                                            digits=2, unit=False),

@@ -160,6 +160,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "estimate": {"id": "Perkiraan", "en": "Estimate"},
     "ci95": {"id": "Selang kepercayaan 95%", "en": "95% confidence interval"},
     "std_error": {"id": "Galat baku", "en": "Standard error"},
+    "std_error_pp": {"id": "Galat baku (poin persen)", "en": "Standard error (percentage points)"},
     "unit_pp": {"id": "poin persen", "en": "pp"},
     "unit_sd": {"id": "simpangan baku", "en": "SD"},
     "sd_axis": {"id": "Simpangan baku", "en": "Standard deviations"},
@@ -305,7 +306,7 @@ def fmt_datetime(when, language: str = "id") -> str:
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     text = format_datetime(when, _DATETIME_PATTERNS[language], tzinfo=ZoneInfo(READER_TIME_ZONE), locale=language)
     return f"{text} {READER_TIME_ZONE_NAME}"
 
