@@ -62,7 +62,7 @@ def reader_text(page: str, language: str = "id") -> str:
     for tag in soup(["script", "style", "code"]):  # code: file and notebook names, not prose
         tag.decompose()
     for tag in soup.find_all(attrs={"lang": True}):
-        if tag.name != "html" and not str(tag.get("lang", "")).startswith(language):
+        if not tag.decomposed and tag.name != "html" and not str(tag.get("lang", "")).startswith(language):
             tag.decompose()
     text = re.sub(r"\s+", " ", soup.get_text(" "))
     text = re.sub(r"\S*/\S*", " ", text)  # paths (the data folder), not prose
@@ -172,6 +172,12 @@ def test_staggered_notes_are_worded_from_the_table():
         assert note_text(n, "id") != str(n) and not english_in(note_text(n, "id"))
     said = notes_text(skipped, "id")
     assert len(said) == 1 and said[0].startswith("Tidak ada unit pembanding") and not english_in(said[0])
+
+
+@pytest.mark.parametrize("key", sorted(STRINGS), ids=str)
+def test_every_indonesian_string_is_indonesian(key):
+    text = re.sub(r"\{\w+\}", " ", STRINGS[key]["id"])  # placeholders are filled with numbers and names
+    assert not english_in(reader_text(f"<p>{text}</p>")), (key, STRINGS[key]["id"])
 
 
 def test_english_scanner_finds_what_it_should():

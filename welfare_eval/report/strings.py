@@ -77,7 +77,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "previous_value": {"id": "sebelumnya", "en": "before"},
     "no_previous": {"id": "Ini proses pertama di folder ini.", "en": "This is the first run in this folder."},
     "retried": {"id": "diulang {n}x", "en": "retried {n}x"},
-    "reused": {"id": "dari run sebelumnya (masukan tidak berubah)", "en": "kept from an earlier run (inputs unchanged)"},
+    "reused": {"id": "dari proses sebelumnya (masukan tidak berubah)", "en": "kept from an earlier run (inputs unchanged)"},
     "where": {"id": "Dijalankan di", "en": "Ran on"},
     "err_error": {"id": "notebook berhenti karena galat", "en": "the notebook raised an error"},
     "err_kernel_died": {"id": "kernel mati", "en": "the kernel died"},
