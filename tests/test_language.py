@@ -45,7 +45,7 @@ generated children child school stunted marriage consumption capita month billio
 headcount gap severity ratio empowerment accompaniment savings member graduated knows uses card help without naive
 biased doubly trim note notes computable computed suppressed observations standard deviation deviations percentage
 points summary briefing briefings next sure quality source urban rural female head size schooling indicator measure
-value values check checks message fix count example wave waves programme district province area page reused kept
+value values check checks message fix count example wave waves programme district province page reused kept
 inputs unchanged retried ran interrupted""".split())  # noqa: SIM905 - a word list reads best as text
 #: Abbreviations of English terms (case-sensitive): Indonesian pages say simpangan baku, galat baku,
 #: selang kepercayaan, poin persen.
@@ -238,7 +238,8 @@ def test_index_lists_both_languages_side_by_side(tmp_path):
     assert ">16 detik<" in page and ">2 menit<" in page and " s<" not in page
     brief = soup.find("table", class_="briefings")
     assert [th.get_text() for th in brief.find_all("th")] == ["Wilayah", "Indonesia", "Inggris"]
-    cells = {tr.find("td").get_text(): [a["href"] for a in tr.find_all("a")] for tr in brief.find("tbody").find_all("tr")}
+    cells = {tr.find("td").get_text(): [a["href"] for a in tr.find_all("a")]
+             for tr in brief.find("tbody").find_all("tr")}
     assert cells["Provinsi Sulawesi Barat"] == ["briefing_provinsi_id.html", "briefing_provinsi_id.pdf",
                                                 "briefing_provinsi_en.html", "briefing_provinsi_en.pdf"]
     assert cells["Polewali Mandar (7602)"] == ["briefing_7602_id.html", "briefing_7602_id.pdf"]

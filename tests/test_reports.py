@@ -13,6 +13,7 @@ import pytest
 
 from welfare_eval.report import briefing, sections, store
 from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks, run
+from welfare_eval.report.strings import t
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
 #: Extra parameters a notebook may declare beyond the runner's, each with a default.
@@ -114,7 +115,8 @@ def test_targeting_report_for_one_programme(province):
 
     sec = sections.targeting_section(str(province), programs="BPNT")
     assert set(sec.tables["indicators"].iloc[:, 0]) == {"BPNT"}
-    assert set(sec.tables["disbursement"]["channel"]) and sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
+    assert set(sec.tables["disbursement"][t("channel", "id")])
+    assert sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
     with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
         sections.targeting_section(str(province), programs="KIS")
 
@@ -127,7 +129,7 @@ def test_impact_report_says_each_warning_once_in_indonesian(province):
 
     sec = sections.impact_section(str(province), kabupaten="all", language="id")
     lines = sec.text.splitlines()
-    ess = [ln for ln in lines if "unit efektif" in ln and "(IPW)" in ln]
+    ess = [ln for ln in lines if "unit efektif" in ln and f"({t('ipw', 'id')})" in ln]
     assert len(ess) == 1 and "Anak tidak sekolah, Anak stunting" in ess[0]
     assert not any(w in sec.text.split() for w in ("the", "and", "of", "Among"))
     pkh = next(r for name, _, r in sec.rows if name == "PKH")
