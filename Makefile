@@ -9,6 +9,9 @@ LAB_STAMP := $(VENV)/.installed-lab
 DATA := data/synthetic
 SEED ?= 20240301
 SCALE ?= 1
+# The kernel's name as the notebooks' metadata gives it (ipykernel's default), so that opening a
+# notebook in Lab changes nothing in it.
+KERNEL_NAME := Python 3 (ipykernel)
 
 # uv (from PyPI, pinned) installs the lock files; it lives in its own small venv inside .venv.
 UV_VERSION := 0.13.9
@@ -37,7 +40,7 @@ $(PY): | $(UV)
 $(STAMP): $(LOCK) pyproject.toml | $(PY)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (welfare-eval)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
 	rm -f $(LAB_STAMP)
 	touch $(STAMP)
 
@@ -47,7 +50,7 @@ setup: $(STAMP)
 $(LAB_STAMP): $(LAB_LOCK) $(STAMP)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LAB_LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (welfare-eval)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
 	touch $(LAB_STAMP)
 
 setup-lab: $(LAB_STAMP)
@@ -86,8 +89,11 @@ test: setup lint
 test-fast: setup
 	$(PY) -m pytest -n $(JOBS) -m "$(FAST)"
 
+# JupyterLab at the repository root (notebooks/ one click away, docs/ and reports/ beside it).
+# --allow-root only when make runs as root; LAB_ARGS passes options through, e.g. LAB_ARGS="--no-browser".
+LAB_ARGS ?=
 lab: setup-lab synth
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) reports/*/

@@ -341,7 +341,7 @@ def _mapping_problems(raw: object) -> list[str]:
 class ColumnMapping:
     """How a raw file's columns become the contract's.
 
-    Loaded from YAML (``data/mappings/*.yaml``)::
+    Loaded from YAML (``welfare_eval/data/mappings/*.yaml``)::
 
         table: survey
         region_codes: bps          # or kemendagri: kab_code and kec_code are converted
@@ -669,7 +669,7 @@ def contains_nik(text: str, niks: set[str] | None = None) -> list[str]:
 # reference columns and types
 
 def poverty_lines() -> pd.DataFrame:
-    """The shipped poverty lines (``data/poverty_lines.csv``)."""
+    """The shipped poverty lines (``welfare_eval/data/poverty_lines.csv``)."""
     return pd.read_csv(data_dir() / "poverty_lines.csv", dtype={"kab_code": str, "urban": str})
 
 
@@ -778,7 +778,7 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
         The contract the file must meet.
     mapping : path, name or ColumnMapping, optional
         Column mapping from raw names to the contract; a bare name such as ``"susenas"`` is
-        looked up in ``data/mappings/``. None when the file already uses contract names.
+        looked up in ``welfare_eval/data/mappings/``. None when the file already uses contract names.
     extreme_line : str
         Extreme poverty line attached to survey tables that lack one.
     encoding : str, optional

@@ -278,7 +278,7 @@ def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "ex
                     design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
                     household_size: str | None = None, alpha: float = 0,
                     ci_method: CIMethod = "logit") -> EstimateTable:
-    """Extreme poverty under a selectable line: a line id of ``data/poverty_lines.csv`` or a number.
+    """Extreme poverty under a selectable line: a line id of ``welfare_eval/data/poverty_lines.csv`` or a number.
 
     Line ids: ``extreme_190_2011ppp`` (Inpres 4/2022, US$1.90 2011 PPP), ``extreme_215_2017ppp``
     (BPS from 2025, US$2.15 2017 PPP), ``extreme_300_2021ppp`` (World Bank US$3.00, 2021 PPP).
@@ -337,16 +337,19 @@ MEASURES = ("fgt0", "fgt1", "fgt2", "watts", "gini")
 
 def change(data: pd.DataFrame, *, before: str, after: str, measure: str = "fgt0", poverty_line=None,
            design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
-           household_size: str | None = None) -> EstimateTable:
+           household_size: str | None = None, ci_method: CIMethod = "logit") -> EstimateTable:
     """Change of a measure between two welfare columns of the same sample (after - before).
 
     For pre- and post-transfer welfare (``y_pre = y_post - T``) or two waves of a panel; the
     standard error of the difference uses the difference of the linearized variables, so the
     covariance of the two estimates is accounted for. Rows: before, after, change.
+    The before and after rows of an FGT measure are shares and get the interval of ``ci_method``
+    (as :func:`fgt`); the change, the Watts index and the Gini keep ``estimate +- t se``.
     """
     if measure not in MEASURES:
         raise parameter_error("measure", "change", f"one of {MEASURES}", measure)
     check_level(level, "change")
+    check_ci_method(ci_method, "change")
     prep = prepare(data, design)
     dom = domains(data, by)
     size = _size(data, household_size)
@@ -370,7 +373,10 @@ def change(data: pd.DataFrame, *, before: str, after: str, measure: str = "fgt0"
              lambda w: parts[1].parts(w)[0] - parts[0].parts(w)[0])):
         var = (replicate_variance(est_fn, prep) if prep.design.replicates
                else linearized_variance(sc, dom.codes, dom.n, prep))
-        rows.append(estimate_table(label, est, var, dom, prep, level=level, method=_method(prep)).to_frame())
+        share = measure.startswith("fgt") and not label.startswith("change")
+        extra = share_columns(dom, prep, None, ci_method) if share else None
+        rows.append(estimate_table(label, est, var, dom, prep, level=level, method=_method(prep),
+                                   extra=extra).to_frame())
     return EstimateTable(pd.concat(rows, ignore_index=True), group_columns=dom.columns, level=level)
 
 

@@ -37,8 +37,8 @@ LOCALE_TAGS = {"id": "[$-421]", "en": "[$-409]"}
 NUMBER_FORMATS = {"pct": "0.0%", "rp": '"Rp "#,##0', "num": "0.000", "n": "#,##0"}
 
 #: Estimands and outcomes that are not shares: amounts in rupiah, and ratios or indices.
-_RP = re.compile(r"\(Rp\)|cons_pc|cost", re.I)
-_NUM = re.compile(r"gini|cgh|benefit_cost|ratio|index|summary_index", re.I)
+_RP = re.compile(r"\(Rp\)|cons_pc|cost", re.IGNORECASE)
+_NUM = re.compile(r"gini|cgh|benefit_cost|ratio|index|summary_index", re.IGNORECASE)
 
 #: Sheet names may not hold these characters and are at most 31 characters long.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import regions
 from ..config import DEFAULT_MIN_CELL
-from .strings import fmt_pct, t
+from .strings import STRINGS, fmt_pct, t
 
 
 def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
@@ -87,4 +87,6 @@ def summary(p0: pd.DataFrame, extreme: pd.DataFrame, language: str, *, min_cell:
     top_text = ", ".join(f"{names.get(str(c), str(c))} ({fmt_pct(v, language)})"
                          for c, v in zip(e_ok["kec_code"], e_ok["estimate"])) or "–"
     return t("sa_summary", language, n=len(k), reliable=int((ok & (k["quality"] == "reliable")).sum()),
-             caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text)
+             caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text,
+             covariates=", ".join(t(f"sa_cov_{c}", language) if f"sa_cov_{c}" in STRINGS else c
+                                  for c in str(k["covariates"].iloc[0]).split(";")))
