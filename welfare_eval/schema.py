@@ -218,8 +218,8 @@ DISBURSEMENT = Table(
         Column("channel", "str", "Payment channel", allowed=("bank", "pos", "e-warong")),
         replace(_KEC, required=False),
     ),
-    notes=("A disbursed amount more than twice the allocated amount of its quarter is warned about "
-           "(a back-payment, rapel, can double a quarter's payment; more is implausible).",),
+    notes=(("A disbursed amount more than twice the allocated amount of its quarter is warned about "
+            "(a back-payment, rapel, can double a quarter's payment; more is implausible)."),),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (REGISTRY, SURVEY, PANEL, DISBURSEMENT)}
