@@ -65,7 +65,7 @@ def reader_text(page: str, language: str = "id") -> str:
         if not tag.decomposed and tag.name != "html" and not str(tag.get("lang", "")).startswith(language):
             tag.decompose()
     text = re.sub(r"\s+", " ", soup.get_text(" "))
-    text = re.sub(r"\S*/\S*", " ", text)  # paths (the data folder), not prose
+    text = re.sub(r"\S*/\S*|«[^»]*»", " ", text)  # paths and quoted folder names (the data), not prose
     for phrase in ALLOWED_PHRASES:
         text = text.replace(phrase, " ")
     return text
