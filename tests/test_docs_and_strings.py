@@ -61,6 +61,7 @@ def test_every_estimator_diagnostic_has_an_indonesian_sentence():
 
     from welfare_eval import impact
     from welfare_eval.impact.inference import heterogeneity
+    from test_language import english_in, reader_text  # the scanner of the Indonesian pages (same folder)
     from welfare_eval.report.strings import diagnostic_text
 
     rng = np.random.default_rng(3)
@@ -85,3 +86,4 @@ def test_every_estimator_diagnostic_has_an_indonesian_sentence():
         assert en_text == dg.message
         assert id_text != dg.message, dg.name
         assert not any(w in id_text.split() for w in ("the", "and", "of", "to")), id_text
+        assert not english_in(reader_text(f"<p>{id_text}</p>")), (dg.name, id_text)

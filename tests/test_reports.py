@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from welfare_eval.report import briefing, sections, store
 from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks, run
+from welfare_eval.report.strings import t
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
 #: Extra parameters a notebook may declare beyond the runner's, each with a default.
@@ -78,7 +78,7 @@ def test_briefing_numbers_are_the_stored_estimates(full_run, province):
 
 def test_disclosure_suppresses_small_cells(province):
     sec = sections.poverty_profile(str(province), language="en", min_cell=10_000)
-    marked = sec.tables["by_area"]["Headline"].str.startswith("suppressed")
+    marked = sec.tables["by_area"][t("estimate", "en")].str.startswith("suppressed")
     assert marked.all()
 
 
@@ -115,7 +115,8 @@ def test_targeting_report_for_one_programme(province):
 
     sec = sections.targeting_section(str(province), programs="BPNT")
     assert set(sec.tables["indicators"].iloc[:, 0]) == {"BPNT"}
-    assert set(sec.tables["disbursement"]["channel"]) and sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
+    assert set(sec.tables["disbursement"][t("channel", "id")])
+    assert sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
     with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
         sections.targeting_section(str(province), programs="KIS")
 
@@ -127,9 +128,8 @@ def test_impact_report_says_each_warning_once_in_indonesian(province):
     from welfare_eval.report import sections
 
     sec = sections.impact_section(str(province), kabupaten="all", language="id")
-    # the text is Markdown with the data's punctuation escaped (report.display.md): read it unescaped
-    lines = re.sub(r"\\(.)", r"\1", sec.text).splitlines()
-    ess = [ln for ln in lines if "unit efektif" in ln and "(IPW)" in ln]
+    lines = sec.text.replace("\\", "").splitlines()  # as read: without the Markdown escapes
+    ess = [ln for ln in lines if "unit efektif" in ln and f"({t('ipw', 'id')})" in ln]
     assert len(ess) == 1 and "Anak tidak sekolah, Anak stunting" in ess[0]
     assert not any(w in sec.text.split() for w in ("the", "and", "of", "Among"))
     pkh = next(r for name, _, r in sec.rows if name == "PKH")

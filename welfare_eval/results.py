@@ -371,3 +371,22 @@ def compare(*estimates: Estimate | EstimateTable, level: float = DEFAULT_LEVEL) 
     """Estimates of the same effect by several methods, stacked in one tidy table."""
     frames = [e.to_frame(level) for e in estimates]
     return pd.concat(frames, ignore_index=True)
+
+
+class Note(str):
+    """A note on a result: English text (it is a ``str``) that also carries a string-table ``key``
+    and the ``params`` of its sentence, so that ``report.strings.note_text`` words it in another
+    language, as ``Diagnostic.params`` does for diagnostics."""
+
+    def __new__(cls, text: str, key: str, **params):
+        obj = super().__new__(cls, text)
+        obj.key = key
+        obj.params = params
+        return obj
+
+    def __reduce__(self):  # survives pickling (results travel to Dask workers and back)
+        return (_make_note, (str(self), self.key, self.params))
+
+
+def _make_note(text: str, key: str, params: dict) -> Note:
+    return Note(text, key, **params)

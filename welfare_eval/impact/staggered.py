@@ -30,7 +30,7 @@ from scipy import stats
 
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
-from ..results import Diagnostic, EstimateTable, check_level
+from ..results import Diagnostic, EstimateTable, Note, check_level
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Aggregate = Literal["simple", "dynamic", "group", "calendar"]
@@ -104,11 +104,12 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     rows, infs = [], []
     for g in cohorts:
         if g not in times:
-            notes.append(f"cohort {g} is not a period of the panel; skipped")
+            notes.append(Note(f"cohort {g} is not a period of the panel; skipped", "note_cohort_not_period", cohort=g))
             continue
         gi = times.index(g)
         if gi == 0:
-            notes.append(f"cohort {g} is treated from the first period: no pre-period, skipped")
+            notes.append(Note(f"cohort {g} is treated from the first period: no pre-period, skipped",
+                              "note_cohort_first_period", cohort=g))
             continue
         treated = p.G == g
         for ti, t in enumerate(times):
@@ -121,7 +122,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
                 later = times[max(ti, base)]
                 ctrl = (p.G == 0) | ((p.G > later) & (p.G != g))
             if not ctrl.any():
-                notes.append(f"no comparison units for cohort {g} in {t}; cell skipped")
+                notes.append(Note(f"no comparison units for cohort {g} in {t}; cell skipped", "note_cell_skipped",
+                                   cohort=g, period=t))
                 continue
             dy = p.Y[:, ti] - p.Y[:, base]
             pi_g, pi_c = treated.mean(), ctrl.mean()

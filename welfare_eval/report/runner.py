@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -178,7 +179,7 @@ def _notebook_meta(notebook: Path) -> tuple[str, dict]:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
             src = "".join(cell.get("source", ""))
-            heads = [ln[2:].strip() for ln in src.splitlines() if ln.startswith("# ")]
+            heads = [re.sub(r"<[^>]+>", "", ln[2:]).strip() for ln in src.splitlines() if ln.startswith("# ")]
             if heads:
                 title = heads[0]
                 break
@@ -523,6 +524,8 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
             "host": platform.node(), "config": cfg.source, "executor": cfg.executor,
             "workers": cfg.n_workers() if cfg.executor == "local" else None, "scheduler": cfg.scheduler,
             "grid": cfg.grid, "parameters": {"data_dir": str(data_dir), **(cfg.parameters or {})},
+            # the index's language: set by the first invocation into the folder (see index.primary_language)
+            "primary_language": prev_manifest.get("primary_language") or (cfg.grid.get("language") or ["id"])[0],
             "inputs": inputs, "package_versions": versions, "jobs": [],
             "history": [*prev_manifest.get("history", []),
                         *([{k: prev_manifest.get(k) for k in ("started", "finished")}] if prev_manifest else [])],
@@ -570,7 +573,7 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
                 write_workbook(run_dir, region=region, language=lang, manifest=manifest,
                                min_cell=cfg.parameters.get("min_cell", DEFAULT_MIN_CELL))
         before = previous_run(root, run_id)
-        write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
+        write_index(run_dir, manifest, previous=before)
         if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):
             shots = screenshots(run_dir)
             if shots:

@@ -21,7 +21,8 @@ from ..simulate import Reform, simulate
 from .. import plots
 from .display import md, md_lines
 from .store import display_table, markers, n_column, secondary_suppress, suppress
-from .strings import check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_rp, t
+from .strings import (check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_pp, fmt_pvalue,
+                      fmt_rp, fmt_sd, fmt_year, notes_text, t)
 
 
 @dataclass
@@ -100,7 +101,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     sec.tables["by_area"] = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2,
                                           min_cell=min_cell).rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
-                 "estimate": t("headline", language)})
+                 "estimate": t("estimate", language)})
     by_kab = secondary_suppress(poverty.fgt(s2, poverty_line="poverty_line", by="kab", **kw).to_frame(),
                                 margins=[()], min_cell=min_cell)  # the kabupaten make up the province
     fig, _ = plots.bar_with_intervals(by_kab.rename(columns={"kab": "label"}), label="label",
@@ -123,7 +124,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     trend = suppress(trend, min_cell=min_cell)
     cons, poor = trend[trend["measure"] == "real_cons"], trend[trend["measure"] == "poor"]
     sec.tables["trend"] = pd.DataFrame({
-        t("wave", language): cons["wave"].to_numpy(),
+        t("wave", language): [fmt_year(w) for w in cons["wave"]],
         t("real_cons", language): [m or fmt_rp(v, language) for v, m in
                                    zip(cons["estimate"], markers(cons, language, min_cell=min_cell))],
         t("poor_rate_panel", language): [m or fmt_pct(v, language) for v, m in
@@ -212,7 +213,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     disp["estimand"] = [t("poor_coverage_rate" if e == "coverage_rate" else e, language) for e in ind["estimand"]]
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
-                                                    "estimate": t("headline", language)})
+                                                    "estimate": t("estimate", language)})
     # the definition of "poor" behind the table, printed under it (show() renders attrs["note"])
     sec.tables["indicators"].attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(
         p.name for p in targeting.transfer_programs(s)))
@@ -242,8 +243,8 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     sec.rows.append(("PKH", "missed_poor", kec.assign(estimand="missed_poor_total")))
     sec.tables["missed"] = pd.DataFrame({
         t("kecamatan", language): [f"{names.get(k, k)}" for k in kec["kec_code"]],
-        t("missed_poor", language): [m or fmt_number(v, language)
-                                     for v, m in zip(kec["estimate"], markers(kec, language, min_cell=min_cell))],
+        t("missed_poor_count", language): [m or fmt_number(v, language)
+                                           for v, m in zip(kec["estimate"], markers(kec, language, min_cell=min_cell))],
         n_column(kec, language)[0]: n_column(kec, language)[1]})
     # disbursement
     d = ds["disbursement"]
@@ -263,11 +264,10 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
             "nobs": rec["nobs"].to_numpy()})))
     sec.tables["disbursement"] = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
-        "channel": rec["channel"].astype(str),
-        "late (>30 d)" if language == "en" else "terlambat (>30 hari)": [fmt_pct(v, language) for v in rec["late_rate"]],
-        "short" if language == "en" else "kurang bayar": [fmt_pct(v, language) for v in rec["short_rate"]],
-        "median delay (days)" if language == "en" else "median keterlambatan (hari)":
-            [fmt_number(v, language) for v in rec["median_delay_days"]],
+        t("channel", language): rec["channel"].astype(str),
+        t("late_30", language): [fmt_pct(v, language) for v in rec["late_rate"]],
+        t("short_paid", language): [fmt_pct(v, language) for v in rec["short_rate"]],
+        t("median_delay", language): [fmt_number(v, language) for v in rec["median_delay_days"]],
         t("n_households", language): [fmt_number(v, language) for v in rec["nobs"]]})
     return sec
 
@@ -325,13 +325,13 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
                     checks.append(("BPNT", outcome, flag.assign(**_groups_of(e))))
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
-            fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
-                   else (lambda v: fmt_number(100 * v, language, digits=1) + " pp"))
+            fmt = ((lambda v, unit=True: fmt_rp(v, language)) if outcome == "cons_pc"
+                   else (lambda v, unit=True: fmt_pp(v, language, unit=unit)))
             m = markers(f, language, min_cell=min_cell)[0]
             n_head, n_values = n_column(f, language)
             rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
                          t("method", language): t(key, language), t("effect", language): m or fmt(e.estimate),
-                         "SK 95%" if language == "id" else "95% CI": "" if m else f"{fmt(lo)} – {fmt(hi)}",
+                         t("ci95", language): "" if m else f"{fmt(lo, unit=False)} – {fmt(hi)}",
                          n_head: n_values[0]})
     warnings += ["BPNT, " + w for w in _by_outcome(found)]
     if frames:
@@ -357,7 +357,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             try:
                 ests.append(fn(d, outcome="y", treatment="d", covariates=cov, estimand="ATT"))
             except Exception as exc:  # noqa: BLE001 - a failed estimator is reported, the others shown
-                warnings.append(f"{outcome}: {fn.__name__} not computable ({exc})")
+                warnings.append(t("not_computable", language, outcome=t(outcome if outcome != "poor" else "poor_outcome",
+                                                                        language),
+                                  method=t(fn.__name__, language), reason=exc))
         for e in ests:
             f = e.to_frame()
             f["outcome"] = outcome
@@ -393,13 +395,10 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     disp = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
         t("method", language): [t(m, language) for m in res["method_key"]],
-        t("effect", language): [m or fmt_number(100 * v, language, digits=1) + " pp"
-                                for v, m in zip(res["estimate"], mark)],
-        "SK 95%" if language == "id" else "95% CI": ["" if m else f"{fmt_number(100 * lo, language, digits=1)} – "
-                                                     f"{fmt_number(100 * hi, language, digits=1)} pp"
-                                                     for lo, hi, m in zip(res["ci_lower"], res["ci_upper"], mark)],
-        "relatif" if language == "id" else "relative": ["" if m else fmt_pct(v, language)
-                                                        for v, m in zip(res["relative"], mark)],
+        t("effect_pp", language): [m or fmt_pp(v, language, unit=False) for v, m in zip(res["estimate"], mark)],
+        t("ci95", language): ["" if m else f"{fmt_pp(lo, language, unit=False)} – {fmt_pp(hi, language, unit=False)}"
+                              for lo, hi, m in zip(res["ci_lower"], res["ci_upper"], mark)],
+        t("relative", language): ["" if m else fmt_pct(v, language) for v, m in zip(res["relative"], mark)],
         n_column(res, language)[0]: n_column(res, language)[1],
     })
     sec.tables["effects"] = disp
@@ -409,12 +408,14 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
 
     sec.tables["published"] = pd.DataFrame({
         t("outcome", language): [t("child_stunted", language), t("child_out_of_school", language)],
-        t("published", language): ["-23% (Cahyadi et al. 2020)", "-50% (Cahyadi et al. 2020)"],
+        t("published", language): [f"-23% ({t('published_ref', language)})", f"-50% ({t('published_ref', language)})"],
         "AIPW": [fmt_pct(aipw_value(o, "relative"), language) for o in ("child_stunted", "child_out_of_school")]})
     sec.tables["adjusted"] = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
-        "p": ["–" if sup else f"{v:.3f}" for v, sup in zip(aipw_rows["pvalue"], aipw_rows["suppressed"])],
-        "p (BH)": ["–" if sup else f"{v:.3f}" for v, sup in zip(aipw_rows["pvalue_bh"], aipw_rows["suppressed"])]})
+        t("p_value", language): ["–" if sup else fmt_pvalue(v, language)
+                                 for v, sup in zip(aipw_rows["pvalue"], aipw_rows["suppressed"])],
+        t("p_value_bh", language): ["–" if sup else fmt_pvalue(v, language)
+                                    for v, sup in zip(aipw_rows["pvalue_bh"], aipw_rows["suppressed"])]})
     sec.headline = {o: aipw_value(o, "estimate") for o in PKH_OUTCOMES}
     # heterogeneity: the AIPW effect on children out of school by subgroup, with a test of equality
     het = []
@@ -433,9 +434,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             h = impact.inference.heterogeneity(impact.aipw, d, by=col, outcome="y", treatment="d", covariates=cov_h,
                                                estimand="ATT")
         except Exception as exc:  # noqa: BLE001 - a subgroup too small to estimate is reported, not fatal
-            warnings.append(f"{label}: " + ("efek per subkelompok tidak dapat diestimasi: di salah satu subkelompok "
-                                            "keluarga penerima atau pembanding terlalu sedikit untuk modelnya."
-                                            if language == "id" and isinstance(exc, DataValidationError)
+            warnings.append(f"{label}: " + (t("het_not_estimable", language) if isinstance(exc, DataValidationError)
                                             else str(exc)))
             continue
         # subgroups make up the whole (whose effect is shown): one hidden hides another
@@ -444,12 +443,11 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         n_head, n_values = n_column(hf, language)
         for (_, r), m, n_text in zip(hf.iterrows(), markers(hf, language, min_cell=min_cell), n_values):
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
-                     else ("ya" if r[col] else "tidak") if language == "id" else ("yes" if r[col] else "no"))
+                     else t("yes" if r[col] else "no", language))
             het.append({t("indicator", language): f"{label} = {value}",
-                        t("effect", language): m or fmt_number(100 * r["estimate"], language, digits=1) + " pp",
-                        "SK 95%" if language == "id" else "95% CI": "" if m else
-                            f"{fmt_number(100 * r['ci_lower'], language, digits=1)} – "
-                            f"{fmt_number(100 * r['ci_upper'], language, digits=1)} pp",
+                        t("effect_pp", language): m or fmt_pp(r["estimate"], language, unit=False),
+                        t("ci95", language): "" if m else
+                            f"{fmt_pp(r['ci_lower'], language, unit=False)} – {fmt_pp(r['ci_upper'], language, unit=False)}",
                         n_head: n_text})
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
@@ -466,10 +464,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         bw = next(d for d in rd.diagnostics if d.name == "bandwidth")
         rdf = suppress(rd.to_frame().assign(n_left=bw.get("left"), n_right=bw.get("right")), min_cell=min_cell)
         m = markers(rdf, language, min_cell=min_cell)[0]
-        sec.tables["rd"] = pd.DataFrame({t("outcome", language): ["Rp/kapita/bulan" if language == "id"
-                                                                   else "Rp per capita per month"],
+        sec.tables["rd"] = pd.DataFrame({t("outcome", language): [t("rp_pc_month", language)],
                                          t("effect", language): [m or fmt_rp(rd.estimate, language)],
-                                         "SK 95%" if language == "id" else "95% CI":
+                                         t("ci95", language):
                                              ["" if m else f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"],
                                          n_column(rdf, language)[0]: n_column(rdf, language)[1]})
         warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
@@ -564,8 +561,8 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
             if shown:
                 dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
                 worded = {d.message for d in dyn.diagnostics}
-                notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language)
-                                                                      for d in dyn.diagnostics]
+                notes += notes_text([n for n in dyn.notes if n not in worded], language) + [
+                    diagnostic_text(d, language) for d in dyn.diagnostics]
                 dyn_f = dyn.to_frame()
                 if "event_time" in dyn_f.columns:  # each event time rests on the cohorts observed then
                     counts = pd.DataFrame([_cs_groups(cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
@@ -578,7 +575,7 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
             title = t("tk_title", language) + f": {t(outcome, language)}"
             if len(dyn_f) and not dyn_f["suppressed"].all():
                 fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]], title=title, xlabel=t("event_time", language),
-                                          ylabel=t("br_unit_sd", language), language=language, pct=False,
+                                          ylabel=t("sd_axis", language), language=language, pct=False,
                                           point_label=t("br_ev_points", language),
                                           band_label=t("br_ev_band", language),
                                           before_label=t("br_ev_before", language))
@@ -590,15 +587,15 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
     sec.rows.append(("TKSK", "kecamatan cohort", pd.DataFrame({"estimand": "tksk_cohort", "kec_code": kec.index.astype(str),
                                                                "estimate": kec.to_numpy(float)})))
     res = pd.DataFrame(rows)
-    pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
-        fmt_number(100 * v, language, digits=1) + " pp")
+    def pctfmt(v, o, unit=True):
+        return fmt_sd(v, language, unit=unit) if o == "summary_index" else fmt_pp(v, language, unit=unit)
+
     mark = markers(res, language, min_cell=min_cell)
     sec.tables["effects"] = pd.DataFrame({
         t("outcome", language): [t(o, language) for o in res["outcome"]],
         t("cs", language): [m or pctfmt(v, o) for v, o, m in zip(res["cs"], res["outcome"], mark)],
-        "SK 95%" if language == "id" else "95% CI": ["" if m else f"{pctfmt(lo, o)} – {pctfmt(hi, o)}"
-                                                     for lo, hi, o, m in
-                                                     zip(res["cs_lo"], res["cs_hi"], res["outcome"], mark)],
+        t("ci95", language): ["" if m else f"{pctfmt(lo, o, unit=False)} – {pctfmt(hi, o)}"
+                              for lo, hi, o, m in zip(res["cs_lo"], res["cs_hi"], res["outcome"], mark)],
         t("twfe", language): ["" if m else pctfmt(v, o) for v, o, m in zip(res["twfe"], res["outcome"], mark)],
         n_column(res, language)[0]: n_column(res, language)[1]})
     sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
@@ -613,31 +610,32 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
     s = _pick(ds["survey"], kab) if kab is not None else ds["survey"]
     if kab is not None and s["strata"].nunique() < 2:
         s = ds["survey"]
+    # store names (outcome in the results store) stay the same in every language; readers see the key's text
     scenarios = {
-        "BPNT +25%": (targeting.BPNT, Reform(amount_factor=1.25)),
-        "PKH decile 1-4": (targeting.PKH, Reform(max_decile=4)),
-        "BPNT decile 1-2, same budget" if language == "en" else "BPNT desil 1-2, anggaran tetap":
-            (targeting.BPNT, Reform(max_decile=2, budget_neutral=True)),
+        "BPNT +25%": ("sc_bpnt_25", targeting.BPNT, Reform(amount_factor=1.25)),
+        "PKH decile 1-4": ("sc_pkh_decile_4", targeting.PKH, Reform(max_decile=4)),
+        "BPNT decile 1-2, same budget": ("sc_bpnt_decile_2", targeting.BPNT, Reform(max_decile=2, budget_neutral=True)),
     }
     sec = Section()
     rows = []
-    for name, (prog, reform) in scenarios.items():
+    for name, (label, prog, reform) in scenarios.items():
         f = suppress(simulate(s, prog, reform, design=survey.SUSENAS).to_frame(),
                      min_cell=min_cell).set_index("estimand")
         mark = markers(f.loc[["headcount: change"]], language, min_cell=min_cell)[0]
         if mark:  # every number of the scenario rests on the same few households
-            rows.append({t("reform", language): name, t("headcount", language): mark,
+            rows.append({t("reform", language): t(label, language), t("headcount_change", language): mark,
                          t("n_households", language): ""})
             sec.rows.append((prog.name, name, f.reset_index()))
             continue
         dp0 = f.loc["headcount: change", "estimate"]
         dcost = f.loc["yearly cost (Rp): change", "estimate"]
-        rows.append({t("reform", language): name,
-                     t("headcount", language): fmt_number(100 * dp0, language, digits=2) + " pp",
-                     "SE": fmt_number(100 * f.loc["headcount: change", "std_error"], language, digits=2),
-                     t("extreme", language): fmt_number(100 * f.loc["extreme_headcount: change", "estimate"], language,
-                                                         digits=2) + " pp",
-                     "Rp miliar/thn" if language == "id" else "Rp billion/yr": fmt_number(dcost / 1e9, language, digits=1),
+        rows.append({t("reform", language): t(label, language),
+                     t("headcount_change", language): fmt_pp(dp0, language, digits=2, unit=False),
+                     t("std_error_pp", language): fmt_pp(f.loc["headcount: change", "std_error"], language, digits=2,
+                                                         unit=False),
+                     t("extreme_change", language): fmt_pp(f.loc["extreme_headcount: change", "estimate"], language,
+                                                           digits=2, unit=False),
+                     t("rp_billion_year", language): fmt_number(dcost / 1e9, language, digits=1),
                      t("cost_per_pp", language): fmt_number(dcost / 1e9 / (-100 * dp0), language, digits=1)
                      if dp0 < 0 and dcost > 1e6 else "–",
                      t("n_households", language): fmt_number(f.loc["headcount: change", "nobs"], language)})

@@ -291,7 +291,7 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
     out[value_label] = [m if m else fmt(v) for v, m in zip(frame["estimate"], mark)]
     ci = [("" if m or pd.isna(lo) else f"{fmt(lo)} – {fmt(hi)}")
           for lo, hi, m in zip(frame["ci_lower"], frame["ci_upper"], mark)]
-    out["95% CI" if language == "en" else "SK 95%"] = ci
+    out[t("ci95", language)] = ci
     if "nobs" in frame.columns:
         head, values = n_column(frame, language)
         out[head] = values

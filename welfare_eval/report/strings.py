@@ -20,7 +20,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "total": {"id": "Jumlah", "en": "Total"},
     "table": {"id": "Tabel", "en": "Table"},
     "file": {"id": "Berkas", "en": "File"},
-    "errors": {"id": "Galat", "en": "Errors"},
+    "errors": {"id": "Kesalahan", "en": "Errors"},
     "warnings": {"id": "Peringatan", "en": "Warnings"},
     "column": {"id": "Kolom", "en": "Column"},
     "rows": {"id": "Baris", "en": "Rows"},
@@ -117,12 +117,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "generated": {"id": "Dibuat", "en": "Generated"},
     "headline": {"id": "Angka utama", "en": "Headline"},
     "run_interrupted": {"id": "terhenti", "en": "interrupted"},
-    "run_pending": {"id": "belum jalan", "en": "not run"},
-    "previous_run": {"id": "Run sebelumnya", "en": "Previous run"},
+    "run_pending": {"id": "belum dijalankan", "en": "not run"},
+    "previous_run": {"id": "Proses sebelumnya", "en": "Previous run"},
     "previous_value": {"id": "sebelumnya", "en": "before"},
-    "no_previous": {"id": "Ini run pertama di folder ini.", "en": "This is the first run in this folder."},
+    "no_previous": {"id": "Ini proses pertama di folder ini.", "en": "This is the first run in this folder."},
     "retried": {"id": "diulang {n}x", "en": "retried {n}x"},
-    "reused": {"id": "dari run sebelumnya (masukan tidak berubah)", "en": "kept from an earlier run (inputs unchanged)"},
+    "reused": {"id": "dari proses sebelumnya (masukan tidak berubah)", "en": "kept from an earlier run (inputs unchanged)"},
     "where": {"id": "Dijalankan di", "en": "Ran on"},
     "err_error": {"id": "notebook berhenti karena galat", "en": "the notebook raised an error"},
     "err_kernel_died": {"id": "kernel mati", "en": "the kernel died"},
@@ -155,8 +155,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "program": {"id": "Program", "en": "Programme"},
     "indicator": {"id": "Indikator", "en": "Indicator"},
     "coverage_rate": {"id": "Cakupan", "en": "Coverage"},
-    "exclusion_error_rate": {"id": "Galat eksklusi (miskin tidak menerima)", "en": "Exclusion error (poor left out)"},
-    "inclusion_error_rate": {"id": "Galat inklusi (tidak miskin menerima)", "en": "Inclusion error (non-poor included)"},
+    "exclusion_error_rate": {"id": "Kesalahan eksklusi (penduduk miskin tidak menerima)", "en": "Exclusion error (poor left out)"},
+    "inclusion_error_rate": {"id": "Kesalahan inklusi (yang tidak miskin ikut menerima)", "en": "Inclusion error (non-poor included)"},
     "cgh": {"id": "Indikator CGH (>1 = progresif)", "en": "CGH indicator (>1 = progressive)"},
     "headcount_reduction_rate": {"id": "Penurunan angka kemiskinan", "en": "Reduction of the headcount"},
     "poverty_gap_reduction_rate": {"id": "Penurunan kedalaman kemiskinan", "en": "Reduction of the poverty gap"},
@@ -164,7 +164,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "adequacy_rate": {"id": "Kecukupan manfaat", "en": "Adequacy"},
     "missed_poor": {"id": "Kecamatan dengan penduduk miskin tak terjangkau terbanyak", "en": "Kecamatan where the most poor are missed"},
     "disbursement": {"id": "Penyaluran: keterlambatan dan kekurangan", "en": "Disbursement: delays and shortfalls"},
-    "tg_text": {"id": "PKH menjangkau **{pkh}** penduduk miskin dan BPNT **{bpnt}**. Di antara penduduk miskin, **{exc}** tidak menerima PKH (galat eksklusi).",
+    "tg_text": {"id": "PKH menjangkau **{pkh}** penduduk miskin dan BPNT **{bpnt}**. Di antara penduduk miskin, **{exc}** tidak menerima PKH (kesalahan eksklusi).",
                 "en": "PKH reaches **{pkh}** of the poor and BPNT **{bpnt}**. Among the poor, **{exc}** receive no PKH (exclusion error)."},
     # impact
     "im_title": {"id": "Dampak PKH dan BPNT", "en": "Impact of PKH and BPNT"},
@@ -178,8 +178,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "cons_pc": {"id": "Konsumsi per kapita (Rp/bulan)", "en": "Consumption per capita (Rp/month)"},
     "extreme_poor": {"id": "Miskin ekstrem", "en": "Extremely poor"},
     "naive": {"id": "Perbandingan langsung (bias)", "en": "Naive comparison (biased)"},
-    "aipw": {"id": "AIPW (doubly robust)", "en": "AIPW (doubly robust)"},
-    "ipw": {"id": "IPW", "en": "IPW"},
+    "aipw": {"id": "AIPW (kuat ganda / doubly robust)", "en": "AIPW (doubly robust)"},
+    "ipw": {"id": "IPW (pembobotan skor propensitas)", "en": "IPW (inverse probability weighting)"},
     "published": {"id": "Bukti terpublikasi", "en": "Published evidence"},
     # tksk
     "tk_title": {"id": "Dampak pendampingan TKSK pada pemberdayaan", "en": "Effect of TKSK accompaniment on empowerment"},
@@ -190,8 +190,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "graduated": {"id": "Graduasi dari PKH", "en": "Graduated from PKH"},
     "summary_index": {"id": "Indeks pemberdayaan", "en": "Empowerment index"},
     "event_time": {"id": "Tahun sejak pendampingan dimulai", "en": "Years since accompaniment began"},
-    "cs": {"id": "Callaway-Sant'Anna", "en": "Callaway-Sant'Anna"},
-    "twfe": {"id": "TWFE biasa (bias)", "en": "Naive TWFE (biased)"},
+    "cs": {"id": "Callaway-Sant'Anna (selisih dalam selisih bertahap)", "en": "Callaway-Sant'Anna (staggered difference-in-differences)"},
+    "twfe": {"id": "Regresi efek tetap dua arah (TWFE) biasa, bias", "en": "Naive two-way fixed effects (TWFE), biased"},
     # simulation
     "sim_title": {"id": "Simulasi kebijakan", "en": "Policy simulation"},
     "reform": {"id": "Skenario", "en": "Scenario"},
@@ -211,6 +211,61 @@ STRINGS: dict[str, dict[str, str]] = {
     "n_sides": {"id": "n rumah tangga (di bawah / di atas titik potong)", "en": "n households (below / above the cut-off)"},
     "suppressed_text": {"id": "disamarkan karena sampel kurang dari {n} rumah tangga",
                         "en": "suppressed: fewer than {n} households in the sample"},
+    # --- language helper (issue 11, items 5-6): units, precise headers, index --------------------
+    "estimate": {"id": "Perkiraan", "en": "Estimate"},
+    "ci95": {"id": "Selang kepercayaan 95%", "en": "95% confidence interval"},
+    "std_error": {"id": "Galat baku", "en": "Standard error"},
+    "std_error_pp": {"id": "Galat baku (poin persen)", "en": "Standard error (percentage points)"},
+    "unit_pp": {"id": "poin persen", "en": "pp"},
+    "unit_sd": {"id": "simpangan baku", "en": "SD"},
+    "sd_axis": {"id": "Simpangan baku", "en": "Standard deviations"},
+    "pp_axis": {"id": "Poin persen", "en": "Percentage points"},
+    "relative": {"id": "Relatif terhadap tanpa program", "en": "Relative to no programme"},
+    "effect_pp": {"id": "Dampak (poin persen)", "en": "Effect (percentage points)"},
+    "yes": {"id": "ya", "en": "yes"},
+    "no": {"id": "tidak", "en": "no"},
+    "channel": {"id": "Jalur penyaluran", "en": "Payment channel"},
+    "late_30": {"id": "Terlambat (lebih dari 30 hari)", "en": "Late (more than 30 days)"},
+    "short_paid": {"id": "Kurang bayar", "en": "Paid short"},
+    "median_delay": {"id": "Median keterlambatan (hari)", "en": "Median delay (days)"},
+    "missed_poor_count": {"id": "Perkiraan penduduk miskin tanpa PKH", "en": "Estimated poor people without PKH"},
+    "rp_pc_month": {"id": "Konsumsi per kapita (Rp per bulan)", "en": "Consumption per capita (Rp per month)"},
+    "rp_billion_year": {"id": "Tambahan biaya (Rp miliar per tahun)", "en": "Extra cost (Rp billion per year)"},
+    "headcount_change": {"id": "Perubahan persentase penduduk miskin (poin persen)",
+                         "en": "Change in the poverty headcount (percentage points)"},
+    "extreme_change": {"id": "Perubahan kemiskinan ekstrem (poin persen)",
+                       "en": "Change in extreme poverty (percentage points)"},
+    "sc_bpnt_25": {"id": "BPNT naik 25%", "en": "BPNT +25%"},
+    "sc_pkh_decile_4": {"id": "PKH untuk desil 1-4", "en": "PKH for deciles 1-4"},
+    "sc_bpnt_decile_2": {"id": "BPNT hanya desil 1-2, anggaran tetap", "en": "BPNT for deciles 1-2 only, same budget"},
+    "published_ref": {"id": "Cahyadi dkk. 2020", "en": "Cahyadi et al. 2020"},
+    "p_value": {"id": "Nilai p", "en": "p-value"},
+    "p_value_bh": {"id": "Nilai p disesuaikan (Benjamini-Hochberg)", "en": "Adjusted p-value (Benjamini-Hochberg)"},
+    "not_computable": {"id": "{outcome}: {method} tidak dapat dihitung ({reason}).",
+                       "en": "{outcome}: {method} could not be computed ({reason})."},
+    "note_no_comparison": {"id": "Tidak ada unit pembanding untuk {cells}; sel itu tidak dihitung.",
+                           "en": "No comparison units for {cells}; those cells are skipped."},
+    "note_cell": {"id": "angkatan {cohort} pada {period}", "en": "cohort {cohort} in {period}"},
+    "note_cell_skipped": {"id": "Tidak ada unit pembanding untuk angkatan {cohort} pada {period}; sel itu tidak dihitung.",
+                          "en": "No comparison units for cohort {cohort} in {period}; cell skipped."},
+    "note_cohort_not_period": {"id": "Angkatan {cohort} bukan salah satu tahun panel, jadi tidak dihitung.",
+                               "en": "Cohort {cohort} is not a period of the panel; skipped."},
+    "note_cohort_first_period": {"id": "Angkatan {cohort} sudah didampingi sejak tahun pertama panel (tanpa tahun "
+                                       "sebelum pendampingan), jadi tidak dihitung.",
+                                 "en": "Cohort {cohort} is treated from the first period (no pre-period); skipped."},
+    "region": {"id": "Wilayah", "en": "Region"},
+    "language": {"id": "Bahasa", "en": "Language"},
+    "lang_id": {"id": "Indonesia", "en": "Indonesian"},
+    "lang_en": {"id": "Inggris", "en": "English"},
+    "cell": {"id": "sel", "en": "cell"},
+    "run_label": {"id": "Proses", "en": "Run"},
+    "briefings": {"id": "Ringkasan untuk pimpinan", "en": "Briefings"},
+    "html_page": {"id": "halaman web", "en": "web page"},
+    "executor_local": {"id": "komputer ini", "en": "this computer"},
+    "het_not_estimable": {"id": "efek per subkelompok tidak dapat diestimasi: di salah satu subkelompok keluarga penerima "
+                                "atau pembanding terlalu sedikit untuk modelnya.",
+                          "en": "the effect by subgroup could not be estimated: one subgroup has too few recipient or "
+                                "comparison families for the model."},
     # ---- briefing (helper 'briefing'): conclusions, caveats and next steps drawn from the results store ----
     "br_title_region": {"id": "Ringkasan untuk pimpinan: {region}", "en": "Briefing: {region}"},
     "br_subject": {"id": "Bansos, pendampingan TKSK dan kemiskinan", "en": "Social assistance, TKSK accompaniment and poverty"},
@@ -370,15 +425,106 @@ def _group(int_text: str, sep: str) -> str:
 
 
 def fmt_number(x: float | int | None, language: str = "id", *, digits: int = 0) -> str:
-    """1234567.8 -> '1.234.568' (id) or '1,234,568' (en)."""
+    """1234567.8 -> '1.234.568' (id) or '1,234,568' (en); never a negative zero ('-0,0' is '0,0')."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
-    neg = x < 0
     text = f"{abs(x):.{digits}f}"
+    neg = x < 0 and text.strip("0.") != ""  # -0.04 at one digit is 0.0, not -0.0
     whole, _, frac = text.partition(".")
     thousands, decimal = (".", ",") if language == "id" else (",", ".")
     out = _group(whole, thousands) + (decimal + frac if frac else "")
     return ("-" if neg else "") + out
+
+
+def fmt_year(year) -> str:
+    """A year as people write it, without a thousands separator in any language: 2020 -> '2020'."""
+    if year is None or (isinstance(year, float) and math.isnan(year)):
+        return "–"
+    return str(int(year))
+
+
+def fmt_pvalue(p: float | None, language: str = "id") -> str:
+    """A p-value with three decimals in the language's format ('0,004'); below 0.001 '< 0,001'."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    if p < 0.001:
+        return "< " + fmt_number(0.001, language, digits=3)
+    return fmt_number(p, language, digits=3)
+
+
+def fmt_pp(share_change: float | None, language: str = "id", *, digits: int = 1, unit: bool = True) -> str:
+    """A change of a share in percentage points: -0.054 -> '-5,4 poin persen' (id) or '-5.4 pp' (en)."""
+    if share_change is None or (isinstance(share_change, float) and math.isnan(share_change)):
+        return "–"
+    text = fmt_number(100 * share_change, language, digits=digits)
+    return f"{text} {t('unit_pp', language)}" if unit else text
+
+
+def fmt_sd(value: float | None, language: str = "id", *, digits: int = 2, unit: bool = True) -> str:
+    """An effect in standard deviations: 0.18 -> '0,18 simpangan baku' (id) or '0.18 SD' (en)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = fmt_number(value, language, digits=digits)
+    return f"{text} {t('unit_sd', language)}" if unit else text
+
+
+#: Readers in West Sulawesi read times in WITA (UTC+8); see docs and DOMAIN.md "Reporting conventions".
+READER_TIME_ZONE = "Asia/Makassar"
+READER_TIME_ZONE_NAME = "WITA"
+#: CLDR patterns for a date and time as people write them: "29 November 2026, 16.53" in Indonesian
+#: (the hour and minutes separated by a dot, as the Indonesian style guides write time), "16:53" in English.
+_DATETIME_PATTERNS = {"id": "d MMMM y, HH.mm", "en": "d MMMM y, HH:mm"}
+
+
+def fmt_datetime(when, language: str = "id") -> str:
+    """A moment (ISO text or datetime; naive means UTC) in WITA: '29 November 2026, 16.53 WITA'."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    check_language(language)
+    if when is None or when == "":
+        return "–"
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    text = format_datetime(when, _DATETIME_PATTERNS[language], tzinfo=ZoneInfo(READER_TIME_ZONE), locale=language)
+    return f"{text} {READER_TIME_ZONE_NAME}"
+
+
+def fmt_duration(seconds: float | None, language: str = "id") -> str:
+    """A duration as people say it, rounded to its largest unit: '16 detik', '2 menit' ('16 seconds')."""
+    import datetime as dt
+
+    from babel.dates import format_timedelta
+
+    check_language(language)
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "–"
+    # threshold 1: 59 s stays "59 detik" rather than babel's default rounding up to "1 menit"
+    return format_timedelta(dt.timedelta(seconds=float(seconds)), threshold=1, locale=language)
+
+
+def note_text(note, language: str = "id") -> str:
+    """An estimator's note in the language: a note that carries a string key (``results.Note``) is
+    worded from the table; any other note is returned as written."""
+    check_language(language)
+    key = getattr(note, "key", None)
+    if key is None or key not in STRINGS:
+        return str(note)
+    return t(key, language, **dict(getattr(note, "params", {})))
+
+
+def notes_text(notes, language: str = "id") -> list[str]:
+    """Notes in the language, the cells skipped for want of comparison units said in one sentence."""
+    cells = [n for n in notes if getattr(n, "key", None) == "note_cell_skipped"]
+    out = [note_text(n, language) for n in notes if getattr(n, "key", None) != "note_cell_skipped"]
+    if cells:
+        listed = ", ".join(dict.fromkeys(t("note_cell", language, **dict(n.params)) for n in cells))
+        out.append(t("note_no_comparison", language, cells=listed))
+    return list(dict.fromkeys(out))
 
 
 def fmt_pct(share: float | None, language: str = "id", *, digits: int = 1) -> str:
@@ -423,7 +569,8 @@ def diagnostic_text(d, language: str = "id") -> str:
                 f"sampai {n(p['hi_c'])} pada kelompok pembanding; {fmt_pct(p['share'], language)} unit berada di luar "
                 f"[{n(lo)}; {n(hi)}]")
         return head + ("." if ok else ": kedua kelompok hampir tidak tumpang tindih di sana, sehingga hasil bertumpu pada "
-                                      "sedikit unit berbobot besar; pertimbangkan trim='crump'.")
+                                      "sedikit unit berbobot besar; pertimbangkan membuang unit dengan skor propensitas ekstrem "
+                                      "(aturan pemangkasan Crump dkk.).")
     if name == "e_value":
         tail = (f"{n(p['e_value_ci'])} agar selang kepercayaan mencakup nol" if p.get("e_value_ci")
                 else "selang kepercayaan sudah mencakup nol")
@@ -432,7 +579,7 @@ def diagnostic_text(d, language: str = "id") -> str:
     if name == "pre_trends":
         return (f"Tren sebelum perlakuan: {p['k']} efek plasebo sebelum pendampingan secara bersama "
                 + ("konsisten dengan nol" if ok else "berbeda dari nol")
-                + f" (Wald chi2 = {n(p['stat'])}, p = {n(p['p'], 3)})"
+                + f" (uji Wald, khi-kuadrat = {n(p['stat'])}, p = {fmt_pvalue(p['p'], language)})"
                 + ("." if ok else "; kelompok pembanding mungkin tidak menggambarkan apa yang terjadi tanpa TKSK."))
     if name == "oster_delta":
         return (f"Kestabilan koefisien: menambah kovariat menggeser estimasi dari {n(p['b0'], 4)} ke {n(p['b1'], 4)}; "
@@ -453,7 +600,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                 "selang normal mencakup sekitar 90%, bukan 95%, dalam simulasi kami); AIPW dengan selang bootstrap-t "
                 "lebih aman.")
     if name == "density_at_cutoff":
-        return (f"Uji kepadatan di titik potong: p = {n(p['p'], 3)}; "
+        return (f"Uji kepadatan di titik potong: p = {fmt_pvalue(p['p'], language)}; "
                 + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
                    "rumah tangga menumpuk di satu sisi: ambang mungkin dimanipulasi, sehingga perbandingan di titik potong "
                    "diragukan."))
@@ -465,7 +612,8 @@ def diagnostic_text(d, language: str = "id") -> str:
                 "pasangan" + ("." if ok else "; beberapa unit pembanding mewakili banyak penerima, sehingga estimasi "
                                             "bergantung pada mereka."))
     if name == "equal_effects":
-        return (f"uji kesamaan efek antarkelompok chi2({p['df']}) = {n(p['stat'])}, p = {n(p['p'], 3)}: "
+        return (f"uji kesamaan efek antarkelompok, khi-kuadrat({p['df']}) = {n(p['stat'])}, "
+                f"p = {fmt_pvalue(p['p'], language)}: "
                 + ("tidak ada bukti efeknya berbeda." if ok else "efeknya berbeda antarkelompok."))
     if name == "randomization_p":
         return (f"Uji randomisasi: {fmt_pct(p['p'], language)} dari pengacakan ulang {p['treatment']} menghasilkan "
