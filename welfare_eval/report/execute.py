@@ -164,7 +164,10 @@ def _start_kernel(cwd: str, imports) -> _Warm:
     km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
     # the kernel's own log is noise on a scheduler's terminal; what a notebook prints reaches its
     # outputs through the kernel's messages, not this stream
-    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    # (ipykernel stops echoing the process's own stderr into the notebook when it sees
+    # PYTEST_CURRENT_TEST: a kernel started by the runner under a test behaves as in production)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
     pid = _kernel_pid(km)
     if pid:
         _KERNEL_PIDS.add(pid)
