@@ -180,7 +180,7 @@ def test_the_documented_parameters_apply_to_the_notebooks_that_declare_them(tmp_
     for j in jobs:
         assert j.parameters["min_cell"] == 10
         assert ("extreme_line" in j.parameters) == (j.notebook.stem == "10_poverty_profile")
-    with pytest.raises(ParameterError, match="No notebook of this run has a parameter 'colour'"):
+    with pytest.raises(ParameterError, match="Every notebook of this run has no parameter 'colour'"):
         plan(runconfig.check(runconfig.RunConfig(parameters={"colour": 1}, output_root=tmp_path)), tmp_path / "r")
 
 

@@ -54,7 +54,7 @@ def test_run_for_one_kabupaten_in_english(province, tmp_path):
 
 
 def test_unknown_parameter_stops_before_anything_runs(province, tmp_path):
-    with pytest.raises(ParameterError, match="has a parameter 'colour'"):
+    with pytest.raises(ParameterError, match="has no parameter 'colour'"):
         run(data_dir=province, output_root=tmp_path, run_id="r3", parameters={"colour": "red"})
     assert not (tmp_path / "r3").exists()
 

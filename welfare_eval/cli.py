@@ -6,8 +6,8 @@
                      [--only PATTERN] [--dry-run] [--force] [--workers N] [--scheduler ADDRESS] [--json]
     welfare-eval docs [--check]
 
-Exit codes: 0 success, 1 invalid data or a failed report, 2 a bad parameter, configuration or usage,
-75 another run holds the output root's lock (try again later).
+Exit codes: 0 success, 1 invalid data, a failed report or a full disk, 2 a bad parameter, configuration or usage,
+75 another run holds the output root's lock (try again later), 143 stopped by SIGTERM.
 """
 from __future__ import annotations
 

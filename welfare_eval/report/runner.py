@@ -295,7 +295,7 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
     problems = []
     nobody = sorted(k for k in fixed if not any(k in d for d in declared.values()))
     if nobody:
-        problems.append(f"No notebook of this run has a parameter {', '.join(map(repr, nobody))}; their parameters are "
+        problems.append(f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
                         f"{', '.join(sorted(set().union(*declared.values())))}.")
     for combo in combos:  # one combination's notebooks in order
         base = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
