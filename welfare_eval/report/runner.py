@@ -141,10 +141,11 @@ def _parse_parameters_cell(source: str, name: str) -> dict[str, dict]:
 
 #: ``[allowed: SPEC]`` at the end of a parameter's comment: the values the notebook accepts.
 #: SPEC is alternatives separated by ``|``: a value (``extreme_215_2017ppp``, ``0``), a bound
-#: (``>= 1``, ``> 0``, ``<= 100``), a range (``1 to 100``); or ``list of A | B``: a comma-separated
-#: choice of those values (``PKH,BPNT``).
+#: (``at least 1``, ``more than 0``, ``at most 100``, ``less than 1``), a range (``1 to 100``); or
+#: ``list of A | B``: a comma-separated choice of those values (``PKH,BPNT``). Words, not ``>=``:
+#: papermill cannot read a parameter line with ``>=`` in its comment.
 _ALLOWED = re.compile(r"\[allowed:\s*([^\]]+)\]")
-_BOUND = re.compile(r"^(>=|<=|>|<)\s*(-?[0-9.]+)$")
+_BOUND = re.compile(r"^(at least|at most|more than|less than)\s+(-?[0-9.]+)$")
 _RANGE = re.compile(r"^(-?[0-9.]+)\s+to\s+(-?[0-9.]+)$")
 
 
@@ -166,7 +167,7 @@ def _allowed_rule(spec: str):
         if m := _BOUND.match(alt):
             op, bound = m.group(1), _number(m.group(2))
             tests.append(lambda v, op=op, b=bound: isinstance(v, (int, float)) and not isinstance(v, bool) and {
-                ">=": v >= b, "<=": v <= b, ">": v > b, "<": v < b}[op])
+                "at least": v >= b, "at most": v <= b, "more than": v > b, "less than": v < b}[op])
         elif m := _RANGE.match(alt):
             lo, hi = _number(m.group(1)), _number(m.group(2))
             tests.append(lambda v, lo=lo, hi=hi: isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -182,7 +183,7 @@ def _allowed_rule(spec: str):
 
 
 def _spec_words(spec: str) -> str:
-    """``0 | >= 99`` -> ``0 or >= 99``; ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
+    """``0 | at least 99`` -> ``0 or at least 99``; ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
     if spec.startswith("list of "):
         return "a comma-separated list of " + ", ".join(a.strip() for a in spec[len("list of "):].split("|"))
     alts = [a.strip() for a in spec.split("|")]
