@@ -290,13 +290,18 @@ def _exporter(with_code: bool):
     return ex
 
 
-def export_html(notebook_path: Path, out: Path, *, with_code: bool) -> None:
-    """HTML of an executed notebook; without code cells (and prompts) for readers."""
+def export_html(notebook, out: Path, *, with_code: bool) -> None:
+    """HTML of an executed notebook (a path or an already read notebook); without code cells (and
+    prompts) for readers. nbconvert renders each page in its own conversion (the template decides
+    what to include, and its HTML post-pass runs on each page), so the notebook is read once and
+    the two exporters are built once per worker; the reader page, without code, skips the
+    syntax highlighting that makes most of the analyst page's cost."""
     import nbformat
 
     from ..io import write_text_atomic
 
-    body, _ = _exporter(with_code).from_notebook_node(nbformat.read(str(notebook_path), as_version=4))
+    nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
+    body, _ = _exporter(with_code).from_notebook_node(nb)
     write_text_atomic(out, body)
 
 
@@ -504,7 +509,7 @@ def _execute_job(spec: dict, rec: dict) -> None:
         for kind, with_code in (("html", False), ("html_code", True)):
             target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
             try:
-                export_html(out_nb, target, with_code=with_code)
+                export_html(nb, target, with_code=with_code)
                 rec["outputs"][kind] = target.name
             except Exception as exc:  # noqa: BLE001
                 err = _os_error(exc) or {"kind": "export", "type": type(exc).__name__, "message": str(exc)[:500]}
