@@ -665,9 +665,12 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         result.ran = len(todo)
         manifest["finished"] = _now()
         sync()
-        gather_ok(run_dir, records)
-        before = previous_run(root, run_id)
-        write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
+        # a resume with nothing to do leaves results.csv and the index as they are (both were written
+        # from these same records); gathering them again cost most of a no-op resume's time
+        if todo or not (run_dir / "index.html").exists():
+            gather_ok(run_dir, records)
+            before = previous_run(root, run_id)
+            write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
         if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):
             shots = screenshots(run_dir)
             if shots:
@@ -733,7 +736,9 @@ def gather_ok(run_dir: Path, records: dict) -> Path | None:
     import pandas as pd
 
     from ..io import atomic_path
-    from .store import read
+
+    def read(f: Path) -> pd.DataFrame:  # as store.read, without importing the estimators (scipy.stats)
+        return pd.read_csv(f, dtype={"region": str})
 
     status: dict[str, bool] = {}
     for rec in records.values():
