@@ -1,26 +1,68 @@
 # welfare-eval: two commands do everything on a fresh machine with Python 3.11 and make.
 #   make report   set up, generate the synthetic province if missing, run the reports
-#   make test     set up, then run the whole test suite (notebooks included)
+#   make test     set up, lint, then run the whole test suite (notebooks included) on both cores
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
 DATA := data/synthetic
 SEED ?= 20240301
 SCALE ?= 1
+# The kernel's name as the notebooks' metadata gives it (ipykernel's default), so that opening a
+# notebook in Lab changes nothing in it.
+KERNEL_NAME := Python 3 (ipykernel)
 
-.PHONY: setup report test test-fast lab synth clean
+# uv (from PyPI, pinned) installs the lock files; it lives in its own small venv inside .venv.
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv/bin/uv
+# What `make setup` installs: the package and the extras `make test` needs. requirements.lock pins
+# every package with hashes (Linux x86_64, CPython 3.11); `make lock` regenerates it.
+LOCK := requirements.lock
+LAB_LOCK := requirements-lab.lock
+LOCK_EXTRAS := --extra test --extra wildboot --extra dask
+LOCK_TARGET := --python-platform x86_64-unknown-linux-gnu --python-version 3.11.7
+# pytest workers: tests that share an expensive run carry an xdist_group and stay on one worker
+JOBS ?= 2
+# the four markers `make test-fast` leaves out (see tests/README.md)
+FAST := not (slow or notebooks or runner or browser)
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
+.PHONY: setup setup-lab report test test-fast lint lock lab synth clean
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (welfare-eval)" >/dev/null
+$(UV):
+	$(PYTHON) -m venv $(VENV)/.uv
+	$(VENV)/.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(PY): | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+
+# sync: exactly the lock's packages (anything else is removed), then the package itself, editable
+$(STAMP): $(LOCK) pyproject.toml | $(PY)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
+	rm -f $(LAB_STAMP)
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# JupyterLab on top (the [lab] extra), pinned consistently with requirements.lock
+$(LAB_STAMP): $(LAB_LOCK) $(STAMP)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LAB_LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
+	touch $(LAB_STAMP)
+
+setup-lab: $(LAB_STAMP)
+
+# after changing dependencies in pyproject.toml; keeps the pinned versions unless
+# LOCK_ARGS=--upgrade (or --upgrade-package NAME) asks for newer ones
+LOCK_ARGS ?=
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml $(LOCK_EXTRAS) --generate-hashes $(LOCK_TARGET) \
+		--custom-compile-command "make lock" $(LOCK_ARGS) --quiet -o $(LOCK)
+	$(UV) pip compile pyproject.toml $(LOCK_EXTRAS) --extra lab --generate-hashes $(LOCK_TARGET) \
+		--custom-compile-command "make lock" -c $(LOCK) --quiet -o $(LAB_LOCK)
 
 $(DATA)/truth.json: | $(STAMP)
 	$(VENV)/bin/welfare-eval synth --seed $(SEED) --scale $(SCALE) --out $(DATA)
@@ -33,14 +75,25 @@ RUN_ARGS ?=
 report: setup synth
 	$(VENV)/bin/welfare-eval run configs/report.yaml $(RUN_ARGS)
 
-test: setup
-	$(PY) -m pytest
+# ruff (lint and import order) and mypy (the package), configured in pyproject.toml
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
+# everything: unit tests, the statistical checks marked slow, the report runs, the browser tests
+# and the notebooks (nbval)
+test: setup lint
+	$(PY) -m pytest -n $(JOBS)
+
+# everything but the four expensive markers, in under a minute
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(JOBS) -m "$(FAST)"
 
-lab: setup synth
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+# JupyterLab at the repository root (notebooks/ one click away, docs/ and reports/ beside it).
+# --allow-root only when make runs as root; LAB_ARGS passes options through, e.g. LAB_ARGS="--no-browser".
+LAB_ARGS ?=
+lab: setup-lab synth
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DATA) reports/*/

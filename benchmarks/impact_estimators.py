@@ -22,7 +22,6 @@ import warnings
 import numpy as np
 import pandas as pd
 
-
 #: Timed runs of each welfare-eval call (the best is reported; this VM's timings vary by ~20%).
 REPEATS = 3
 
@@ -94,7 +93,8 @@ def main() -> None:
     t_sm = time.perf_counter() - t0
     print(f"AIPW, {args.rows:,} rows x {len(cols)} covariates")
     print(f"  welfare-eval {t_ours:7.2f} s (peak {peak / 1e6:.0f} MB)   statsmodels Logit+2 OLS {t_sm:7.2f} s   "
-          f"ratio {t_sm / t_ours:.2f}x   |diff| estimate {abs(e.estimate - ref_est):.1e}, SE {abs(e.std_error - ref_se):.1e}")
+          f"ratio {t_sm / t_ours:.2f}x   |diff| estimate {abs(e.estimate - ref_est):.1e}, "
+          f"SE {abs(e.std_error - ref_se):.1e}")
 
     p = cs_data(args.units)
     kw = dict(outcome="y", unit="id", time="t", cohort="g", aggregate="dynamic", bootstrap=999)

@@ -18,7 +18,8 @@ def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
     return data[name]
 
 
-def outcome_and_treatment(data: pd.DataFrame, outcome: str, treatment: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def outcome_and_treatment(data: pd.DataFrame, outcome: str,
+                          treatment: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Outcome as float and a 0/1 treatment; rows with a missing outcome stop with their count."""
     yraw = pd.to_numeric(_column(data, outcome, "outcome"), errors="coerce")
     draw = _column(data, treatment, "treatment")
@@ -66,7 +67,8 @@ def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list
     G = X.T @ X
     if gram_rank(G) < X.shape[1]:
         # name the columns that add nothing to the ones before them
-        redundant, kept = [], []
+        redundant: list[str] = []
+        kept: list[int] = []
         for j in range(X.shape[1]):
             if gram_rank(G[np.ix_(kept + [j], kept + [j])]) == len(kept) + 1:
                 kept.append(j)
@@ -186,7 +188,8 @@ def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[
     Receipt depends on these, so they make the propensity model right (``elig`` and
     ``decile_nonelig`` let the two sides of the cut-off differ); adds ``d`` (0/1 receipt).
     """
-    _require_panel_columns(data, ["decile", "n_components", "head_female", "pkh", "pmt_score"], "pkh_receipt_covariates")
+    _require_panel_columns(data, ["decile", "n_components", "head_female", "pkh", "pmt_score"],
+                           "pkh_receipt_covariates")
     out = data[data["n_components"] > 0].copy()
     elig = (out["decile"] <= max_decile).astype(float)
     out["elig"] = elig

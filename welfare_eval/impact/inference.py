@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import DEFAULT_LEVEL
-from ..exceptions import DataValidationError, ParameterError, parameter_error
+from ..exceptions import DataValidationError, ParameterError, missing_extra, parameter_error
 from ..results import Diagnostic, Estimate, EstimateTable, check_level
 
 
@@ -206,10 +206,14 @@ def family_adjust(data: pd.DataFrame, *, outcomes: list[str], treatment: str, co
     """
     import pyfixest as pf
 
+    from .regression import wild_bootstrap_available
+
     if method not in ("romano-wolf", "westfall-young"):
         raise parameter_error("method", "family_adjust", "'romano-wolf' or 'westfall-young'", method)
     if not outcomes or len(outcomes) < 2:
         raise ParameterError("family_adjust needs two or more outcomes (one family).")
+    if not wild_bootstrap_available():
+        raise missing_extra(f"family_adjust (method {method!r}, on the wild bootstrap)", "wildboottest", "wildboot")
     missing = [c for c in [*outcomes, treatment, *(covariates or []), *([cluster] if cluster else [])]
                if c not in data.columns]
     if missing:

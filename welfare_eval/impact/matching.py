@@ -207,8 +207,9 @@ def matching(data: pd.DataFrame, *, outcome: str, treatment: str, covariates,
                                 + ("." if share < 0.5 else "; a few comparison units stand in for many treated units, "
                                    "so the estimate leans on them."), (("share", share),)))
     notes.append("standard error of Abadie and Imbens (2006), treating the propensity score as known")
-    label = f"PS matching ({estimand}, {n_neighbors} neighbour{'s' if n_neighbors > 1 else ''}, " \
-            f"{'with' if replace else 'without'} replacement{', caliper ' + format(caliper, 'g') + ' SD' if caliper else ''})"
+    caliper_text = f", caliper {caliper:g} SD" if caliper else ""
+    label = (f"PS matching ({estimand}, {n_neighbors} neighbour{'s' if n_neighbors > 1 else ''}, "
+             f"{'with' if replace else 'without'} replacement{caliper_text})")
     return Estimate(estimand, tau, se, nobs, label, outcome=outcome, treatment=treatment, n_treated=n_t,
                     diagnostics=tuple(diags), notes=tuple(notes))
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_LEVEL
-from ..exceptions import DataValidationError, ParameterError
+from ..exceptions import DataValidationError, ParameterError, missing_extra
 from ..results import Diagnostic, Estimate, EstimateTable, check_level
 from .common import e_value_statement, outcome_and_treatment
 
@@ -92,7 +92,7 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     dropped = [c for c in cov if c not in names]
     tidy = m.tidy().loc[treatment]
     est, se = float(tidy["Estimate"]), float(tidy["Std. Error"])
-    G = int(data[cluster].nunique()) if cluster else None
+    G = int(data[cluster].nunique()) if cluster else 0  # 0: no clusters
     df = float(G - 1) if cluster else float(m._N - m._k)
     diags = [e_value_statement(est, se, y, d)]
     if cov:
@@ -110,7 +110,8 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
                              f"Got {wild_bootstrap!r} instead.")
     reps = (WILD_REPS if wild_bootstrap is True or (wild_bootstrap is None and cluster and G < FEW_CLUSTERS)
             else wild_bootstrap if isinstance(wild_bootstrap, int) and not isinstance(wild_bootstrap, bool) else 0)
-    p_boot, ci_boot, notes = None, None, ()
+    p_boot, ci_boot = None, None
+    notes: tuple[str, ...] = ()
     if reps and weights:
         if wild_bootstrap is None:  # automatic: not for weighted fits, which the bootstrap package does not take
             reps = 0
@@ -119,6 +120,12 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
             raise ParameterError("wild_bootstrap is not available with weights (WLS); drop one of the two.")
     if reps and not cluster:
         raise ParameterError("wild_bootstrap needs a cluster column: it resamples whole clusters.")
+    if reps and not wild_bootstrap_available():
+        if wild_bootstrap is not None:
+            raise missing_extra("The wild cluster bootstrap", "wildboottest", "wildboot")
+        reps = 0  # automatic: say so, and the few-clusters diagnostic below reads the interval as a lower bound
+        notes = (f"no wild cluster bootstrap: the optional package wildboottest is not installed "
+                 f"(pip install 'welfare-eval[wildboot]'); the interval is the CR1 one with {G} clusters",)
     if reps:
         p_boot, ci_boot, wtype = _wild(m, cluster, treatment, reps, seed, G, est, se, level)
         notes += (f"wild cluster bootstrap ({reps} draws, {wtype} weights, seed {seed}): p-value with the null "
@@ -215,11 +222,12 @@ def event_study(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
     for e, name in terms:
         if name in tidy.index:
             rows.append({"estimand": "event-study coefficient", "event_time": e,
-                         "estimate": float(tidy.loc[name, "Estimate"]), "std_error": float(tidy.loc[name, "Std. Error"]),
+                         "estimate": float(tidy.loc[name, "Estimate"]),
+                         "std_error": float(tidy.loc[name, "Std. Error"]),
                          "ci_lower": np.nan, "ci_upper": np.nan, "level": level, "nobs": int(m._N),
                          "method": f"TWFE event study, CR1 by {cluster or unit}", "df": float(G - 1)})
     leads = [name for e, name in terms if e < reference and name in tidy.index]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if leads:
         import warnings
 
@@ -231,3 +239,13 @@ def event_study(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
         notes = (f"Pre-trends: the {len(leads)} leads are jointly {'consistent with zero' if ok else 'not zero'} "
                  f"(Wald = {stat:.2f}, p = {pval:.3f}).",)
     return EstimateTable(pd.DataFrame(rows), group_columns=("event_time",), level=level, notes=notes)
+
+
+def wild_bootstrap_available() -> bool:
+    """Whether the wild cluster bootstrap can run: pyfixest runs it through the optional
+    ``wildboottest`` package (the ``[wildboot]`` extra, which brings numba)."""
+    try:
+        import wildboottest  # noqa: F401
+    except ImportError:
+        return False
+    return True

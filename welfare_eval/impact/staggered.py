@@ -179,27 +179,33 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
     post = c["post"].to_numpy()
     if kind == "simple":
         r, f = combine(post, {"aggregate": "simple"}, "pg")
-        rows.append(r), infs.append(f)
+        rows.append(r)
+        infs.append(f)
     elif kind == "dynamic":
         post_rows, post_infs = [], []
         for e in sorted(c["event_time"].unique()):
             if min_e <= e <= max_e:
                 r, f = combine((c["event_time"] == e).to_numpy(), {"event_time": int(e)}, "pg")
-                rows.append(r), infs.append(f)
+                rows.append(r)
+                infs.append(f)
                 if e >= 0:
-                    post_rows.append(r["estimate"]), post_infs.append(f)
+                    post_rows.append(r["estimate"])
+                    post_infs.append(f)
         # overall: the average of the effects at event times 0, 1, ... (as the did package)
         rows.insert(0, {"event_time": "all", "estimate": float(np.mean(post_rows))})
         infs.insert(0, np.column_stack(post_infs).mean(axis=1))
     elif kind == "group":
-        ginf, gest, gp = [], [], []
+        ginf, gest, gp_list = [], [], []
         for g in sorted(c["cohort"].unique()):
             m = post & (c["cohort"] == g).to_numpy()
             if m.any():
                 r, f = combine(m, {"cohort": int(g)}, "equal")
-                rows.append(r), infs.append(f)
-                ginf.append(f), gest.append(r["estimate"]), gp.append(pg_unit[g])
-        gp = np.array(gp)
+                rows.append(r)
+                infs.append(f)
+                ginf.append(f)
+                gest.append(r["estimate"])
+                gp_list.append(pg_unit[g])
+        gp = np.array(gp_list)
         w = gp / gp.sum()
         ind = np.column_stack([(G == g).astype(float) for g in sorted(c["cohort"].unique())
                                if (post & (c["cohort"] == g).to_numpy()).any()])
@@ -211,7 +217,10 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
         for t in sorted(c.loc[post, "time"].unique()):
             m = post & (c["time"] == t).to_numpy()
             r, f = combine(m, {"time": int(t)}, "pg")
-            rows.append(r), infs.append(f), ests.append(r["estimate"]), cinf.append(f)
+            rows.append(r)
+            infs.append(f)
+            ests.append(r["estimate"])
+            cinf.append(f)
         rows.insert(0, {"time": "all", "estimate": float(np.mean(ests))})
         infs.insert(0, np.column_stack(cinf).mean(axis=1))
     else:
@@ -294,7 +303,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
         out["band_upper"] = out["estimate"] + crit * se
     pre = res.cells[~res.cells["post"]]
     notes = tuple(res.notes)
-    diags = ()
+    diags: tuple[Diagnostic, ...] = ()
     if len(pre):
         wald = _pretrend_test(res)
         notes += (wald.message,)
@@ -353,12 +362,13 @@ def goodman_bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
         ki = times.index(k)
         pre_k, post_k = list(range(0, ki)), list(range(ki, T))
         if nU > 0:
-            b = (mean_y(p.G == k, post_k) - mean_y(p.G == k, pre_k)) - (mean_y(p.G == 0, post_k) - mean_y(p.G == 0, pre_k))
+            b = ((mean_y(p.G == k, post_k) - mean_y(p.G == k, pre_k))
+                 - (mean_y(p.G == 0, post_k) - mean_y(p.G == 0, pre_k)))
             nkU = share[k] / (share[k] + nU)
             s = (share[k] + nU) ** 2 * nkU * (1 - nkU) * Dbar[k] * (1 - Dbar[k]) / VD
             rows.append({"type": "treated vs never treated", "treated": k, "control": "never", "estimate": b,
                          "weight": s})
-        for l in groups:
+        for l in groups:  # noqa: E741 - Goodman-Bacon's k (earlier) and l (later)
             if l <= k:
                 continue
             li = times.index(l)

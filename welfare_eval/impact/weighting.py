@@ -43,7 +43,8 @@ BOOT_REPS = 499
 AUTO_BOOT_MAX_N = 200_000
 
 
-def fit_logit(X: np.ndarray, d: np.ndarray, *, max_iter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+def fit_logit(X: np.ndarray, d: np.ndarray, *, max_iter: int = 100,
+              tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
     """Logistic regression by Newton-Raphson: coefficients and fitted probabilities.
 
     The Hessian of each step is formed in single precision (half the time on tall data); the

@@ -143,7 +143,12 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, address: str, *, slots: int | None = None):
-        from distributed import Client
+        try:
+            from distributed import Client
+        except ImportError:  # the [dask] extra is not installed
+            from ..exceptions import RunError, missing_extra
+
+            raise RunError(str(missing_extra("Running on a Dask cluster", "distributed", "dask"))) from None
 
         try:
             self.client = Client(address, timeout="30s")

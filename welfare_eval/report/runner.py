@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
+from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
 from ..exceptions import ParameterError, RunError
 from ..io import write_text_atomic
 from . import runconfig
@@ -311,7 +311,8 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
                 continue
             m = meta[nb][1]
             summary = m.get("stage") == "summary"
-            extra = tuple(o.format(region=region_label(params["kabupaten"])) for o in m.get("outputs", ()))
+            extra = tuple(o.format(region=region_label(params["kabupaten"]), language=params["language"])
+                          for o in m.get("outputs", ()))
             jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), meta[nb][0], summary, extra))
     if problems:
         raise ParameterError(" ".join(problems) if len(problems) == 1 else
@@ -665,10 +666,16 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         result.ran = len(todo)
         manifest["finished"] = _now()
         sync()
-        # a resume with nothing to do leaves results.csv and the index as they are (both were written
-        # from these same records); gathering them again cost most of a no-op resume's time
+        # a resume with nothing to do leaves results.csv, the workbooks and the index as they are (all
+        # were written from these same records); gathering them again cost most of a no-op resume's time
         if todo or not (run_dir / "index.html").exists():
             gather_ok(run_dir, records)
+            from .excel import write_workbook  # the run's tables as .xlsx, per region and language
+
+            for region in cfg.grid.get("kabupaten", ["all"]):
+                for lang in cfg.grid.get("language", ["id"]):
+                    write_workbook(run_dir, region=region, language=lang, manifest=manifest,
+                                   min_cell=cfg.parameters.get("min_cell", DEFAULT_MIN_CELL))
             before = previous_run(root, run_id)
             write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
         if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):
