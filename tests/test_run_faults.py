@@ -184,7 +184,9 @@ def test_the_documented_parameters_apply_to_the_notebooks_that_declare_them(tmp_
     assert {j.notebook.stem for j in jobs} == set(NOTEBOOKS)
     for j in jobs:
         assert j.parameters["min_cell"] == 10
-        assert ("extreme_line" in j.parameters) == (j.notebook.stem == "10_poverty_profile")
+        assert ("extreme_line" in j.parameters) == ("extreme_line" in declared_parameters(j.notebook))
+    assert "extreme_line" in next(j for j in jobs if j.notebook.stem == "10_poverty_profile").parameters
+    assert "extreme_line" not in next(j for j in jobs if j.notebook.stem == "20_targeting").parameters
     with pytest.raises(ParameterError, match="Every notebook of this run has no parameter 'colour'"):
         plan(runconfig.check(runconfig.RunConfig(parameters={"colour": 1}, output_root=tmp_path)), tmp_path / "r")
 
