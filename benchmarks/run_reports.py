@@ -1,9 +1,9 @@
 """Speed of `welfare-eval run` against a shell loop calling the `papermill` command, same jobs.
 
-    .venv/bin/python benchmarks/run_reports.py [--data data/synthetic] [--regions 7601,...] [--loop-jobs N]
+    .venv/bin/python benchmarks/run_reports.py [--data data/synthetic] [--regions all,7601,...] [--loop-jobs N]
 
-The jobs: every report notebook for each of the six kabupaten (7 x 6 = 42) on the synthetic
-province at the default scale. The loop is what a team would write by hand:
+The jobs: every report notebook for the province and each of the six kabupaten (7 x 7 = 49, what
+`make report` runs) on the synthetic province at the default scale. The loop is what a team would write by hand:
 
     for each kabupaten, for each notebook:  papermill NB OUT -p kabupaten K -p results DIR ...
 
@@ -61,14 +61,14 @@ def welfare_eval_run(data: Path, out: Path, regions: list[str], extra=()) -> tup
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=REPO / "data" / "synthetic")
-    ap.add_argument("--regions", default="7601,7602,7603,7604,7605,7606")
+    ap.add_argument("--regions", default="all,7601,7602,7603,7604,7605,7606")
     ap.add_argument("--loop-jobs", type=int, default=0, help="time the loop on this many jobs and scale (0 = all)")
     args = ap.parse_args()
     regions = args.regions.split(",")
     job_list = jobs(regions)
     n = len(job_list)
-    print(f"{n} jobs ({n // len(regions)} notebooks x {len(regions)} kabupaten), data {args.data}, "
-          f"{os.cpu_count()} cores")
+    print(f"{n} jobs ({n // len(regions)} notebooks x {len(regions)} regions), data {args.data}, "
+          f"{os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the start")
     tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
     try:
         wall, man = welfare_eval_run(args.data.resolve(), tmp / "we", regions)
@@ -101,6 +101,7 @@ def main() -> None:
         note = "" if k == n else f" (measured on {k} jobs: {loop:.1f} s, scaled to {n})"
         print(f"papermill shell loop: {scaled:7.1f} s{note}; {scaled / n:.2f} s per job")
         print(f"ratio loop / welfare-eval: {scaled / wall:.2f}x")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -7,8 +7,8 @@
     welfare-eval docs [--check] [--out FILE]
     welfare-eval --version
 
-Exit codes: 0 success, 1 invalid data or a failed report, 2 a bad parameter, configuration or usage,
-75 another run holds the output root's lock (try again later).
+Exit codes: 0 success, 1 invalid data, a failed report or a full disk, 2 a bad parameter, configuration or usage,
+75 another run holds the output root's lock (try again later), 143 stopped by SIGTERM.
 """
 from __future__ import annotations
 
@@ -224,10 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .report.runner import EXIT_CONFIG, EXIT_LOCKED, RunLocked
+    from .report.runner import EXIT_CONFIG, EXIT_LOCKED, RunInterrupted, RunLocked
 
     try:
         return args.func(args)
+    except RunInterrupted:
+        print("error: the run was stopped (SIGTERM); running jobs are marked interrupted in the manifest, "
+              "and running it again resumes.", file=sys.stderr)
+        return 143
     except RunLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -240,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the disk is full or refuses a write: say so, without a traceback
+        print(f"error: could not write {exc.filename or 'a file'}: {exc.strerror or exc}. Free space or fix the "
+              "permissions, then run again (what finished is kept).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

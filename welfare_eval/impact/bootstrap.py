@@ -141,7 +141,7 @@ def bootstrap_t(est: float, se: float, draw, n: int, draws: int, seed: int, leve
     for start in range(0, draws, block):
         C = counts(rng, n, min(block, draws - start), codes)
         e, s, ok = draw(C)
-        T.append(((e - est) / s)[ok])
+        T.append((e[ok] - est) / s[ok])  # invalid draws (s = 0) are never divided
     T = np.concatenate(T)
     a = (1 - level) / 2
     lo, hi = np.quantile(T, [a, 1 - a])

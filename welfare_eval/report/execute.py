@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import errno
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -24,9 +26,52 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Modules a warm kernel imports before its job arrives (the report notebooks' own imports).
-DEFAULT_WARM_IMPORTS = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "pyarrow.parquet",
+#: Modules a warm kernel imports before its job arrives: what the report notebooks import (their
+#: own imports and ``welfare_eval.report.sections``/``briefing``/``quality`` pull in numpy, pandas,
+#: scipy, matplotlib and pyarrow). statsmodels.api is not among them: no notebook and no module of
+#: the package imports it, and it cost 4.2 s of CPU per kernel.
+DEFAULT_WARM_IMPORTS = ("numpy", "pandas", "scipy.stats", "matplotlib.pyplot", "pyarrow.parquet", "IPython.display",
                         "welfare_eval.report.sections", "welfare_eval.report.briefing", "welfare_eval.quality")
+
+#: What every kernel runs before its notebook (standard library only, in a throw-away namespace so
+#: the notebook starts clean). Python warnings and library log records below ERROR (xhtml2pdf's CSS
+#: notices, matplotlib's layout notices) go to the kernel's log file, which the runner reads into the
+#: job's record, instead of the page; records at ERROR and above still reach stderr, where they make
+#: the job fail. Then the heavy modules are imported, each failure logged.
+KERNEL_SETUP = '''
+import importlib, json, logging, sys, warnings
+
+def _welfare_eval_setup(log_path, modules):
+    def record(kind, **fields):
+        try:
+            with open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"kind": kind, **fields}, default=str) + "\\n")
+        except OSError:
+            pass
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        record("warning", category=category.__name__, message=str(message), where="%s:%s" % (filename, lineno))
+
+    warnings.showwarning = showwarning
+
+    class ToLog(logging.Handler):
+        def emit(self, rec):
+            if rec.levelno < logging.ERROR:
+                record("log", logger=rec.name, level=rec.levelname, message=rec.getMessage())
+
+    class ToStderr(logging.Handler):
+        def emit(self, rec):
+            sys.stderr.write("%s: %s\\n" % (rec.levelname, rec.getMessage()))
+
+    root = logging.getLogger()
+    root.addHandler(ToLog(logging.WARNING))
+    root.addHandler(ToStderr(logging.ERROR))
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            record("warm_import_failed", module=name, error="%s: %s" % (type(exc).__name__, exc))
+'''
 
 #: Seconds to wait for a kernel to start and answer (a loaded machine can be slow to start one).
 KERNEL_START_TIMEOUT = 120
@@ -38,6 +83,7 @@ class _Warm:
     kc: object
     msg_id: str
     key: tuple
+    log: str = ""  # the kernel's log file (warnings, library notices), read into the job's record
 
 
 _WARM: _Warm | None = None
@@ -58,11 +104,40 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _warm_code(imports) -> str:
-    # exec in a fresh dict: modules land in sys.modules, the notebook's namespace stays empty
-    mods = ", ".join(repr(m) for m in imports)
-    return ("exec('import importlib\\nfor _m in (%s,):\\n    try:\\n        importlib.import_module(_m)\\n"
-            "    except Exception:\\n        pass', {})" % mods)
+def setup_code(imports, log_path: str | os.PathLike) -> str:
+    """The code a kernel runs before its job: :data:`KERNEL_SETUP` and its call, executed in a
+    fresh namespace (modules land in ``sys.modules``; the notebook's namespace stays empty)."""
+    call = f"_welfare_eval_setup({str(log_path)!r}, {tuple(imports)!r})"
+    return f"exec({KERNEL_SETUP + call!r}, {{}})"
+
+
+_IPC_DIR: list = []
+
+
+def _ipc_prefix() -> str:
+    """A path prefix for a new kernel's sockets in a folder private to this process.
+
+    Kernels talk to their clients over Unix sockets, not loopback TCP. A TCP port is picked free by
+    the process that starts the kernel and bound by the kernel seconds later; on a loaded machine
+    another process's kernel can take it in between. When that port was to be a kernel's heartbeat
+    and is already another kernel's shell port, the heartbeat thread fails to bind and the kernel
+    runs on, while its client's heartbeat pings (one a second) reach the other kernel's shell, which
+    logs ``ValueError: DELIM not in msg_list`` into whatever cell it is running: the tracebacks of
+    issue 11 (reproduced in tests/test_run_faults.py). Socket files in a private folder cannot collide.
+    """
+    import tempfile
+    import uuid
+
+    if not _IPC_DIR or not os.path.isdir(_IPC_DIR[0]):
+        _IPC_DIR[:] = [tempfile.mkdtemp(prefix="we-k-")]
+    return os.path.join(_IPC_DIR[0], uuid.uuid4().hex[:12])
+
+
+def _remove_ipc_dir() -> None:
+    import shutil
+
+    for d in _IPC_DIR:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _sync(coro_fn):
@@ -85,26 +160,28 @@ def _start_kernel(cwd: str, imports) -> _Warm:
     from jupyter_client.blocking import BlockingKernelClient
     from jupyter_client.manager import AsyncKernelManager
 
-    km = AsyncKernelManager(kernel_name="python3")
-    # the kernel's own log (a warning about loopback TCP) is noise on a scheduler's terminal;
-    # what a notebook prints reaches its outputs through the kernel's messages, not this stream
-    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    prefix = _ipc_prefix()
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
+    # the kernel's own log is noise on a scheduler's terminal; what a notebook prints reaches its
+    # outputs through the kernel's messages, not this stream
+    # (ipykernel stops echoing the process's own stderr into the notebook when it sees
+    # PYTEST_CURRENT_TEST: a kernel started by the runner under a test behaves as in production)
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
     pid = _kernel_pid(km)
     if pid:
         _KERNEL_PIDS.add(pid)
     kc = BlockingKernelClient()
     kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
+    kc.start_channels(hb=False)
+    log = prefix + ".log.jsonl"
     # queued now, executed as soon as the kernel is up, while this worker does other work
-    msg_id = kc.execute(_warm_code(imports), silent=True, store_history=False) if imports else ""
-    return _Warm(km, kc, msg_id, (cwd, tuple(imports)))
+    msg_id = kc.execute(setup_code(imports, log), silent=True, store_history=False)
+    return _Warm(km, kc, msg_id, (cwd, tuple(imports)), log)
 
 
 def _ready(warm: _Warm, timeout: float) -> None:
-    """Block until the kernel has answered its warm-up request (or raise if it died)."""
-    if not warm.msg_id:
-        warm.kc.wait_for_ready(timeout=timeout)
-        return
+    """Block until the kernel has run its setup code (or raise if it died or the code failed)."""
     deadline = time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
@@ -117,7 +194,25 @@ def _ready(warm: _Warm, timeout: float) -> None:
         except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
             continue
         if msg.get("parent_header", {}).get("msg_id") == warm.msg_id:
+            content = msg.get("content", {})
+            if content.get("status") != "ok":
+                raise RuntimeError(f"the kernel's setup code failed: {content.get('ename')}: {content.get('evalue')}")
             return
+
+
+def kernel_log(warm: _Warm) -> list[dict]:
+    """The records the kernel's setup code wrote (warnings, library notices, failed warm imports)."""
+    out = []
+    try:
+        with open(warm.log, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return out
 
 
 def _shutdown(warm: _Warm | None) -> None:
@@ -133,6 +228,11 @@ def _shutdown(warm: _Warm | None) -> None:
     except Exception:  # noqa: BLE001
         pass
     _KERNEL_PIDS.discard(pid)
+    for path in (warm.log,):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS) -> None:
@@ -158,6 +258,7 @@ def shutdown_warm() -> None:
 
 
 atexit.register(shutdown_warm)
+atexit.register(_remove_ipc_dir)
 
 
 def _take_kernel(cwd: str, imports) -> tuple[_Warm, float]:
@@ -189,13 +290,18 @@ def _exporter(with_code: bool):
     return ex
 
 
-def export_html(notebook_path: Path, out: Path, *, with_code: bool) -> None:
-    """HTML of an executed notebook; without code cells (and prompts) for readers."""
+def export_html(notebook, out: Path, *, with_code: bool) -> None:
+    """HTML of an executed notebook (a path or an already read notebook); without code cells (and
+    prompts) for readers. nbconvert renders each page in its own conversion (the template decides
+    what to include, and its HTML post-pass runs on each page), so the notebook is read once and
+    the two exporters are built once per worker; the reader page, without code, skips the
+    syntax highlighting that makes most of the analyst page's cost."""
     import nbformat
 
     from ..io import write_text_atomic
 
-    body, _ = _exporter(with_code).from_notebook_node(nbformat.read(str(notebook_path), as_version=4))
+    nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
+    body, _ = _exporter(with_code).from_notebook_node(nb)
     write_text_atomic(out, body)
 
 
@@ -205,6 +311,35 @@ def error_cell(nb) -> dict | None:
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
                 return {"cell": i, "source": cell.source[:500], "ename": o.get("ename"), "evalue": o.get("evalue")}
+    return None
+
+
+def page_faults(nb) -> list[dict]:
+    """Outputs that must not reach a reader's page: errors and anything written to stderr (a
+    traceback logged by the kernel, a warning, a library's notice). Each with its cell."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "error":
+                out.append({"cell": i, "output": "error", "text": f"{o.get('ename')}: {o.get('evalue')}"[:500]})
+            elif o.get("output_type") == "stream" and o.get("name") == "stderr":
+                out.append({"cell": i, "output": "stderr", "text": str(o.get("text", ""))[:500]})
+    return out
+
+
+#: errno values of a failed write, as the job record names them (the real cause, not a lost worker)
+_OS_KINDS = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EACCES: "permission_denied",
+             errno.EPERM: "permission_denied", errno.EROFS: "read_only_file_system"}
+
+
+def _os_error(exc: BaseException) -> dict | None:
+    """The error of a failed read or write (the OSError itself or one it caused), or None."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return {"kind": _OS_KINDS.get(seen.errno, "os_error"), "type": type(seen).__name__,
+                    "errno": errno.errorcode.get(seen.errno, str(seen.errno)), "message": str(seen)[:500]}
+        seen = seen.__cause__ or seen.__context__
     return None
 
 
@@ -229,23 +364,51 @@ def _cell_seconds(nb) -> float:
     return total
 
 
+def _notices(records: list[dict], limit: int = 50) -> list[dict]:
+    """The kernel log's records, repeated ones counted once (with how many times)."""
+    seen: dict = {}
+    for r in records:
+        key = json.dumps(r, sort_keys=True)
+        if key in seen:
+            seen[key]["count"] += 1
+        elif len(seen) < limit:
+            seen[key] = {**r, "count": 1}
+    return list(seen.values())
+
+
 def execute_job(spec: dict, *, executor: str = "local", worker: str | None = None) -> dict:
     """Run one job described by ``spec`` and write its outputs into ``spec['run_dir']``.
 
     ``spec`` holds ``job_id``, ``notebook`` (path), ``parameters``, ``run_dir``, ``timeout``
     (seconds for the whole notebook), ``warm_imports``, ``extra_outputs`` (files the notebook
     itself writes into the run folder) and ``prewarm`` (start the next kernel after this job).
-    Returns the job's record; never raises for a failure of the notebook or its kernel.
+    Returns the job's record; never raises for a failure of the notebook, its kernel or the disk.
+
+    The job is ``ok`` only when the notebook ran without an error, its pages hold no error output
+    and nothing written to stderr, and every file it promises (the executed notebook, both HTML
+    pages, the notebook's own outputs) is on disk, complete. A write that fails says why
+    (``disk_full``, ``permission_denied``), not that a worker was lost.
     """
+    t0 = time.perf_counter()
+    rec = {"started": _now(), "where": _where(executor, worker), "status": "running", "error": None,
+           "transient": False, "outputs": {}}
+    try:
+        _execute_job(spec, rec)
+    except Exception as exc:  # noqa: BLE001 - a worker must survive whatever its job meets
+        err = _os_error(exc) or {"kind": "runner_error", "type": type(exc).__name__, "message": str(exc)[:2000]}
+        rec.update(status="failed", error=err)
+    if rec["status"] != "ok":
+        rec["transient"] = bool(rec.get("transient"))
+    return _finish(rec, t0)
+
+
+def _execute_job(spec: dict, rec: dict) -> None:
     import nbformat
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     from ..io import atomic_path
 
-    t0 = time.perf_counter()
-    rec = {"started": _now(), "where": _where(executor, worker), "status": "running", "error": None,
-           "transient": False, "outputs": {}}
     run_dir = Path(spec["run_dir"])
     notebook = Path(spec["notebook"])
     cwd = str(notebook.parent)
@@ -253,29 +416,32 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
     timeout = float(spec.get("timeout") or 1800)
     out_nb = run_dir / f"{spec['job_id']}.ipynb"
     timed_out = threading.Event()
-    wrote = False
     try:
-        try:
-            warm, waited = _take_kernel(cwd, imports)
-        except Exception as exc:  # noqa: BLE001
-            rec.update(status="failed", transient=True,
-                       error={"kind": "kernel_start", "type": type(exc).__name__, "message": str(exc)[:2000]})
-            return _finish(rec, t0)
-        rec["kernel_wait_s"] = round(waited, 3)
-        pid = _kernel_pid(warm.km)
+        warm, waited = _take_kernel(cwd, imports)
+    except Exception as exc:  # noqa: BLE001
+        rec.update(status="failed", transient=True,
+                   error={"kind": "kernel_start", "type": type(exc).__name__, "message": str(exc)[:2000]})
+        return
+    rec["kernel_wait_s"] = round(waited, 3)
+    pid = _kernel_pid(warm.km)
+    if spec.get("prewarm", True):
+        prewarm(cwd, imports)  # the next job's kernel starts and imports while this job runs
 
-        def _kill():  # the whole notebook ran past its timeout: stop its kernel
-            timed_out.set()
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+    def _kill():  # the whole notebook ran past its timeout: stop its kernel
+        timed_out.set()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
-        watchdog = threading.Timer(timeout, _kill)
-        watchdog.daemon = True
-        watchdog.start()
-        t_exec = time.perf_counter()
+    watchdog = threading.Timer(timeout, _kill)
+    watchdog.daemon = True
+    watchdog.start()
+    t_exec = time.perf_counter()
+    wrote = False
+    notices: list = []
+    try:
         with atomic_path(out_nb) as tmp:
             try:
                 pm.execute_notebook(
@@ -285,11 +451,16 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
                 rec["status"] = "ok"
             except Exception as exc:  # noqa: BLE001 - recorded, not raised
                 rec["status"] = "failed"
-                err = {"type": type(exc).__name__, "message": str(exc).strip()[-2000:]}
+                err = None if hasattr(exc, "ename") else _os_error(exc)
+                if err and err["kind"] == "os_error":
+                    err = None  # a dead kernel's broken connection, not the disk
+                err = err or {"type": type(exc).__name__, "message": str(exc).strip()[-2000:]}
                 for attr in ("ename", "evalue", "exec_count"):
                     if hasattr(exc, attr):
                         err[attr] = str(getattr(exc, attr))
-                if timed_out.is_set() or isinstance(exc, CellTimeoutError):
+                if "kind" in err:
+                    pass  # the disk refused the executed notebook
+                elif timed_out.is_set() or isinstance(exc, CellTimeoutError):
                     err["kind"] = "timeout"
                     err["message"] = f"the notebook ran past its timeout of {timeout:.0f} s and was stopped"
                     rec["transient"] = True
@@ -298,42 +469,65 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
                     rec["transient"] = True
                 else:
                     err["kind"] = "error"
-                if tmp.exists() and tmp.stat().st_size:
-                    cell = error_cell(nbformat.read(str(tmp), as_version=4))
-                    if cell:
-                        err["failing_cell"] = cell
+                try:
+                    written = nbformat.read(str(tmp), as_version=4) if tmp.stat().st_size else None
+                except Exception:  # noqa: BLE001 - a notebook cut short by a full disk cannot be read
+                    written = None
+                cell = error_cell(written) if written is not None else None
+                if cell:
+                    err["failing_cell"] = cell
                 rec["error"] = err
-                if not (tmp.exists() and tmp.stat().st_size):
-                    raise _NoNotebook from None
+                if written is None:
+                    raise _NoNotebook from None  # nothing worth keeping: no executed notebook
             finally:
                 watchdog.cancel()
+                notices = kernel_log(warm)
                 _shutdown(warm)
         wrote = True
     except _NoNotebook:
         pass
-    rec["execute_s"] = round(time.perf_counter() - t_exec, 3) if "kernel_wait_s" in rec else None
-    if spec.get("prewarm", True):
-        prewarm(cwd, imports)  # the next job's kernel starts while this one's outputs are written
+    except OSError as exc:  # the executed notebook could not be written or moved into place
+        watchdog.cancel()
+        _shutdown(warm)
+        rec.update(status="failed", transient=False, error=_os_error(exc) or {
+            "kind": "os_error", "type": type(exc).__name__, "message": str(exc)[:500]})
+    if notices:
+        rec["notices"] = _notices(notices)
+    rec["execute_s"] = round(time.perf_counter() - t_exec, 3)
     t_exp = time.perf_counter()
     if wrote:
         nb = nbformat.read(str(out_nb), as_version=4)
         rec["cells_s"] = round(_cell_seconds(nb), 3)
         rec["outputs"]["notebook"] = out_nb.name
+        faults = page_faults(nb)
+        if faults and rec["status"] == "ok":
+            first = faults[0]
+            rec["status"] = "failed"
+            rec["error"] = {"kind": "page_output", "type": "StderrOutput" if first["output"] == "stderr" else "ErrorOutput",
+                            "message": f"{len(faults)} output(s) on stderr or errors in the executed notebook; the "
+                                       f"first, in cell {first['cell']}: {first['text'][:300]}", "outputs": faults[:20]}
         for kind, with_code in (("html", False), ("html_code", True)):
             target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
             try:
-                export_html(out_nb, target, with_code=with_code)
+                export_html(nb, target, with_code=with_code)
                 rec["outputs"][kind] = target.name
             except Exception as exc:  # noqa: BLE001
-                rec.setdefault("export_errors", []).append({"type": type(exc).__name__, "message": str(exc)[:500]})
+                err = _os_error(exc) or {"kind": "export", "type": type(exc).__name__, "message": str(exc)[:500]}
+                rec.setdefault("export_errors", []).append(err)
+                if rec["status"] == "ok":
+                    rec["status"], rec["error"] = "failed", {**err, "message": f"{target.name}: {err['message']}"}
     if rec["status"] == "ok":
+        missing = [name for name in spec.get("extra_outputs", ()) if not (run_dir / name).is_file()]
+        if missing:
+            rec["status"] = "failed"
+            rec["error"] = {"kind": "missing_output", "type": "MissingOutput",
+                            "message": f"the notebook ran but did not write {', '.join(missing)}"}
         for name in spec.get("extra_outputs", ()):
-            if (run_dir / name).exists():
+            if name not in missing:
                 rec["outputs"][name] = name
     rec["export_s"] = round(time.perf_counter() - t_exp, 3)
     rec["output_sha256"] = {name: sha256_file(run_dir / name) for name in rec["outputs"].values()
                             if (run_dir / name).exists()}
-    return _finish(rec, t0)
 
 
 class _NoNotebook(Exception):

@@ -111,7 +111,13 @@ class LocalExecutor:
             self._spawn()
         return done
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """Stop the workers: after their jobs (``now=False``), or at once, their kernels with them
+        (a worker stops its kernels on SIGTERM)."""
+        if now:
+            for w in self._workers.values():
+                if w["proc"].is_alive():
+                    w["proc"].terminate()
         for w in self._workers.values():
             try:
                 w["conn"].send(None)
@@ -190,8 +196,12 @@ class DaskExecutor:
             done.append((spec, rec))
         return done
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
         from .execute import shutdown_warm
+
+        if now:
+            for fut in list(self._futures):
+                fut.cancel()
 
         try:
             self.client.run(shutdown_warm)

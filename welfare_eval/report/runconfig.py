@@ -81,6 +81,21 @@ def _expand_kabupaten(values) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def run_id_problem(rid: str) -> str | None:
+    """What is wrong with a run id as a folder name directly under the output root, or None."""
+    if not rid or "/" in rid or "\\" in rid or rid.startswith(".") or "\0" in rid:
+        return f"{rid!r} must be a folder name (no '/', not starting with '.')"
+    return None
+
+
+def check_run_id(rid: str, where: str = "run_id") -> None:
+    """Refuse a run id (``--run-id``, or the configuration's) that is not a plain folder name:
+    ``../victim`` or ``/tmp/x`` would write, lock and clean outside the output root."""
+    problem = run_id_problem(rid)
+    if problem:
+        raise ConfigError(f"{where}: {problem}; the run folder is always <output_root>/<run id>.")
+
+
 def check(cfg: RunConfig) -> RunConfig:
     """Validate a configuration; raise :class:`ConfigError` listing every problem."""
     from ..regions import kab_names
@@ -134,9 +149,9 @@ def check(cfg: RunConfig) -> RunConfig:
         problems.append(f"run_id: must be text such as '{{date}}' or 'monthly-{{month}}', got {cfg.run_id!r}")
     else:
         try:
-            rid = cfg.resolved_run_id()
-            if "/" in rid or rid.startswith("."):
-                problems.append(f"run_id: {rid!r} must be a folder name (no '/', not starting with '.')")
+            problem = run_id_problem(cfg.resolved_run_id())
+            if problem:
+                problems.append(f"run_id: {problem}")
         except (KeyError, IndexError, ValueError) as exc:
             problems.append(f"run_id: unknown placeholder {exc}; allowed: {{date}}, {{month}}, {{time}}")
     if problems:

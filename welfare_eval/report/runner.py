@@ -123,10 +123,80 @@ def _parse_parameters_cell(source: str, name: str) -> dict[str, dict]:
         typ = ann.id if isinstance(ann, ast.Name) else (type(default).__name__ if default is not None else "None")
         line = lines[node.lineno - 1]
         help_ = line.split("#", 1)[1].strip() if "#" in line[node.end_col_offset:] or "#" in line else ""
-        out[target] = {"name": target, "inferred_type_name": typ, "default": text, "help": help_}
+        allowed = None
+        m = _ALLOWED.search(help_)
+        if m:
+            allowed = m.group(1).strip()
+            help_ = (help_[:m.start()] + help_[m.end():]).strip()
+            try:
+                _allowed_rule(allowed)
+            except ValueError as exc:
+                raise ParameterError(f"Notebook {name}: the allowed values of parameter {target!r} "
+                                     f"('[allowed: {allowed}]') cannot be read: {exc}.") from None
+        out[target] = {"name": target, "inferred_type_name": typ, "default": text, "help": help_, "allowed": allowed}
     if not out:
         raise ParameterError(f"Notebook {name} has a 'parameters' cell without parameters.")
     return out
+
+
+#: ``[allowed: SPEC]`` at the end of a parameter's comment: the values the notebook accepts.
+#: SPEC is alternatives separated by ``|``: a value (``extreme_215_2017ppp``, ``0``), a bound
+#: (``at least 1``, ``more than 0``, ``at most 100``, ``less than 1``), a range (``1 to 100``); or
+#: ``list of A | B``: a comma-separated choice of those values (``PKH,BPNT``). Words, not ``>=``:
+#: papermill cannot read a parameter line with ``>=`` in its comment.
+_ALLOWED = re.compile(r"\[allowed:\s*([^\]]+)\]")
+_BOUND = re.compile(r"^(at least|at most|more than|less than)\s+(-?[0-9.]+)$")
+_RANGE = re.compile(r"^(-?[0-9.]+)\s+to\s+(-?[0-9.]+)$")
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _allowed_rule(spec: str):
+    """A test ``value -> bool`` for an ``[allowed: ...]`` spec (ValueError if it cannot be read)."""
+    listed = spec.startswith("list of ")
+    alts = [a.strip() for a in (spec[len("list of "):] if listed else spec).split("|")]
+    if not all(alts):
+        raise ValueError("an alternative is empty")
+    tests = []
+    for alt in alts:
+        if m := _BOUND.match(alt):
+            op, bound = m.group(1), _number(m.group(2))
+            tests.append(lambda v, op=op, b=bound: isinstance(v, (int, float)) and not isinstance(v, bool) and {
+                "at least": v >= b, "at most": v <= b, "more than": v > b, "less than": v < b}[op])
+        elif m := _RANGE.match(alt):
+            lo, hi = _number(m.group(1)), _number(m.group(2))
+            tests.append(lambda v, lo=lo, hi=hi: isinstance(v, (int, float)) and not isinstance(v, bool)
+                         and lo <= v <= hi)
+        else:
+            tests.append(lambda v, alt=alt: str(v) == alt)
+    if listed:
+        def rule(v):
+            items = [x.strip() for x in str(v).split(",")]
+            return bool(items) and all(items) and all(any(t(x) for t in tests) for x in items)
+        return rule
+    return lambda v: any(t(v) for t in tests)
+
+
+def _spec_words(spec: str) -> str:
+    """``0 | at least 99`` -> ``0 or at least 99``; ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
+    if spec.startswith("list of "):
+        return "a comma-separated list of " + ", ".join(a.strip() for a in spec[len("list of "):].split("|"))
+    alts = [a.strip() for a in spec.split("|")]
+    return alts[0] if len(alts) == 1 else ", ".join(alts[:-1]) + " or " + alts[-1]
+
+
+def allowed_values(notebook: str | os.PathLike, name: str) -> list[str] | None:
+    """The plain values listed in a parameter's ``[allowed: ...]`` (None when it lists none)."""
+    spec = declared_parameters(notebook).get(name, {}).get("allowed")
+    if not spec:
+        return None
+    alts = [a.strip() for a in spec.removeprefix("list of ").split("|")]
+    return [a for a in alts if not (_BOUND.match(a) or _RANGE.match(a))] or None
 
 
 def declared_parameters(notebook: str | os.PathLike) -> dict[str, dict]:
@@ -151,16 +221,22 @@ def check_parameters(notebook: str | os.PathLike, parameters: dict) -> None:
         raise ParameterError(
             f"Notebook {name} has no parameter {', '.join(map(repr, unknown))}; "
             f"its parameters are {', '.join(sorted(declared))}.")
+    problems = []
     for key, value in parameters.items():
         typ = declared[key].get("inferred_type_name")
         want = _TYPES.get(typ)
-        if want is None:
-            continue
-        wrong = not isinstance(value, want) or (typ in ("int", "float") and isinstance(value, bool))
-        if wrong:
-            raise ParameterError(
-                f"The {key!r} parameter of notebook {name} must be of type {typ} "
-                f"(default {declared[key].get('default')}). Got {value!r} instead.")
+        if want is not None:
+            wrong = not isinstance(value, want) or (typ in ("int", "float") and isinstance(value, bool))
+            if wrong:
+                problems.append(f"The {key!r} parameter of notebook {name} must be of type {typ} "
+                                f"(default {declared[key].get('default')}). Got {value!r} instead.")
+                continue
+        spec = declared[key].get("allowed")
+        if spec and not _allowed_rule(spec)(value):
+            problems.append(f"The {key!r} parameter of notebook {name} must be {_spec_words(spec)} "
+                            f"(default {declared[key].get('default')}). Got {value!r} instead.")
+    if problems:
+        raise ParameterError(" ".join(problems))
 
 
 def git_commit() -> str | None:
@@ -212,16 +288,35 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
     combos = [dict(zip(keys, vals)) for vals in itertools.product(*(cfg.grid[k] for k in keys))]
     jobs: list[Job] = []
     meta = {nb: _notebook_meta(nb) for nb in nbs}
+    # a fixed parameter goes to each notebook that declares it (min_cell to all, extreme_line to the
+    # poverty profile); one that no selected notebook declares is an error, as is a grid key that
+    # any notebook lacks (its jobs would differ only in their names)
+    declared = {nb: declared_parameters(nb) for nb in nbs}
+    fixed = dict(cfg.parameters or {})
+    problems = []
+    nobody = sorted(k for k in fixed if not any(k in d for d in declared.values()))
+    if nobody:
+        problems.append(f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
+                        f"{', '.join(sorted(set().union(*declared.values())))}.")
     for combo in combos:  # one combination's notebooks in order
-        params = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
-                  "results": str(run_dir / "results"), **(cfg.parameters or {}), **combo}
+        base = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
+                "results": str(run_dir / "results"), **combo}
         for nb in nbs:
-            check_parameters(nb, params)
+            params = {**base, **{k: v for k, v in fixed.items() if k in declared[nb]}}
+            try:
+                check_parameters(nb, params)
+            except ParameterError as exc:
+                if str(exc) not in problems:
+                    problems.append(str(exc))
+                continue
             m = meta[nb][1]
             summary = m.get("stage") == "summary"
             extra = tuple(o.format(region=region_label(params["kabupaten"]), language=params["language"])
                           for o in m.get("outputs", ()))
             jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), meta[nb][0], summary, extra))
+    if problems:
+        raise ParameterError(" ".join(problems) if len(problems) == 1 else
+                             f"{len(problems)} parameter problems:\n  - " + "\n  - ".join(problems))
     ids = [j.job_id for j in jobs]
     if len(set(ids)) != len(ids):
         raise RunError("Two jobs would write the same outputs; give each grid value once.")
@@ -478,11 +573,18 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         raise RunError(f"Data folder {data_dir} does not exist; run `welfare-eval synth` first or set data.")
     for lang in cfg.grid.get("language", []):
         check_language(lang)
+    if run_id is not None:
+        runconfig.check_run_id(run_id, "--run-id")
     run_id = run_id or cfg.resolved_run_id()
     root = Path(cfg.output_root).resolve()
     run_dir = root / run_id
+    if run_dir.resolve().parent != root:  # a symbolic link out of the root: refused like '../x'
+        raise RunError(f"The run folder {run_dir} leads outside the output root {root}; give a plain folder name.")
     every_job = plan(cfg, run_dir)
     jobs = select(every_job, only)
+    check_tables(data_dir, jobs)
+    if not dry_run:
+        check_writable(root)
     result = RunResult(run_id, run_dir, planned=jobs)
     say = (lambda *a, **k: None) if quiet else (lambda msg: print(msg, file=stream or sys.stderr, flush=True))
 
@@ -514,8 +616,10 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
     with RunLock(root, run_id):
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "results").mkdir(exist_ok=True)
-        for stale in [*run_dir.glob(".*.tmp*"), *(run_dir / "results").glob(".*.tmp*")]:
-            stale.unlink()  # left by a run that was killed while writing; we hold the lock
+        for folder in (run_dir, run_dir / "results"):
+            for stale in folder.glob(".*.tmp*"):
+                if _TEMP_NAME.match(stale.name) and stale.is_file():
+                    stale.unlink()  # left by a run that was killed while writing; we hold the lock
         versions = package_versions()
         commit = git_commit()
         manifest = {
@@ -559,21 +663,23 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         progress.event("run_start", run_id=run_id, jobs=len(jobs), to_run=len(todo), up_to_date=result.skipped,
                        executor=cfg.executor, run_dir=str(run_dir))
         if todo:
-            _execute(cfg, todo, records, run_dir, progress, sync, executor)
+            with _sigterm_interrupts():
+                _execute(cfg, todo, records, run_dir, progress, sync, executor)
         result.ran = len(todo)
         manifest["finished"] = _now()
         sync()
-        from .store import gather
+        # a resume with nothing to do leaves results.csv, the workbooks and the index as they are (all
+        # were written from these same records); gathering them again cost most of a no-op resume's time
+        if todo or not (run_dir / "index.html").exists():
+            gather_ok(run_dir, records)
+            from .excel import write_workbook  # the run's tables as .xlsx, per region and language
 
-        gather(run_dir / "results", run_dir / "results.csv")
-        from .excel import write_workbook  # the run's tables as .xlsx, per region and language
-
-        for region in cfg.grid.get("kabupaten", ["all"]):
-            for lang in cfg.grid.get("language", ["id"]):
-                write_workbook(run_dir, region=region, language=lang, manifest=manifest,
-                               min_cell=cfg.parameters.get("min_cell", DEFAULT_MIN_CELL))
-        before = previous_run(root, run_id)
-        write_index(run_dir, manifest, previous=before)
+            for region in cfg.grid.get("kabupaten", ["all"]):
+                for lang in cfg.grid.get("language", ["id"]):
+                    write_workbook(run_dir, region=region, language=lang, manifest=manifest,
+                                   min_cell=cfg.parameters.get("min_cell", DEFAULT_MIN_CELL))
+            before = previous_run(root, run_id)
+            write_index(run_dir, manifest, previous=before)
         if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):
             shots = screenshots(run_dir)
             if shots:
@@ -584,6 +690,82 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         progress.close()
         result.jobs = manifest["jobs"]
     return result
+
+
+#: The names :func:`welfare_eval.io.atomic_path` gives its temporary files (``.<stem>.<8 random
+#: characters>.tmp<suffix>``); only these are removed as leftovers of a killed run.
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+
+
+def check_writable(root: Path) -> None:
+    """Refuse an output root that cannot be created or written, before anything runs."""
+    import tempfile
+
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".welfare-eval-probe.", dir=root)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise RunError(f"The output root {root} cannot be written ({exc.strerror or exc}); choose another "
+                       "output_root (--output-root) or make this one writable. Nothing was run.") from None
+
+
+def check_tables(data_dir: Path, jobs: list[Job]) -> None:
+    """Refuse a data folder that lacks a table a selected notebook needs (its metadata's ``tables``)."""
+    need: dict[str, list[str]] = {}
+    for j in jobs:
+        for table in _notebook_meta(j.notebook)[1].get("tables", ()):
+            if j.notebook.stem not in need.setdefault(table, []):
+                need[table].append(j.notebook.stem)
+    missing = {t: nbs for t, nbs in need.items() if not (Path(data_dir) / f"{t}.parquet").is_file()}
+    if missing:
+        lines = [f"{t}.parquet (needed by {', '.join(nbs)})" for t, nbs in missing.items()]
+        raise RunError(f"The data folder {data_dir} has no {'; no '.join(lines)}. Add the table (see docs/data.md) "
+                       "or run only the notebooks that do not need it (--notebooks). Nothing was run.")
+
+
+def _store_file(job_rec: dict) -> str:
+    """The results store file a job's notebook writes (``<notebook>__<region>.csv``)."""
+    return f"{Path(job_rec['notebook']).stem}__{job_rec['parameters'].get('kabupaten', 'all')}.csv"
+
+
+def quarantine(run_dir: Path, rec: dict) -> None:
+    """Move a failed job's rows out of the results store (to ``results/failed/``), so that neither
+    the briefing nor ``results.csv`` nor the index reads them."""
+    src = run_dir / "results" / _store_file(rec)
+    if src.is_file():
+        (src.parent / "failed").mkdir(exist_ok=True)
+        os.replace(src, src.parent / "failed" / src.name)
+
+
+def gather_ok(run_dir: Path, records: dict) -> Path | None:
+    """``results.csv``: the rows of the store files whose every job is ``ok`` (a failed job's rows
+    never enter it, nor the index's headline numbers read from it)."""
+    import pandas as pd
+
+    from ..io import atomic_path
+
+    def read(f: Path) -> pd.DataFrame:  # as store.read, without importing the estimators (scipy.stats)
+        return pd.read_csv(f, dtype={"region": str})
+
+    status: dict[str, bool] = {}
+    for rec in records.values():
+        name = _store_file(rec)
+        status[name] = status.get(name, True) and rec.get("status") == "ok"
+    files = [run_dir / "results" / n for n, ok in sorted(status.items()) if ok and (run_dir / "results" / n).is_file()]
+    target = run_dir / "results.csv"
+    if not files:
+        if target.exists():
+            target.unlink()
+        return None
+    with atomic_path(target) as tmp:
+        pd.concat([read(f) for f in files], ignore_index=True).to_csv(tmp, index=False)
+    return target
+
+
+class RunInterrupted(BaseException):
+    """SIGTERM reached the runner: running jobs are marked ``interrupted`` and the run stops."""
 
 
 def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progress, sync, executor=None) -> None:
@@ -645,6 +827,11 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
                     rec["output_stat"] = {n: _stat_key(run_dir / n) for n in rec["output_sha256"]
                                           if (run_dir / n).exists()}
                 finished[jid] = rec["status"]
+                if rec["status"] != "ok":
+                    try:
+                        quarantine(run_dir, rec)
+                    except OSError:
+                        pass
                 n_failed += rec["status"] != "ok"
                 progress.event("job_end", job_id=jid, status=rec["status"], duration_s=rec.get("duration_s"),
                                cells_s=rec.get("cells_s"), overhead_s=rec.get("overhead_s"), retries=rec["retries"],
@@ -657,11 +844,40 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
         for r in records.values():
             if r.get("status") in ("running", "pending", "retrying"):
                 r["status"] = "interrupted"
+                r["finished"] = _now()
         sync()
+        progress.event("run_interrupted", interrupted=[k for k, r in records.items() if r.get("status") == "interrupted"])
+        if own:
+            executor.close(now=True)
+            own = False
         raise
     finally:
         if own:
             executor.close()
+
+
+class _sigterm_interrupts:
+    """While jobs run, SIGTERM (a scheduler's stop, `kill`) raises :class:`RunInterrupted` in the
+    runner's main thread, so the manifest marks the running jobs ``interrupted`` before it exits."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            def _raise(signum, frame):
+                raise RunInterrupted(f"signal {signum}")
+
+            self._old = signal.signal(signal.SIGTERM, _raise)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+        return False
 
 
 def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten="all", language="id",
