@@ -2,19 +2,55 @@
 
 A small synthetic province (scale TEST_SCALE) is generated once per session into a temporary
 folder; $WELFARE_EVAL_SOURCE points the notebooks at it, so nbval runs them on that data. The NIK
-key file goes to a temporary config folder, never to the user's.
+key file goes to a temporary config folder, never to the user's. Under pytest-xdist (``make
+test``) the controller generates it before the workers start, and they inherit the environment.
+
+Markers and xdist groups are given here, in one place (see tests/README.md):
+
+* ``FILE_MARKERS``: every test of a file whose name matches a pattern gets those markers;
+* ``FIXTURE_MARKERS``: a test that uses one of those fixtures gets those markers;
+* the notebooks (nbval items) get ``notebooks``;
+* ``xdist_group``: the notebooks run in file order on one worker (the briefing reads what the
+  others stored); the tests of one file stay on one worker (a module-scoped fixture is computed
+  once), except the files in ``SPREAD`` whose tests are independent; the tests that read one shared
+  run (``SHARED_GROUPS``) stay on the worker that made it, whichever file they are in.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 #: Population scale of the test province: about 76,000 households, 1,400 survey households and
 #: 1,200 panel households: small enough to be quick, large enough for the impact estimators.
 TEST_SCALE = 0.2
 TEST_SEED = 7
+
+#: Markers of whole test files, by file name pattern. A new file whose tests start report runs,
+#: kernels, worker processes or a Dask cluster is "runner"; one of long statistical checks "slow".
+FILE_MARKERS: dict[str, tuple[str, ...]] = {
+    "test_runner.py": ("runner",),
+    "test_scheduler.py": ("runner",),
+    "test_run_*.py": ("runner",),          # test_run_faults.py and the like
+    "test_impact_montecarlo.py": ("slow",),
+}
+
+#: Markers a test gets from a fixture it uses (directly or through another fixture).
+FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
+    "report_run": ("runner",),     # the shared report run (tests/conftest.py)
+    "chromium": ("browser",),      # a headless Chromium (tests/conftest.py)
+}
+
+#: Fixtures whose users share one xdist group, so that the expensive thing is made once.
+SHARED_GROUPS: dict[str, str] = {"report_run": "report_run"}
+
+#: Files whose tests are independent of each other (no module-scoped fixture worth sharing): they
+#: are spread over the workers one by one instead of staying together.
+SPREAD = ("test_scheduler.py", "test_run_*.py", "test_runner.py")
 
 _tmp: Path | None = None
 
@@ -39,3 +75,29 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _tmp is not None:
         shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def _matches(name: str, patterns) -> list:
+    return [p for p in patterns if fnmatch.fnmatch(name, p)]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
+            continue
+        for pattern in _matches(path.name, FILE_MARKERS):
+            for marker in FILE_MARKERS[pattern]:
+                item.add_marker(getattr(pytest.mark, marker))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture in fixtures & set(FIXTURE_MARKERS):
+            for marker in FIXTURE_MARKERS[fixture]:
+                item.add_marker(getattr(pytest.mark, marker))
+        shared = sorted({SHARED_GROUPS[f] for f in fixtures & set(SHARED_GROUPS)})
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+        elif not _matches(path.name, SPREAD) and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(path.stem))
