@@ -61,7 +61,7 @@ def pytest_configure(config):
         return
     _tmp = Path(tempfile.mkdtemp(prefix="welfare-eval-test-"))
     os.environ["XDG_CONFIG_HOME"] = str(_tmp / "config")
-    os.environ["WELFARE_EVAL_NIK_KEY"] = "test-key-not-secret"
+    os.environ["WELFARE_EVAL_NIK_KEY"] = "test-key-not-secret-32-bytes-long-0123456789"
     from welfare_eval import synth
 
     out = synth.synth(seed=TEST_SEED, scale=TEST_SCALE, out=_tmp / "province")

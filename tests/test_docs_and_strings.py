@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from welfare_eval.cli import main
-from welfare_eval.config import REPO_DIR
+from welfare_eval.config import PACKAGE_DIR, REPO_DIR
 from welfare_eval.exceptions import ParameterError
 from welfare_eval.report.strings import STRINGS, both, fmt_number, fmt_pct, fmt_rp, t
 
@@ -20,12 +20,12 @@ def test_readme_first_screen_has_the_two_commands():
 
 
 def test_every_shipped_data_file_has_its_provenance():
-    readme = (REPO_DIR / "data" / "README.md").read_text()
-    shipped = [p for p in (REPO_DIR / "data").rglob("*") if p.is_file() and p.name != "README.md"
+    readme = (PACKAGE_DIR / "data" / "README.md").read_text()
+    shipped = [p for p in (PACKAGE_DIR / "data").rglob("*") if p.is_file() and p.name != "README.md"
                and "synthetic" not in p.parts]
     assert shipped
     for p in shipped:
-        assert str(p.relative_to(REPO_DIR / "data")) in readme, p
+        assert str(p.relative_to(PACKAGE_DIR / "data")) in readme, p
 
 
 def test_every_string_has_both_languages():

@@ -90,11 +90,20 @@ def test_extreme_lines_are_selectable(tables):
 
 def test_intervals_use_design_degrees_of_freedom(tables):
     s = tables["survey"]
-    t = poverty.fgt(s, welfare="cons_pc", poverty_line="poverty_line", design=survey.SUSENAS).to_frame()
+    t = poverty.fgt(s, welfare="cons_pc", poverty_line="poverty_line", design=survey.SUSENAS,
+                    ci_method="wald").to_frame()
     assert t["df"].iloc[0] == s["psu"].nunique() - s["strata"].nunique()
     half = (t["ci_upper"] - t["ci_lower"]).iloc[0] / 2
     from scipy import stats
     assert half == pytest.approx(stats.t.ppf(0.975, t["df"].iloc[0]) * t["std_error"].iloc[0], rel=1e-12)
+    # the default logit interval: symmetric on the logit scale, with the same t quantile (whole sample:
+    # the domain's degrees of freedom are the design's)
+    lg = poverty.fgt(s, welfare="cons_pc", poverty_line="poverty_line", design=survey.SUSENAS).to_frame()
+    assert lg["ci_df"].iloc[0] == t["df"].iloc[0]
+    p, se = lg["estimate"].iloc[0], lg["std_error"].iloc[0]
+    logit = np.log(lg[["ci_lower", "ci_upper"]].iloc[0] / (1 - lg[["ci_lower", "ci_upper"]].iloc[0]))
+    assert (logit.iloc[1] - logit.iloc[0]) / 2 == pytest.approx(
+        stats.t.ppf(0.975, t["df"].iloc[0]) * se / (p * (1 - p)), rel=1e-12)
     t90 = poverty.fgt(s, welfare="cons_pc", poverty_line="poverty_line", design=survey.SUSENAS).to_frame(level=0.9)
     assert (t90["ci_upper"] - t90["ci_lower"]).iloc[0] < 2 * half
 

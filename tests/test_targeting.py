@@ -152,3 +152,98 @@ def test_data_quality_findings_have_a_severity_heading():
     from welfare_eval.report.strings import t
 
     assert t("severity", "en") == "Severity"
+
+
+# ------------------------------------------------------------------------------------------------
+# one definition of "poor" (issue 11): coverage of the poor + exclusion error = 1
+
+#: coverage of the poor and the exclusion error are a/d and (d - a)/d of the same totals: they sum to 1
+#: up to floating-point rounding of two divisions
+SUM_TO_ONE = 1e-12
+
+
+@pytest.mark.parametrize("program", [PKH, BPNT], ids=["PKH", "BPNT"])
+@pytest.mark.parametrize("by", [None, "kab_code", ["kab_code", "urban"]], ids=["province", "kabupaten", "kab-area"])
+def test_coverage_of_poor_and_exclusion_error_sum_to_one(s, program, by):
+    kw = dict(poverty_line="poverty_line", design=survey.SUSENAS, by=by)
+    cov = targeting.poor_coverage(s, program, **kw).to_frame()
+    exc = targeting.targeting_errors(s, program, **kw).to_frame()
+    exc = exc[exc["estimand"] == "exclusion_error_rate"]
+    keys = [] if by is None else ([by] if isinstance(by, str) else by)
+    m = cov.merge(exc, on=keys, suffixes=("_cov", "_exc")) if keys else pd.concat(
+        [cov.add_suffix("_cov"), exc.reset_index(drop=True).add_suffix("_exc")], axis=1)
+    ok = m["estimate_cov"].notna()  # a domain with no poor person sampled has neither
+    assert ok.sum() >= 1
+    np.testing.assert_allclose(m.loc[ok, "estimate_cov"] + m.loc[ok, "estimate_exc"], 1.0, rtol=0, atol=SUM_TO_ONE)
+    np.testing.assert_allclose(m.loc[ok, "std_error_cov"], m.loc[ok, "std_error_exc"], rtol=1e-9)
+    assert set(m["poor_before_cov"]) == set(m["poor_before_exc"]) == {"all_transfers"}
+    assert m["notes_exc"].str.contains("before all transfers (PKH, BPNT)", regex=False).all()
+
+
+def test_the_poor_are_poor_before_all_transfers(s):
+    manual = s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"] < s["poverty_line"]
+    pd.testing.assert_series_equal(targeting.pre_transfer_poor(s), manual, check_names=False)
+    # coverage grouped by that flag is coverage of the poor, and the exclusion error its complement
+    cov = targeting.coverage(s.assign(pre_poor=manual), PKH, design=survey.SUSENAS, by="pre_poor").get(pre_poor=True)
+    poor = targeting.poor_coverage(s, PKH, design=survey.SUSENAS).estimate[0]
+    assert cov.estimate == pytest.approx(poor, abs=EXACT)
+    # before the programme's own transfer is another population of poor, on request and said so
+    own = targeting.targeting_errors(s, PKH, poverty_line="poverty_line", poor_before="own_transfer",
+                                     design=survey.SUSENAS).to_frame()
+    all_ = targeting.targeting_errors(s, PKH, poverty_line="poverty_line", design=survey.SUSENAS).to_frame()
+    assert (own["estimate"] != all_["estimate"]).all()
+    assert own["notes"].str.contains("before the PKH transfer").all()
+    with pytest.raises(ParameterError, match="'poor_before' parameter of targeting_errors"):
+        targeting.targeting_errors(s, PKH, poverty_line="poverty_line", poor_before="pre")
+
+
+def test_targeting_section_table_sums_to_one_and_says_who_is_poor(province):
+    from welfare_eval.report import sections
+
+    for kab in ("all", "7606"):
+        sec = sections.targeting_section(str(province), kabupaten=kab, language="id", min_cell=1)
+        ind = [f for _, name, f in sec.rows if name == "targeting"][0]
+        for prog in ("PKH", "BPNT"):
+            p = ind[ind["program"] == prog]
+            cov = p.loc[p["estimand"] == "coverage_rate", "estimate"].iloc[0]
+            exc = p.loc[p["estimand"] == "exclusion_error_rate", "estimate"].iloc[0]
+            assert cov + exc == pytest.approx(1.0, abs=SUM_TO_ONE), (kab, prog)
+        note = sec.tables["indicators"].attrs["note"]
+        assert "sebelum semua bantuan (PKH + BPNT)" in note
+        from welfare_eval.report import show
+        assert note in show(sec.tables["indicators"], "id").to_html()
+
+
+# ------------------------------------------------------------------------------------------------
+# intervals of shares inside [0, 1] (issue 11)
+
+SHARE_ESTIMANDS = {"FGT(alpha=0)", "FGT(alpha=1)", "FGT(alpha=2)", "extreme_poverty_rate", "coverage_rate",
+                   "poor_coverage_rate", "adequacy_rate", "headcount_reduction_rate", "poverty_gap_reduction_rate",
+                   "severity_reduction_rate", "benefit_cost_ratio", "vertical_expenditure_efficiency", "spillover",
+                   "poverty_reduction_efficiency", "poverty_gap_efficiency", "inclusion_error_rate",
+                   "exclusion_error_rate"}
+
+
+@pytest.mark.parametrize("ci_method", ["logit", "beta"])
+def test_every_share_interval_lies_in_the_unit_interval(s, ci_method):
+    t = targeting.indicator_table(s, design=survey.SUSENAS, by=["kab_code", "urban"], ci_method=ci_method).to_frame()
+    shares = t[t["estimand"].isin(SHARE_ESTIMANDS)]
+    assert set(shares["estimand"]) == SHARE_ESTIMANDS
+    assert (shares["ci_method"] == ci_method).all()
+    est = shares[shares["estimate"].notna()]
+    assert ((est["ci_lower"] >= 0) & (est["ci_upper"] <= 1) & (est["ci_lower"] <= est["estimate"])
+            & (est["estimate"] <= est["ci_upper"])).all()
+    # cells at 0 (e.g. extreme poverty in a small kabupaten x area) get a one-sided interval, never a zero width
+    zero = est[est["estimate"] == 0]
+    assert len(zero) and (zero["ci_upper"] > 0).all()
+    assert t.loc[t["estimand"].isin(["cgh", "gini_reduction_rate"]), "ci_method"].isna().all()
+
+
+@pytest.mark.parametrize("fn", [targeting.coverage, targeting.adequacy, targeting.targeting_errors,
+                                targeting.poor_coverage],
+                         ids=["coverage", "adequacy", "errors", "poor_coverage"])
+def test_ci_method_is_checked_in_targeting(s, fn):
+    with pytest.raises(ParameterError, match="'ci_method' parameter"):
+        fn(s, PKH, design=survey.SUSENAS, poverty_line="poverty_line", ci_method="wilson") \
+            if fn in (targeting.targeting_errors, targeting.poor_coverage) else \
+            fn(s, PKH, design=survey.SUSENAS, ci_method="wilson")

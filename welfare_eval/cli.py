@@ -1,10 +1,11 @@
 """``welfare-eval``: a thin shell over the Python API.
 
     welfare-eval synth [--seed N] [--scale X] [--out DIR]
-    welfare-eval validate --table NAME [--mapping NAME_OR_YAML] FILE [FILE ...]
+    welfare-eval validate --table NAME [--mapping NAME_OR_YAML] [--encoding E] [--delimiter D] FILE [FILE ...]
     welfare-eval run [CONFIG] [--data DIR] [--kabupaten all|76NN|every] [--language id|en] [-p NAME=VALUE ...]
                      [--only PATTERN] [--dry-run] [--force] [--workers N] [--scheduler ADDRESS] [--json]
-    welfare-eval docs [--check]
+    welfare-eval docs [--check] [--out FILE]
+    welfare-eval --version
 
 Exit codes: 0 success, 1 invalid data or a failed report, 2 a bad parameter, configuration or usage,
 75 another run holds the output root's lock (try again later).
@@ -16,7 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_SEED, REPO_DIR, synthetic_dir
+from . import __version__
+from .config import DEFAULT_SEED, PACKAGE_DIR, SYNTHETIC_SUBDIR, configs_dir, docs_dir, synthetic_dir
 from .exceptions import DataValidationError, ParameterError, RunError
 
 
@@ -31,20 +33,36 @@ def _parse_value(text: str):
 def cmd_synth(args) -> int:
     from . import synth
 
-    out = synth.synth(seed=args.seed, scale=args.scale, out=args.out)
+    out = synth.synth(seed=args.seed, scale=args.scale, 
+                      out=args.out if args.out is not None else Path.cwd() / SYNTHETIC_SUBDIR)
     print(f"Synthetic province (seed {args.seed}, scale {args.scale:g}) written to {out}")
     return 0
 
 
 def cmd_validate(args) -> int:
-    from .io import validate_file
+    """Every file is checked, even after a bad one; the exit code is the worst: 2 for a bad request
+    (no such file, a folder, an unknown or malformed mapping, a short NIK key), else 1 for invalid data."""
+    from .io import ColumnMapping, validate_file
 
+    mapping = args.mapping
+    if mapping is not None:
+        mapping = ColumnMapping.from_yaml(mapping)  # a bad mapping is a bad request for every file: exit 2
     status = 0
     for f in args.files:
-        report = validate_file(f, table=args.table, mapping=args.mapping)
+        try:
+            report = validate_file(f, table=args.table, mapping=mapping, encoding=args.encoding,
+                                   delimiter=args.delimiter)
+        except DataValidationError as exc:  # the file cannot be read as a table (FileFormatError)
+            print(f"error: {exc}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        except (ParameterError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
         print(report)
         if not report.ok:
-            status = 1
+            status = max(status, 1)
     return status
 
 
@@ -59,7 +77,7 @@ def cmd_run(args) -> int:
         k, v = item.split("=", 1)
         params[k] = _parse_value(v)
     if args.config:
-        cfg = runconfig.load(args.config)
+        cfg = runconfig.load(_config_path(args.config))
     else:
         cfg = runconfig.RunConfig(source="(command line)")
     over: dict = {}
@@ -102,43 +120,81 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
+def _config_path(arg: Path) -> Path:
+    """A run configuration file, or the name of a shipped one (``report`` is ``configs/report.yaml``)."""
+    shipped = configs_dir() / f"{arg}.yaml"
+    return shipped if not arg.exists() and arg.suffix == "" and shipped.exists() else arg
+
+
+def _data_doc_target(out: Path | None) -> Path:
+    """Where ``docs`` writes: the path given; in a checkout its ``docs/data.md``; installed, ``./data.md``."""
+    if out is not None:
+        return out
+    shipped = docs_dir() / "data.md"
+    return Path("data.md") if shipped.resolve().is_relative_to(PACKAGE_DIR.resolve()) else shipped
+
+
 def cmd_docs(args) -> int:
     from .schema import to_markdown
 
-    path = REPO_DIR / "docs" / "data.md"
     text = to_markdown()
     if args.check:
+        path = args.out or docs_dir() / "data.md"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             print(f"{path} is out of date; run `welfare-eval docs`.", file=sys.stderr)
             return 1
         return 0
+    path = _data_doc_target(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     print(f"Wrote {path}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="welfare-eval", description="Evaluation workbench for PKH, BPNT and TKSK.")
-    sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("synth", help="generate the synthetic West Sulawesi province")
-    s.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    docs = docs_dir()
+    p = argparse.ArgumentParser(
+        prog="welfare-eval", description="Evaluation workbench for PKH, BPNT and TKSK.",
+        epilog=f"Documentation ships with the package in {docs}: running.md (runs and their configuration), "
+               "data.md (the data contract), methods.md (the estimators), synthetic.md (the synthetic province).")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("synth", help="generate the synthetic West Sulawesi province",
+                       description=f"Generate the synthetic province (see {docs / 'synthetic.md'}).")
+    s.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     s.add_argument("--scale", type=float, default=1.0, help="population multiplier (1 = whole province)")
-    s.add_argument("--out", type=Path, default=None, help=f"output folder (default {synthetic_dir()})")
+    s.add_argument("--out", type=Path, default=None,
+                   help=f"output folder (default {SYNTHETIC_SUBDIR}/ in the working folder)")
     s.set_defaults(func=cmd_synth)
-    v = sub.add_parser("validate", help="check files against the data contract")
-    v.add_argument("--table", required=True, choices=["registry", "survey", "panel", "disbursement"])
-    v.add_argument("--mapping", default=None, help="column mapping: a name in data/mappings/ or a YAML file")
-    v.add_argument("files", nargs="+")
+    v = sub.add_parser("validate", help="check files against the data contract",
+                       description=f"Check data files against the data contract ({docs / 'data.md'}).")
+    v.add_argument("--table", required=True, choices=["registry", "survey", "panel", "disbursement"],
+                   help="which contract table the files hold")
+    v.add_argument("--mapping", default=None,
+                   help="column mapping from raw names to the contract: a shipped mapping's name "
+                        "(dtks_registry, susenas) or a YAML file")
+    v.add_argument("--encoding", default=None,
+                   help="text encoding of CSV files that are not UTF-8, e.g. cp1252 or utf-16")
+    v.add_argument("--delimiter", default=None, help="field delimiter of CSV files that are not comma-separated, e.g. ';'")
+    v.add_argument("files", nargs="+", help="data files (CSV, Parquet, Stata .dta, SPSS .sav)")
     v.set_defaults(func=cmd_validate)
-    r = sub.add_parser("run", help="run the report notebooks (see docs/running.md)")
-    r.add_argument("config", nargs="?", type=Path, help="run configuration (YAML), e.g. configs/report.yaml")
-    r.add_argument("--data", type=Path, default=None, help="folder of contract tables (default: synthetic)")
+    r = sub.add_parser("run", help="run the report notebooks",
+                       description=f"Run the report notebooks (see {docs / 'running.md'}).")
+    r.add_argument("config", nargs="?", type=Path,
+                   help="run configuration: a YAML file, or 'report' for the shipped monthly run "
+                        f"({configs_dir() / 'report.yaml'}); without one, the options below alone")
+    r.add_argument("--data", type=Path, default=None,
+                   help=f"folder of contract tables (default: the nearest {SYNTHETIC_SUBDIR}/ of the working folder)")
     r.add_argument("--kabupaten", default=None,
                    help="all (the province), a BPS code, a comma-separated list, or every (province and each kabupaten)")
     r.add_argument("--language", default=None, help="id, en, or id,en")
-    r.add_argument("-p", "--param", action="append", metavar="NAME=VALUE")
-    r.add_argument("--notebooks", nargs="*", default=None)
-    r.add_argument("--output-root", type=Path, default=None)
+    r.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                   help="a notebook parameter for every job (repeatable), e.g. -p min_cell=20")
+    r.add_argument("--notebooks", nargs="*", default=None, metavar="NOTEBOOK",
+                   help="notebook names (10_poverty_profile) or .ipynb files to run instead of all")
+    r.add_argument("--output-root", type=Path, default=None,
+                   help="folder that receives the run's folder (default reports/ in the working folder)")
     r.add_argument("--run-id", default=None, help="folder name of the run; an existing one is resumed")
     r.add_argument("--only", action="append", metavar="PATTERN",
                    help="jobs to run: a glob on the job id or notebook (10_*), or NAME=VALUE (kabupaten=7602)")
@@ -150,8 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
     r.add_argument("--json", action="store_true", help="JSON-lines events on stdout (for schedulers)")
     r.set_defaults(func=cmd_run)
-    d = sub.add_parser("docs", help="write docs/data.md from the data contract")
-    d.add_argument("--check", action="store_true", help="only check that docs/data.md is up to date")
+    d = sub.add_parser("docs", help="write the data contract as Markdown (data.md)",
+                       description="Write the data contract as Markdown: in a checkout its docs/data.md, "
+                                   "installed ./data.md in the working folder.")
+    d.add_argument("--check", action="store_true", help="only check that the shipped data.md is up to date")
+    d.add_argument("--out", type=Path, default=None, help="file to write (or check) instead")
     d.set_defaults(func=cmd_docs)
     return p
 

@@ -42,6 +42,21 @@ def parameter_error(name: str, where: str, allowed: str, got: object) -> Paramet
     return ParameterError(f"The {name!r} parameter of {where} must be {allowed}. Got {got!r} instead.")
 
 
+class FileFormatError(DataValidationError):
+    """A file cannot be read as the table it should hold (empty, truncated, mislabelled, wrong encoding).
+
+    Invalid data: the command-line exit code is 1, like any other :class:`DataValidationError`.
+    """
+
+
+class MappingError(ParameterError):
+    """A column mapping (YAML) is malformed; the message lists every problem at once. Exit code 2."""
+
+
+class NikKeyError(ParameterError):
+    """The secret key of the NIK pseudonyms is missing, too short or readable by others. Exit code 2."""
+
+
 class MissingDependencyError(WelfareEvalError, ImportError):
     """An optional part of the workbench needs a package that is not installed (an extra)."""
 
@@ -56,3 +71,13 @@ def missing_extra(feature: str, package: str, extra: str) -> MissingDependencyEr
     return MissingDependencyError(
         f"{feature} needs the optional package {package!r}, which is not installed in this environment. "
         f"Install the extra: pip install 'welfare-eval[{extra}]' (make setup installs it).")
+
+
+def check_choice(value: object, choices: object, name: str, where: str) -> str:
+    """``value`` if it is one of the ``Literal`` type ``choices``, else the uniform ParameterError."""
+    import typing
+
+    allowed = typing.get_args(choices)
+    if value not in allowed:
+        raise parameter_error(name, where, "one of " + ", ".join(repr(a) for a in allowed), value)
+    return value  # type: ignore[return-value]

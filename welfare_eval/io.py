@@ -1,17 +1,22 @@
 """Loaders (CSV, Parquet, Stata, SPSS), column mappings, NIK pseudonymization, atomic writes.
 
-A load is: read the file -> apply the YAML column mapping (rename, recode, compose, region code
-system) -> replace NIK numbers by a keyed hash -> attach reference columns (poverty lines) ->
-validate against the contract, reporting every problem at once -> coerce to the contract types.
-Nothing is returned or written when validation fails.
+A load is: read the file (after checking that it is what its name says, complete and in a
+declared encoding) -> apply the YAML column mapping (rename, recode by code or by value label,
+compose, dates, region code system) -> check and replace NIK numbers by a keyed hash -> attach
+reference columns (poverty lines) -> validate against the contract, reporting every problem at
+once -> coerce to the contract types. Nothing is returned or written when validation fails.
+
+Errors (``docs/real_data.md``): a file that cannot be read as a table raises
+:class:`~welfare_eval.exceptions.FileFormatError` (invalid data, exit code 1); a path that is no
+file, an unknown mapping name or a malformed mapping raises a
+:class:`~welfare_eval.exceptions.ParameterError` (a bad request, exit code 2).
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
+import codecs
+import io as _io
 import os
 import re
-import secrets
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -23,48 +28,314 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import nik as _nik
 from . import regions
-from .config import NIK_KEY_ENV, data_dir, nik_key_file
-from .exceptions import DataValidationError, DataQualityWarning, parameter_error
+from .config import data_dir
+from .exceptions import (DataQualityWarning, DataValidationError, FileFormatError, MappingError, ParameterError,
+                         parameter_error)
 from .schema import TABLES, table as contract_table
-from .validation import ValidationReport, validate
+from .validation import Finding, ValidationReport, rows_of, validate
 
 READERS = (".csv", ".parquet", ".dta", ".sav")
 
 #: Column names treated as NIK (national ID) or family card numbers even when a mapping forgets them.
-NIK_NAME = re.compile(r"(^|_)(nik|no_?kk|nomor_?kk|nomor_?induk)(_|$)", re.IGNORECASE)
+NIK_NAME = _nik.NIK_NAME
 #: A 16-digit national identity number as it appears in text.
-NIK_PATTERN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+NIK_PATTERN = _nik.NIK_IN_TEXT
+
+#: How many bytes at the start of a file are looked at to tell its format.
+SNIFF_BYTES = 64
+
+#: zlib's largest compression ratio (about 1032:1, deflate's limit), the most rows a compressed
+#: SPSS (.zsav) file can hold per byte; used only to refuse headers that claim impossibly many rows.
+ZLIB_MAX_RATIO = 1032
 
 
 # --------------------------------------------------------------------------------------------
 # reading
 
-def read_raw(path: str | os.PathLike) -> pd.DataFrame:
+def _sniff(head: bytes) -> str | None:
+    """The format a file's first bytes show: a reader's extension, ``"excel"``, ``"zip"``, or None (text)."""
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"<stata_dta>") or (len(head) >= 4 and 0x66 <= head[0] <= 0x73 and head[1] in (1, 2)
+                                           and head[2] == 1 and head[3] == 0):
+        return ".dta"
+    if head.startswith((b"$FL2", b"$FL3")):
+        return ".sav"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    return None
+
+
+_KIND_NAMES = {".csv": "CSV text", ".parquet": "a Parquet file", ".dta": "a Stata file", ".sav": "an SPSS file",
+               "excel": "an Excel workbook", "gzip": "a gzip archive", None: "text"}
+
+
+def _shipped_mappings() -> list[str]:
+    return sorted(p.stem for p in (data_dir() / "mappings").glob("*.yaml"))
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Input file {path} does not exist" + ("" if path.is_absolute() else f" (looked in {Path.cwd()})")
+            + "; check the path and the file name.")
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.suffix.lower() in READERS)[:8]
+        raise ParameterError(
+            f"{path} is a folder, not a file; give one file of the table"
+            + (f", e.g. {path / inside[0]} (the folder holds {', '.join(inside)})." if inside else
+               f" ({', '.join(READERS)})."))
+
+
+def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter: str | None = None) -> pd.DataFrame:
     """Read a file as it is, by its extension: ``.csv``, ``.parquet``, ``.dta``, ``.sav``.
 
     CSV columns are read as text so that codes keep their leading zeros and NIK numbers are not
-    turned into floats; the contract types are applied after validation.
+    turned into floats; the contract types are applied after validation. Stata and SPSS value
+    labels are kept in ``df.attrs["value_labels"]`` (``{column: {code: label}}``) for the mapping.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+    encoding : str, optional
+        Text encoding of a CSV file when it is not UTF-8 (e.g. ``"cp1252"``, ``"utf-16"``).
+    delimiter : str, optional
+        Field delimiter of a CSV file when it is not a comma (e.g. ``";"``).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ParameterError
+        A folder, or an extension the workbench does not read.
+    FileFormatError
+        Empty, truncated or damaged; its content is another format than its extension says; not in
+        the declared encoding; another delimiter than declared; a header claiming more rows than the
+        file can hold.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"Input file {path} does not exist; check the path or run `welfare-eval synth`.")
+    _check_path(path)
     ext = path.suffix.lower()
+    if ext not in READERS:
+        raise parameter_error("path", "read_raw", f"a file ending in one of {READERS}", str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise FileFormatError(f"File {path} is empty (0 bytes); export the table again or give the right file.")
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    kind = _sniff(head)
+    if kind != ext and not (ext == ".csv" and kind is None):
+        fix = (f"rename it to {path.stem}{kind}" if kind in READERS else
+               "save the sheet as 'CSV UTF-8' (File > Save As) and give that file" if kind == "excel" else
+               "unpack it first" if kind == "gzip" else
+               f"export it again as {_KIND_NAMES[ext]}; it may be damaged or the wrong file")
+        raise FileFormatError(f"File {path} ends in {ext} but holds {_KIND_NAMES[kind]}; {fix}.")
     if ext == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=True, na_values=[""])
+        return _read_csv(path, encoding=encoding, delimiter=delimiter)
     if ext == ".parquet":
-        return pd.read_parquet(path)
-    if ext in (".dta", ".sav"):
-        import pyreadstat
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError and others on damaged files
+            raise FileFormatError(
+                f"File {path} ({size} bytes) cannot be read as Parquet ({type(exc).__name__}: {str(exc)[:160]}); "
+                "it is probably truncated or damaged: copy or export it again.") from None
+    return _read_stata_spss(path, ext, size, head)
 
-        reader = pyreadstat.read_dta if ext == ".dta" else pyreadstat.read_sav
-        df, _meta = reader(str(path), apply_value_formats=False)
-        return df
-    raise parameter_error("path", "read_raw", f"a file ending in one of {READERS}", str(path))
+
+def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    data = path.read_bytes()
+    declared = encoding
+    if encoding is None:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
+            raise FileFormatError(
+                f"File {path} is UTF-16 text (as Excel's 'Unicode Text' saves it), not UTF-8; save it as "
+                "'CSV UTF-8' or declare the encoding: encoding='utf-16' (load_table), --encoding utf-16 "
+                "(welfare-eval validate) or `encoding: utf-16` in the column mapping.")
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise ParameterError(f"The 'encoding' parameter of read_raw must be a Python codec name such as "
+                             f"'utf-8', 'cp1252' or 'utf-16'. Got {declared!r} instead.") from None
+    except UnicodeDecodeError as exc:
+        if declared is not None:
+            raise FileFormatError(
+                f"File {path} is not {declared} text as declared (byte 0x{data[exc.start]:02X} at offset {exc.start} "
+                f"cannot be decoded); check the file's encoding: UTF-8 needs no declaration, Excel on Windows "
+                "writes cp1252, 'Unicode Text' is utf-16.") from None
+        bad = []
+        for i, line in enumerate(data.split(b"\n"), start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(i)
+        more = ", ..." if len(bad) > 5 else ""
+        raise FileFormatError(
+            f"File {path} is not UTF-8 text: {len(bad)} line(s) hold bytes that are not UTF-8 (lines "
+            f"{', '.join(map(str, bad[:5]))}{more}; first byte 0x{data[exc.start]:02X}); it is probably "
+            "Latin-1/Windows-1252 (Excel's plain 'CSV' on Windows). Save it as 'CSV UTF-8' or declare the encoding: "
+            "encoding='cp1252' (load_table), --encoding cp1252 (welfare-eval validate) or `encoding: cp1252` in the "
+            "column mapping.") from None
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise FileFormatError(f"File {path} has no header line (the first line is empty); the first line must "
+                              "name the columns.")
+    sep = delimiter or ","
+    if delimiter is None and "," not in header:
+        for other, name in ((";", "semicolon"), ("\t", "tab"), ("|", "vertical bar")):
+            if other in header:
+                raise FileFormatError(
+                    f"File {path} is not comma-separated: its header line has no comma but "
+                    f"{header.count(other)} {name}(s), so its delimiter is {other!r}. Save it comma-separated or "
+                    f"declare the delimiter: delimiter={other!r} (load_table), --delimiter {other!r} "
+                    f"(welfare-eval validate) or `delimiter: {other!r}` in the column mapping.")
+    body = text.rstrip("\r")
+    if body and not body.endswith("\n") and "\n" in body:
+        last = body.rsplit("\n", 1)[1]
+        if '"' not in last and last.count(sep) < header.count(sep):
+            nrow = body.count("\n")
+            raise FileFormatError(
+                f"File {path} ends in the middle of a row: its last row (row {nrow}) has {last.count(sep) + 1} of "
+                f"{header.count(sep) + 1} fields and no line end, so the file is truncated; copy or export it again.")
+    try:
+        return pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=True, na_values=[""], sep=sep)
+    except pd.errors.EmptyDataError:
+        raise FileFormatError(f"File {path} holds no columns; export the table again.") from None
+    except pd.errors.ParserError as exc:
+        raise FileFormatError(
+            f"File {path} cannot be read as CSV with delimiter {sep!r}: {str(exc).strip()}; every row must have as "
+            "many fields as the header and quotes must be closed (a truncated file ends in the middle of a "
+            "row): export the file again.") from None
+
+
+def _read_stata_spss(path: Path, ext: str, size: int, head: bytes) -> pd.DataFrame:
+    import pyreadstat
+
+    reader = pyreadstat.read_dta if ext == ".dta" else pyreadstat.read_sav
+    what = "Stata" if ext == ".dta" else "SPSS"
+    a_what = "a Stata" if ext == ".dta" else "an SPSS"
+    damaged = (f"it is probably truncated or damaged: copy it again or save it again from {what}")
+    try:
+        _, meta = reader(str(path), metadataonly=True)
+    except Exception as exc:  # pyreadstat.ReadstatError and friends
+        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
+                              f"{damaged}.") from None
+    claimed = meta.number_rows
+    if claimed:
+        widths = meta.variable_storage_width or {}
+        if ext == ".dta":
+            per_row = sum(int(w) for w in widths.values()) or meta.number_columns
+        elif head.startswith(b"$FL3"):
+            per_row = max(meta.number_columns, 1) / ZLIB_MAX_RATIO
+        else:
+            compression = int.from_bytes(head[72:76], "little") if len(head) >= 76 else 1
+            # uncompressed: 8-byte segments; bytecode compression: at least one command byte per value
+            per_row = sum(8 * -(-int(w) // 8) for w in widths.values()) if compression == 0 else meta.number_columns
+        need = claimed * per_row
+        if need > size:
+            raise FileFormatError(
+                f"File {path} claims {claimed:,} rows of {meta.number_columns} columns in its header, which need at "
+                f"least {need:,.0f} bytes, but the file has {size:,} bytes; the header is damaged or the file is "
+                f"truncated: it was not read. Copy it again or save it again from {what}.")
+    try:
+        df, meta = reader(str(path), apply_value_formats=False)
+    except MemoryError:
+        raise FileFormatError(f"File {path} does not fit in memory when read; {damaged}.") from None
+    except Exception as exc:
+        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
+                              f"{damaged}.") from None
+    df.attrs["value_labels"] = {c: dict(v) for c, v in (meta.variable_value_labels or {}).items()}
+    return df
 
 
 # --------------------------------------------------------------------------------------------
 # column mappings
+
+#: Words of value labels that mean yes or no (Indonesian and English), used to catch a recode that
+#: contradicts a file's own labels. Extend it here when an office's files use other words.
+LABEL_TRUE = frozenset({"ya", "iya", "yes", "y", "benar", "true", "menerima", "penerima", "perkotaan", "kota", "urban"})
+LABEL_FALSE = frozenset({"tidak", "tdk", "no", "n", "bukan", "false", "tidak menerima", "bukan penerima",
+                         "perdesaan", "pedesaan", "desa", "rural"})
+
+_MAPPING_KEYS = ("table", "region_codes", "rename", "compose", "recode", "pseudonymize", "drop", "source",
+                 "date_format", "encoding", "delimiter")
+
+
+def _label_meaning(label: object) -> bool | None:
+    text = str(label).strip().lower()
+    if text in LABEL_TRUE:
+        return True
+    if text in LABEL_FALSE:
+        return False
+    return None
+
+
+def _mapping_problems(raw: object) -> list[str]:
+    """Every problem of a mapping's content, as sentences."""
+    if not isinstance(raw, dict):
+        return [f"the file holds {type(raw).__name__ if raw is not None else 'nothing'}, not a map of keys "
+                f"({', '.join(_MAPPING_KEYS[:5])}, ...)"]
+    out = []
+    unknown = sorted(map(str, set(raw) - set(_MAPPING_KEYS)))
+    if unknown:
+        out.append(f"unknown key(s) {', '.join(unknown)}; the keys are {', '.join(_MAPPING_KEYS)}")
+    if raw.get("table") not in TABLES:
+        out.append(f"'table' must be one of {', '.join(sorted(TABLES))}; got {raw.get('table')!r}")
+    if raw.get("region_codes", "bps") not in regions.CODE_SYSTEMS:
+        out.append(f"'region_codes' must be one of {', '.join(regions.CODE_SYSTEMS)}; got {raw.get('region_codes')!r}")
+    for key in ("rename", "date_format"):
+        v = raw.get(key)
+        if v is not None and not (isinstance(v, dict) and all(isinstance(x, str) for x in v.values())):
+            out.append(f"'{key}' must be a map of column names to text ({'new names' if key == 'rename' else 'formats'});"
+                       f" got {type(v).__name__}")
+    comp = raw.get("compose")
+    if comp is not None:
+        if not isinstance(comp, dict):
+            out.append(f"'compose' must be a map of column -> {{from: [...], widths: [...]}}; got {type(comp).__name__}")
+        else:
+            for name, spec in comp.items():
+                if not isinstance(spec, dict):
+                    out.append(f"compose of {name!r} must be a map with 'from' and 'widths'; got {type(spec).__name__}")
+                    continue
+                missing = [k for k in ("from", "widths") if k not in spec]
+                if missing:
+                    out.append(f"compose of {name!r} lacks {' and '.join(repr(m) for m in missing)}")
+                    continue
+                src, wid = spec["from"], spec["widths"]
+                if not isinstance(src, list) or not isinstance(wid, list) or len(src) != len(wid):
+                    out.append(f"compose of {name!r}: 'from' and 'widths' must be lists of the same length")
+                elif not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in wid):
+                    out.append(f"compose of {name!r}: 'widths' must be whole numbers > 0; got {wid}")
+    rec = raw.get("recode")
+    if rec is not None:
+        if not isinstance(rec, dict):
+            out.append(f"'recode' must be a map of column -> {{code: value}}; got {type(rec).__name__}")
+        else:
+            for name, spec in rec.items():
+                if not isinstance(spec, dict):
+                    out.append(f"recode of {name!r} must be a map of code -> value (e.g. {{1: true, 2: false}}); "
+                               f"got {type(spec).__name__} {spec!r}")
+    for key in ("pseudonymize", "drop"):
+        v = raw.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            out.append(f"'{key}' must be a list of column names; got {type(v).__name__} {v!r}")
+    for key in ("encoding", "delimiter", "source"):
+        v = raw.get(key)
+        if v is not None and not isinstance(v, str):
+            out.append(f"'{key}' must be text; got {type(v).__name__}")
+    enc = raw.get("encoding")
+    if isinstance(enc, str):
+        try:
+            codecs.lookup(enc)
+        except LookupError:
+            out.append(f"'encoding' {enc!r} is not a known encoding (e.g. utf-8, cp1252, utf-16)")
+    return out
+
 
 @dataclass(frozen=True)
 class ColumnMapping:
@@ -77,10 +348,14 @@ class ColumnMapping:
         rename: {r105: urban, fwt: weight, kapita: cons_pc}
         compose:                   # codes built from parts, zero-padded
           kab_code: {from: [r101, r102], widths: [2, 2]}
-        recode:                    # value maps after renaming
+        recode:                    # value maps after renaming: by code, or by the file's value label
           urban: {1: true, 2: false}
-        pseudonymize: [nik_kepala] # replaced by nik_hash
+          pkh: {Ya: true, Tidak: false}
+        date_format: {paid_on: "%d/%m/%Y"}   # dates not written YYYY-MM-DD
+        pseudonymize: [nik_kepala] # checked as NIKs, replaced by nik_hash
         drop: [r101, r102]
+        encoding: cp1252           # CSV files not in UTF-8
+        delimiter: ";"             # CSV files not comma-separated
     """
 
     table: str
@@ -92,50 +367,116 @@ class ColumnMapping:
     drop: tuple = ()
     source: str = ""
     path: str = ""
+    date_format: dict = field(default_factory=dict)
+    encoding: str | None = None
+    delimiter: str | None = None
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> "ColumnMapping":
-        path = Path(path)
-        if not path.exists() and not path.suffix:
-            path = data_dir() / "mappings" / f"{path}.yaml"
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        known = {"table", "region_codes", "rename", "compose", "recode", "pseudonymize", "drop", "source"}
-        unknown = set(raw) - known
-        if unknown:
-            raise parameter_error("keys", f"column mapping {path}", f"among {sorted(known)}", sorted(unknown))
-        if raw.get("table") not in TABLES:
-            raise parameter_error("table", f"column mapping {path}", f"one of {sorted(TABLES)}", raw.get("table"))
-        regions.check_system(raw.get("region_codes", "bps"), where=f"column mapping {path}")
+        """A mapping from its YAML file, or a shipped mapping by name (``"susenas"``).
+
+        Raises
+        ------
+        MappingError
+            Listing every problem of the file at once (invalid YAML, unknown keys, a compose
+            without ``widths``, a ``recode`` that is not a map, ...), or naming the shipped mappings
+            when the name is unknown.
+        """
+        given = Path(path)
+        path = given
+        if not path.exists() and not path.suffix and len(path.parts) == 1:
+            path = data_dir() / "mappings" / f"{given}.yaml"
+        if not path.exists():
+            raise MappingError(
+                f"Column mapping {str(given)!r} not found: no such file and no shipped mapping of that name. "
+                f"Give a YAML file or one of the shipped mappings: {', '.join(_shipped_mappings())}.")
+        if path.is_dir():
+            raise MappingError(f"Column mapping {path} is a folder; give a YAML file or one of the shipped "
+                               f"mappings: {', '.join(_shipped_mappings())}.")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise MappingError(f"Column mapping {path} is not valid YAML{where} "
+                               f"({getattr(exc, 'problem', None) or exc}); fix the syntax (indentation, a ':' after "
+                               "each key, quotes around text with ':' or '#').") from None
+        except UnicodeDecodeError:
+            raise MappingError(f"Column mapping {path} is not UTF-8 text; save it as UTF-8.") from None
+        problems = _mapping_problems(raw)
+        if problems:
+            raise MappingError(f"Column mapping {path} has {len(problems)} problem(s): "
+                               + "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+                               + ". Fix them all; docs/real_data.md describes the keys.")
         return cls(table=raw["table"], region_codes=raw.get("region_codes", "bps"),
                    rename=dict(raw.get("rename") or {}), compose=dict(raw.get("compose") or {}),
                    recode=dict(raw.get("recode") or {}), pseudonymize=tuple(raw.get("pseudonymize") or ()),
-                   drop=tuple(raw.get("drop") or ()), source=raw.get("source", ""), path=str(path))
+                   drop=tuple(raw.get("drop") or ()), source=raw.get("source", ""), path=str(path),
+                   date_format=dict(raw.get("date_format") or {}), encoding=raw.get("encoding"),
+                   delimiter=raw.get("delimiter"))
 
     def apply(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """The raw frame with contract names, codes and values (not yet validated)."""
+        """The raw frame with contract names, codes and values (not yet validated).
+
+        Raises :class:`DataValidationError` when the mapping does not fit the file (every problem
+        listed); :meth:`map` returns the problems instead.
+        """
+        df, findings = self.map(raw)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            raise DataValidationError("\n".join(f"- {f}" for f in errors),
+                                      report=ValidationReport(self.table, len(raw), self.path, tuple(findings)))
+        return df
+
+    def map(self, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Finding]]:
+        """The mapped frame and every problem of fitting the mapping to the file (all at once)."""
+        where = f"the mapping {self.path or '(in code)'}"
         df = raw.copy()
-        missing = [c for c in list(self.rename) + list(self.pseudonymize) if c not in df.columns]
-        for spec in self.compose.values():
-            missing += [c for c in spec["from"] if c not in df.columns]
-        if missing:
-            raise DataValidationError(
-                f"Column mapping {self.path or self.table}: {len(missing)} raw column(s) missing from the file: "
-                f"{', '.join(missing)}; the file has {', '.join(map(str, df.columns[:20]))}. "
-                "Fix the mapping's names or load the file it was written for.")
+        labels = dict(raw.attrs.get("value_labels") or {})
+        findings: list[Finding] = []
+        cols = set(df.columns)
+        wanted = [(c, "rename") for c in self.rename] + [(c, "pseudonymize") for c in self.pseudonymize]
+        wanted += [(c, "compose") for spec in self.compose.values() for c in spec["from"]]
+        present = ", ".join(map(str, list(df.columns)[:20])) + (", ..." if df.shape[1] > 20 else "")
+        for c, key in dict.fromkeys(wanted):
+            if c not in cols:
+                findings.append(Finding(self.table, str(c), "mapping", 0, (),
+                                        f"named under '{key}' in {where} but missing from the file",
+                                        f"fix the name in the mapping or load the file it was written for; "
+                                        f"the file has {present}"))
         for name, spec in self.compose.items():
+            if not all(c in cols for c in spec["from"]):
+                continue
             parts = []
             for col, width in zip(spec["from"], spec["widths"]):
                 num = pd.to_numeric(df[col], errors="coerce")
-                parts.append(num.map(lambda v, w=width: pd.NA if pd.isna(v) else f"{int(v):0{w}d}").astype("string"))
+                parts.append(num.map(lambda v, w=width: pd.NA if pd.isna(v) or not float(v).is_integer()
+                                     else f"{int(v):0{w}d}").astype("string"))
             out = parts[0]
             for p in parts[1:]:
                 out = out + p
             df[name] = out
-        df = pseudonymize(df, columns=self.pseudonymize)
+        df, nik_findings = pseudonymize_checked(df, columns=[c for c in self.pseudonymize if c in cols],
+                                                table=self.table)
+        findings += nik_findings
         df = df.rename(columns=self.rename)
+        labels = {self.rename.get(c, c): v for c, v in labels.items()}
+        for col, fmt in self.date_format.items():
+            if col in df.columns and not pd.api.types.is_datetime64_any_dtype(df[col]):
+                s = df[col]
+                parsed = pd.to_datetime(s.astype("string").str.strip(), format=fmt, errors="coerce")
+                bad = (s.notna() & parsed.isna()).to_numpy(bool)
+                n, rows = rows_of(bad)
+                if n:
+                    findings.append(Finding(self.table, col, "date_format", n, rows,
+                                            f"{n} values do not match the declared date format {fmt!r}",
+                                            "write every date in the one declared format (or correct the format in "
+                                            "the mapping's date_format)"))
+                df[col] = parsed
         for col, mapping in self.recode.items():
             if col in df.columns:
-                df[col] = _recode(df[col], mapping)
+                df[col], problems = _recode(df[col], mapping, labels.get(col), table=self.table, column=col)
+                findings += problems
         for level in ("kab", "kec"):
             col = f"{level}_code"
             if col in df.columns:
@@ -143,79 +484,179 @@ class ColumnMapping:
                 # codes missing from the crosswalk stay as they were, so validation names them
                 df[col] = regions.to_bps(codes, level=level, system=self.region_codes).fillna(codes)
         drop = [c for c in self.drop if c in df.columns]
-        return df.drop(columns=drop)
+        df = df.drop(columns=drop)
+        df.attrs["value_labels"] = labels
+        return df, findings
+
+
+#: Region codes written with dots, as Kemendagri publishes them (76.04, 76.04.01).
+DOTTED_CODE = re.compile(r"^\d{2}(\.\d{1,4})+$")
 
 
 def _as_code(s: pd.Series) -> pd.Series:
-    """Codes as text; numbers read from Stata/SPSS lose their '.0'."""
+    """Codes as text; numbers read from Stata/SPSS lose their '.0'; dotted codes (76.04.01) lose their dots."""
     if pd.api.types.is_float_dtype(s):
         return s.map(lambda v: pd.NA if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype("string")
-    return s.astype("string").str.strip()
+    txt = s.astype("string").str.strip()
+    dotted = txt.str.fullmatch(DOTTED_CODE.pattern).fillna(False)
+    return txt.where(~dotted, txt.str.replace(".", "", regex=False))
 
 
-def _recode(s: pd.Series, mapping: dict) -> pd.Series:
+def _fmt_code(v: object) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _recode(s: pd.Series, mapping: dict, labels: dict | None = None, *, table: str = "",
+            column: str = "") -> tuple[pd.Series, list[Finding]]:
+    """Values mapped by code, else by the file's value label; and the codes whose recode contradicts the label."""
     keys = {}
     for k, v in mapping.items():
         keys[k] = v
-        keys[str(k)] = v
-        if isinstance(k, (int, float)) and float(k).is_integer():
+        keys[str(k).strip()] = v
+        keys[str(k).strip().lower()] = v
+        if isinstance(k, (int, float)) and not isinstance(k, bool) and float(k).is_integer():
             keys[float(k)] = v
-    obj = s.astype(object)
-    mapped = obj.map(lambda v: keys.get(v, keys.get(str(v).strip(), v)) if pd.notna(v) else v)
-    return mapped
+            keys[str(int(k))] = v
+    labels = labels or {}
+    lab = {}
+    for code, text in labels.items():
+        lab[code] = text
+        lab[str(code)] = text
+        if isinstance(code, float) and code.is_integer():
+            lab[int(code)] = text
+            lab[str(int(code))] = text
+
+    def by_code(v):
+        if v in keys:
+            return True, keys[v]
+        t = str(v).strip()
+        if t in keys:
+            return True, keys[t]
+        if isinstance(v, float) and v.is_integer() and str(int(v)) in keys:
+            return True, keys[str(int(v))]
+        return False, v
+
+    def one(v):
+        if pd.isna(v):
+            return v
+        hit, out = by_code(v)
+        if hit:
+            return out
+        label = lab.get(v, lab.get(str(v).strip()))
+        if label is not None and str(label).strip().lower() in keys:
+            return keys[str(label).strip().lower()]
+        return v
+
+    findings = []
+    if lab:
+        obj = s.astype(object)
+        for code in pd.unique(obj.dropna()):
+            hit, target = by_code(code)
+            label = lab.get(code, lab.get(str(code).strip()))
+            if not hit or label is None:
+                continue
+            meaning = _label_meaning(label)
+            by_label = keys.get(str(label).strip().lower(), None)
+            wrong = ((isinstance(target, bool) and meaning is not None and meaning != target)
+                     or (str(label).strip().lower() in keys and by_label != target))
+            if wrong:
+                mask = (obj == code).to_numpy(bool)
+                n, rows = rows_of(mask)
+                shown = ", ".join(f"{_fmt_code(k)} = {v!r}" for k, v in list(labels.items())[:6])
+                findings.append(Finding(
+                    table, column, "value_labels", n, rows,
+                    f"{n} rows have code {_fmt_code(code)}, which the mapping's recode turns into {target!r}, but "
+                    f"the file's own value label of {_fmt_code(code)} is {label!r}",
+                    f"the file's labels are {shown}: recode by label (e.g. {{{label}: ...}}) or correct the codes "
+                    "in the mapping, so that the values are not inverted"))
+    return s.astype(object).map(one), findings
 
 
 # --------------------------------------------------------------------------------------------
 # NIK pseudonymization
 
 def nik_key() -> bytes:
-    """The secret key of the NIK hash.
-
-    From the environment variable ``WELFARE_EVAL_NIK_KEY`` when set (so that an office links the
-    same family across files and months); otherwise a random key created once in
-    ``~/.config/welfare-eval/nik.key`` (mode 600).
-    """
-    env = os.environ.get(NIK_KEY_ENV)
-    if env:
-        return env.encode()
-    path = nik_key_file()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    """The secret key of the NIK hash (see :func:`welfare_eval.nik.key`: at least 32 bytes, private)."""
+    return _nik.key()
 
 
 def hash_nik(values: pd.Series, key: bytes | None = None) -> pd.Series:
     """Keyed HMAC-SHA256 pseudonyms (first 20 hex digits) of NIK numbers; missing stays missing."""
-    key = nik_key() if key is None else key
+    return _nik.hash_values(values, nik_key() if key is None else key)
 
-    def one(v):
-        if pd.isna(v):
-            return pd.NA
-        digits = re.sub(r"\D", "", str(v).split(".")[0])
-        return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()[:20]
 
-    return values.map(one).astype("string")
+_CHECK_TEXT = {
+    "float": ("{n} values are stored as numbers (with a decimal point or in scientific notation such as "
+              "7.6E+15), so their last digits are lost", _nik.FLOAT_FIX),
+    "digits": ("{n} values are not 16 digits (too few or too many digits, letters or spaces)",
+               "a NIK has exactly 16 digits: correct those rows from the source (KTP/KK) or leave them empty"),
+    "province": ("{n} values do not start with an Indonesian province code",
+                 "the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
+                 "welfare_eval/data/nik_province_codes.csv): correct those rows from the source"),
+    "date": ("{n} values have no possible date of birth in digits 7-12 (DDMMYY, day + 40 for women)",
+             "correct those rows from the source; such a number is not a NIK"),
+}
+
+
+def pseudonymize_checked(data: pd.DataFrame, *, columns=(), table: str = "") -> tuple[pd.DataFrame, list[Finding]]:
+    """Check NIK columns and replace every column holding NIK-like numbers by a keyed hash.
+
+    - ``columns`` (the mapping's ``pseudonymize``) and columns named like a NIK or family card
+      number (``nik``, ``NIK1``, ``NO_KTP``, ``no_kk``, ...) are checked value by value: 16 digits,
+      a province code, a possible date (see :func:`welfare_eval.nik.problems`); every bad value is
+      an error naming its rows. They become ``nik_hash`` (the first NIK column) or ``<name>_hash``.
+    - Every other text or integer column that holds a 16-digit number, whatever its name, is
+      replaced by ``<name>_hash`` as well (all its values), with a warning asking to name it in the
+      mapping; a float column of 16-digit numbers is an error (the numbers are already destroyed).
+
+    Returns the frame without raw numbers and the findings.
+    """
+    findings: list[Finding] = []
+    named = list(dict.fromkeys([*columns, *(c for c in data.columns
+                                           if _nik.is_id_column(c) and not str(c).lower().endswith("_hash"))]))
+    by_value = [c for c in data.columns if c not in named and not str(c).lower().endswith("_hash")
+                and _nik.nik_like(data[c]).any()]
+    if not named and not by_value:
+        return data, findings
+    out = data.copy()
+    key = nik_key()
+    for c in named:
+        kind = _nik.is_id_column(c) or "nik"
+        for check, mask in _nik.problems(out[c], kind=kind).items():
+            n, rows = rows_of(mask)
+            if n:
+                msg, hint = _CHECK_TEXT[check]
+                if kind == "kk":  # a family card number: same layout, the card's issue date, no +40
+                    msg = msg.replace("date of birth", "date").replace(", day + 40 for women", "")
+                    hint = hint.replace("a NIK", "a family card number (No. KK)").replace("not a NIK",
+                                                                                           "not a No. KK")
+                findings.append(Finding(table, str(c), f"nik_{check}", n, rows, msg.format(n=n), hint))
+    for c in by_value:
+        mask = _nik.nik_like(out[c])
+        n, rows = rows_of(mask)
+        if pd.api.types.is_float_dtype(out[c]):
+            findings.append(Finding(table, str(c), "nik_float", n, rows,
+                                    f"{n} values look like NIK numbers stored as floats, which lose their last digits",
+                                    _nik.FLOAT_FIX + f"; or drop the column ('drop: [{c}]' in the mapping)"))
+        else:
+            findings.append(Finding(table, str(c), "nik_like", n, rows,
+                                    f"{n} values look like NIK numbers (16 digits); the column was replaced by "
+                                    f"{str(c).lower()}_hash", f"name it under 'pseudonymize' in the column mapping "
+                                    "to have its values checked as NIKs, or 'drop' it", severity="warning"))
+    for c in [*named, *by_value]:
+        is_nik = _nik.is_id_column(c) != "kk" and c in named and "nik_hash" not in out.columns
+        out["nik_hash" if is_nik else f"{str(c).lower()}_hash"] = _nik.hash_values(out[c], key)
+        out = out.drop(columns=c)
+    return out, findings
 
 
 def pseudonymize(data: pd.DataFrame, *, columns=()) -> pd.DataFrame:
     """Replace NIK columns by ``nik_hash`` (the first NIK) or ``<name>_hash`` and drop the raw numbers.
 
-    Besides the named ``columns``, any column whose name looks like a NIK or family card number is
-    treated the same way, so a mapping that forgets one cannot leak it.
+    The columns are found by name and by value (see :func:`pseudonymize_checked`, which also
+    returns the problems found in their values).
     """
-    cols = list(dict.fromkeys([*columns, *(c for c in data.columns if NIK_NAME.search(str(c)))]))
-    if not cols:
-        return data
-    out = data.copy()
-    key = nik_key()
-    for c in cols:
-        is_nik = re.search(r"nik", str(c), re.IGNORECASE) and "nik_hash" not in out.columns
-        out["nik_hash" if is_nik else f"{str(c).lower()}_hash"] = hash_nik(out[c], key)
-        out = out.drop(columns=c)
-    return out
+    return pseudonymize_checked(data, columns=columns)[0]
 
 
 def contains_nik(text: str, niks: set[str] | None = None) -> list[str]:
@@ -282,7 +723,9 @@ def coerce(data: pd.DataFrame, table: str) -> pd.DataFrame:
         elif col.kind == "code":
             out[col.name] = _as_code(s)
         elif col.kind == "date":
-            out[col.name] = pd.to_datetime(s)
+            if not pd.api.types.is_datetime64_any_dtype(s):
+                s = pd.to_datetime(s.astype("string").str.strip(), format="ISO8601")
+            out[col.name] = s
         elif col.kind == "str":
             out[col.name] = s.astype("string")
     return out
@@ -292,24 +735,39 @@ def coerce(data: pd.DataFrame, table: str) -> pd.DataFrame:
 # the public loader
 
 def prepare(path: str | os.PathLike, *, table: str, mapping: str | os.PathLike | ColumnMapping | None = None,
-            extreme_line: str = DEFAULT_EXTREME_LINE) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read, map, pseudonymize and validate a file: the mapped frame (not yet typed) and its report."""
+            extreme_line: str = DEFAULT_EXTREME_LINE, encoding: str | None = None,
+            delimiter: str | None = None) -> tuple[pd.DataFrame, ValidationReport]:
+    """Read, map, pseudonymize and validate a file: the mapped frame (not yet typed) and its report.
+
+    The report holds every problem at once: the mapping's (columns it names that the file lacks,
+    recodes that contradict the file's value labels, dates off the declared format), the NIK
+    checks and the data contract's.
+    """
     contract_table(table)
-    raw = read_raw(path)
+    m = None
     if mapping is not None:
         m = mapping if isinstance(mapping, ColumnMapping) else ColumnMapping.from_yaml(mapping)
         if m.table != table:
             raise parameter_error("mapping", "load_table", f"a mapping for table {table!r}", f"one for {m.table!r}")
-        df = m.apply(raw)
+    raw = read_raw(path, encoding=encoding or (m.encoding if m else None),
+                   delimiter=delimiter or (m.delimiter if m else None))
+    if m is not None:
+        df, findings = m.map(raw)
     else:
-        df = pseudonymize(raw)
+        df, findings = pseudonymize_checked(raw, table=table)
+        for col in ("kab_code", "kec_code", "desa_code"):
+            if col in df.columns and not pd.api.types.is_float_dtype(df[col]):
+                df[col] = _as_code(df[col]).where(df[col].notna(), df[col])
     if table == "survey":
         df = attach_poverty_lines(df, extreme_line=extreme_line)
-    return df, validate(df, table, source=str(path))
+    report = validate(df, table, source=str(path), findings=findings,
+                      region_system=m.region_codes if m is not None else "bps")
+    return df, report
 
 
 def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLike | ColumnMapping | None = None,
-               extreme_line: str = DEFAULT_EXTREME_LINE) -> pd.DataFrame:
+               extreme_line: str = DEFAULT_EXTREME_LINE, encoding: str | None = None,
+               delimiter: str | None = None) -> pd.DataFrame:
     """Load one table from CSV, Parquet, Stata or SPSS, mapped, pseudonymized and validated.
 
     Parameters
@@ -323,13 +781,23 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
         looked up in ``data/mappings/``. None when the file already uses contract names.
     extreme_line : str
         Extreme poverty line attached to survey tables that lack one.
+    encoding : str, optional
+        Encoding of a CSV file that is not UTF-8 (``"cp1252"``, ``"utf-16"``); also a mapping key.
+    delimiter : str, optional
+        Delimiter of a CSV file that is not comma-separated (``";"``); also a mapping key.
 
     Raises
     ------
     DataValidationError
-        Listing every problem found (``err.report`` holds them as a table).
+        Listing every problem found (``err.report`` holds them as a table);
+        :class:`~welfare_eval.exceptions.FileFormatError` when the file cannot be read as a table.
+    ParameterError
+        A bad request: a folder, an unknown or malformed mapping, a mapping for another table.
+    FileNotFoundError
+        No such file.
     """
-    df, report = prepare(path, table=table, mapping=mapping, extreme_line=extreme_line)
+    df, report = prepare(path, table=table, mapping=mapping, extreme_line=extreme_line, encoding=encoding,
+                         delimiter=delimiter)
     report.raise_if_errors()
     for f in report.findings:
         warnings.warn(str(f), DataQualityWarning, stacklevel=2)
@@ -337,9 +805,10 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
 
 
 def validate_file(path: str | os.PathLike, *, table: str,
-                  mapping: str | os.PathLike | ColumnMapping | None = None) -> ValidationReport:
+                  mapping: str | os.PathLike | ColumnMapping | None = None, encoding: str | None = None,
+                  delimiter: str | None = None) -> ValidationReport:
     """Validate a file without loading it for use: the report of every problem."""
-    return prepare(path, table=table, mapping=mapping)[1]
+    return prepare(path, table=table, mapping=mapping, encoding=encoding, delimiter=delimiter)[1]
 
 
 @dataclass(frozen=True)
@@ -362,6 +831,9 @@ def load_dataset(source: str | os.PathLike | None = None, *, tables=tuple(TABLES
 
     folder = Path(source) if source else synthetic_dir()
     if not folder.is_dir():
+        if source:
+            raise FileNotFoundError(f"Data folder {folder} does not exist; check the path (a folder holding "
+                                    f"{', '.join(f'{t}.parquet' for t in tables)}).")
         raise FileNotFoundError(
             f"Data folder {folder} does not exist; run `welfare-eval synth` (or `make report`) to create the "
             "synthetic province, or point `data_dir` at a folder of contract tables.")

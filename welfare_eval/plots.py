@@ -132,3 +132,61 @@ def love_plot(balance: pd.DataFrame, *, title: str, threshold: float = 0.1):
         fig.tight_layout()
     plt.close(fig)
     return fig, ax
+
+
+def tile_map(frame: pd.DataFrame, *, value: str, label: str, group: str, title: str, note: str,
+             language: str = "id", pct: bool = True, digits: int = 1, flag: str | None = None,
+             flag_marks: dict | None = None, group_labels: dict | None = None, per_row: int = 4):
+    """A schematic map: one labelled square per area, grouped into blocks by ``group``.
+
+    Without a boundary file the areas are drawn as tiles (kecamatan within their kabupaten), shaded
+    in grey from light (low) to dark (high) so the map reads in grey print; each tile carries the
+    area's name and value, and ``flag_marks`` (e.g. {"caution": "*", "unreliable": "(!)"}) marks
+    the values to read with care. ``note`` says that the map is schematic and what the marks mean.
+    """
+    f = frame.reset_index(drop=True)
+    groups = list(dict.fromkeys(f[group]))
+    blocks = [(g, f.index[f[group] == g].tolist()) for g in groups]
+    rows_per_block = [int(np.ceil(len(ix) / per_row)) for _, ix in blocks]
+    cols = min(2, len(blocks))
+    vals = f[value].astype(float)
+    vmax = float(np.nanmax(vals)) if vals.notna().any() else 1.0
+    cmap = plt.get_cmap("Greys")
+    with plt.rc_context(STYLE):
+        n_rows = sum(max(rows_per_block[j] for j in range(i, min(i + cols, len(blocks))))
+                     for i in range(0, len(blocks), cols))
+        height_units = n_rows + 0.9 * int(np.ceil(len(blocks) / cols))
+        fig, ax = plt.subplots(figsize=(1.05 * cols * (per_row + 0.6) + 0.4, 0.95 * height_units + 0.9))
+        y0 = 0.0
+        for start in range(0, len(blocks), cols):
+            band = blocks[start:start + cols]
+            band_rows = max(int(np.ceil(len(ix) / per_row)) for _, ix in band)
+            for j, (g, ix) in enumerate(band):
+                x0 = j * (per_row + 0.6)
+                ax.text(x0, -(y0 + 0.02), (group_labels or {}).get(g, str(g)), fontsize=10, fontweight="bold",
+                        va="bottom", ha="left", color=INK)
+                for k, i in enumerate(ix):
+                    cx, cy = x0 + k % per_row, -(y0 + 1 + k // per_row)
+                    v = vals.iloc[i]
+                    shade = 0.08 + 0.8 * (v / vmax if vmax > 0 and np.isfinite(v) else 0)
+                    ax.add_patch(plt.Rectangle((cx, cy), 0.94, 0.94, facecolor=cmap(shade) if np.isfinite(v)
+                                               else "white", edgecolor=GREY, linewidth=0.6))
+                    ink = "white" if shade > 0.5 else INK
+                    name = str(f[label].iloc[i])
+                    name = name if len(name) <= 13 else name[:12] + "."
+                    mark = (flag_marks or {}).get(f[flag].iloc[i], "") if flag and np.isfinite(v) else ""
+                    text = (fmt_pct(v, language, digits=digits) if pct else fmt_number(v, language, digits=digits)) \
+                        if np.isfinite(v) else "–"
+                    ax.text(cx + 0.47, cy + 0.62, name, ha="center", va="center", fontsize=6.8, color=ink)
+                    ax.text(cx + 0.47, cy + 0.3, text + mark, ha="center", va="center", fontsize=8.5,
+                            fontweight="bold", color=ink)
+            y0 += band_rows + 0.9
+        ax.set_xlim(-0.2, cols * (per_row + 0.6))
+        ax.set_ylim(-(y0 + 0.2), 0.3)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        ax.set_title(title, loc="left")
+        fig.text(0.01, 0.01, note, fontsize=8, color=GREY, ha="left", va="bottom", wrap=True)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        plt.close(fig)
+    return fig, ax

@@ -10,10 +10,10 @@ import pandas as pd
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, ParameterError, parameter_error
 from .io import extreme_line_ids, extreme_line_value
-from .results import EstimateTable, check_level
+from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
     Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
-    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, variance_of_psu_totals,
+    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, share_columns, variance_of_psu_totals,
 )
 
 
@@ -198,7 +198,8 @@ def gini_parts(y: np.ndarray, size: np.ndarray, dom: Domains, w: np.ndarray) -> 
     return G, scores
 
 
-def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: bool = False) -> EstimateTable:
+def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: bool = False,
+              ci_method: str | None = None) -> EstimateTable:
     prep, dom = measure.prep, measure.dom
     if prep.design.replicates:
         est = measure.parts()[0]
@@ -213,12 +214,15 @@ def _estimate(measure: _Measure, *, estimand: str, level: float, extra_deff: boo
     if extra_deff and measure.kind != "gini":
         nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
         extra["deff"] = deff_srs(measure.a, measure.s, est, var, dom, prep, nobs)
+    if ci_method is not None:
+        extra.update(share_columns(dom, prep, None, ci_method))
     notes = ("person-level: household weights x household size",) if measure.person else ()
     return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra=extra, notes=notes)
 
 
 def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, design: SurveyDesign | None = None,
-        by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None, deff: bool = False) -> EstimateTable:
+        by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None, deff: bool = False,
+        ci_method: CIMethod = "logit") -> EstimateTable:
     """Foster-Greer-Thorbecke poverty index with a design-based standard error.
 
     Parameters
@@ -239,29 +243,49 @@ def fgt(data: pd.DataFrame, *, welfare: str, poverty_line, alpha: float = 0, des
         publishes them; None gives household-level rates.
     deff : bool
         Add the design effect against simple random sampling without replacement (R's default).
+    ci_method : {"logit", "beta", "wald"}
+        The interval, which stays in [0, 1] except for ``"wald"``: ``"logit"`` (default) as R
+        ``svyciprop(method = "logit")``, ``"beta"`` (Korn-Graubard) as ``svyciprop(method = "beta")``,
+        both with the degrees of freedom of the domain (its PSUs minus its strata); ``"wald"`` is
+        ``FGT +- t se``. A domain whose estimate is 0 (no poor person sampled) gets the one-sided
+        Clopper-Pearson interval ``[0, 1 - (1 - level)^(1/n*)]``, ``n*`` the domain's sampled
+        households shrunk by its degrees of freedom (``results.share_interval``).
 
     Notes
     -----
     ``FGT_alpha = sum w s (1 - y/z)^alpha 1[y<z] / sum w s``, a ratio of two totals, linearized as
     ``u_i = s_i (g_i - FGT) / sum w s``. Foster, Greer and Thorbecke (1984), Econometrica 52(3).
+
+    The gap (P1) and severity (P2) are means of a variable in [0, 1], not of a 0/1 one; the logit
+    interval applies to them as well (it is the delta method on the logit scale, R's
+    ``svyciprop(method = "xlogit")``, which for an intercept-only quasibinomial ``svyglm`` is the
+    same number as ``method = "logit"``; tests/reference checks P1 against it). Korn-Graubard
+    treats the mean as a binomial share with the effective sample size: an approximation for P1
+    and P2. A zero P1 or P2 means a zero headcount, and the one-sided bound of the headcount also
+    bounds them (``P2 <= P1 <= P0``).
     """
     check_level(level, "fgt")
+    check_ci_method(ci_method, "fgt")
     a = _check_alpha(alpha)
     y = _welfare(data, welfare)
     z = _line(data, poverty_line, len(data))
     prep = prepare(data, design)
     m = _Measure("fgt", y, _size(data, household_size), domains(data, by), prep, z=z, alpha=a)
-    return _estimate(m, estimand=f"FGT(alpha={a:g})", level=level, extra_deff=deff)
+    return _estimate(m, estimand=f"FGT(alpha={a:g})", level=level, extra_deff=deff, ci_method=ci_method)
 
 
 def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "extreme_215_2017ppp",
                     design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
-                    household_size: str | None = None, alpha: float = 0) -> EstimateTable:
+                    household_size: str | None = None, alpha: float = 0,
+                    ci_method: CIMethod = "logit") -> EstimateTable:
     """Extreme poverty under a selectable line: a line id of ``data/poverty_lines.csv`` or a number.
 
     Line ids: ``extreme_190_2011ppp`` (Inpres 4/2022, US$1.90 2011 PPP), ``extreme_215_2017ppp``
     (BPS from 2025, US$2.15 2017 PPP), ``extreme_300_2021ppp`` (World Bank US$3.00, 2021 PPP).
+    ``ci_method`` as in :func:`fgt` (a kabupaten x area cell with no extremely poor person sampled
+    gets a one-sided interval, not "0% (0% - 0%)").
     """
+    check_ci_method(ci_method, "extreme_poverty")
     if isinstance(line, str):
         if line not in extreme_line_ids():
             raise ParameterError(f"The 'line' parameter of extreme_poverty must be one of {extreme_line_ids()} "
@@ -270,7 +294,7 @@ def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "ex
     else:
         value, name = line, f"{line:g}"
     t = fgt(data, welfare=welfare, poverty_line=value, alpha=alpha, design=design, by=by, level=level,
-            household_size=household_size)
+            household_size=household_size, ci_method=ci_method)
     f = t.to_frame()
     f["estimand"] = f"extreme FGT(alpha={alpha:g}, line={name})"
     return EstimateTable(f, group_columns=t.group_columns, level=level, notes=t.notes)

@@ -15,6 +15,7 @@ from . import regions
 from .config import DEFAULT_MIN_CELL, synthetic_dir
 from .exceptions import ParameterError
 from .io import coerce, prepare
+from .report.display import md
 from .report.strings import check_language, fmt_number, t
 from .schema import TABLES
 from .validation import ValidationReport
@@ -69,13 +70,20 @@ class QualityReport:
         """Title, scope and source as Markdown, in the report's language."""
         lang = self.language
         h = self.headline
-        lines = [f"**{t('dq_scope', lang)}:** {self.scope}  ", f"**{t('dq_source', lang)}:** `{self.source}`", ""]
+        # the scope names a region and the source is a path: both escaped, never markup
+        lines = [f"**{t('dq_scope', lang)}:** {md(self.scope)}  ", f"**{t('dq_source', lang)}:** {md(self.source)}", ""]
         for key in ("registry_households", "survey_households", "survey_psus", "panel_households"):
             if h.get(key) is not None:
                 lines.append(f"- {t(key, lang)}: {fmt_number(h[key], lang)}")
         if h.get("panel_waves"):
             lines.append(f"- {t('panel_waves', lang)}: {', '.join(map(str, h['panel_waves']))}")
         return "\n".join(lines)
+
+    def findings_table(self) -> pd.DataFrame:
+        """The findings for display: one row saying "Tidak ada temuan" / "No findings" when there are none."""
+        if self.n_findings:
+            return self.findings
+        return pd.DataFrame({t("message", self.language): [t("no_findings_row", self.language)]})
 
     def findings_text(self) -> str:
         if self.n_findings == 0:
@@ -120,13 +128,17 @@ def data_quality(data_dir: str | os.PathLike | None = None, *, kabupaten: str = 
     for name in TABLES:
         path = folder / f"{name}.parquet"
         if not path.exists():
-            rows.append((name, path.name, t("table_missing", lang), 0, 0, 0))
+            rows.append((name, path.name, t("table_missing", lang), 0, 0, 0))  # rows of the scope (kabupaten or province)
             continue
         df, rep = prepare(path, table=name)
         reports[name] = rep
         if rep.ok:
             frames[name] = _filter(coerce(df, name), kab)
-        rows.append((name, path.name, t("table_ok" if rep.ok else "table_failed", lang), rep.nrows,
+            n_scope = len(frames[name])
+        else:  # rows of the scope as far as the (unvalidated) codes tell
+            n_scope = len(_filter(df.assign(**{c: df[c].astype("string") for c in ("kab_code", "kec_code")
+                                               if c in df.columns}), kab))
+        rows.append((name, path.name, t("table_ok" if rep.ok else "table_failed", lang), n_scope,
                      len(rep.errors), len(rep.findings) - len(rep.errors)))
     tables = pd.DataFrame(rows, columns=[t("table", lang), t("file", lang), t("status", lang), t("rows", lang),
                                          t("errors", lang), t("warnings", lang)])

@@ -27,6 +27,8 @@ class Column:
     max: float | None = None          # inclusive upper bound
     allowed: tuple = ()               # closed set of values (codes, labels)
     region: Literal["kab", "kec", "desa", ""] = ""  # region code checked against the crosswalk
+    pattern: str = ""                 # regular expression every value must match in full
+    pattern_text: str = ""            # the pattern as a reader says it ("YYYYQn, e.g. 2024Q1")
 
     def describe_allowed(self) -> str:
         if self.allowed:
@@ -37,6 +39,10 @@ class Column:
             return f"{self.region} code of province 76 in the BPS system"
         if self.kind == "bool":
             return "true/false (1/0)"
+        if self.pattern_text:
+            return self.pattern_text
+        if self.kind == "date":
+            return "YYYY-MM-DD (or the mapping's date_format)"
         return " and ".join(s for s in (lo, hi) if s)
 
 
@@ -204,13 +210,16 @@ DISBURSEMENT = Table(
     columns=(
         _HH,
         Column("program", "str", "Programme", allowed=("PKH", "BPNT")),
-        Column("period", "str", "Quarter of the allocation, as YYYYQn"),
+        Column("period", "str", "Quarter of the allocation, as YYYYQn", pattern=r"\d{4}Q[1-4]",
+               pattern_text="YYYYQn with n 1-4, e.g. 2024Q1"),
         Column("allocated_amount", "float", "Amount allocated for the quarter", unit="Rp", min=0),
         Column("disbursed_amount", "float", "Amount received by the family", unit="Rp", min=0),
         Column("paid_on", "date", "Date the family received it (empty if not received)", nullable=True),
         Column("channel", "str", "Payment channel", allowed=("bank", "pos", "e-warong")),
         replace(_KEC, required=False),
     ),
+    notes=("A disbursed amount more than twice the allocated amount of its quarter is warned about "
+           "(a back-payment, rapel, can double a quarter's payment; more is implausible).",),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (REGISTRY, SURVEY, PANEL, DISBURSEMENT)}

@@ -39,7 +39,7 @@ import pandas as pd
 
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, ParameterError, parameter_error
-from .results import EstimateTable, check_level
+from .results import CIMethod, EstimateTable, check_ci_method, check_level
 
 LonelyPSU = Literal["fail", "remove", "certainty", "adjust", "average"]
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
@@ -517,6 +517,29 @@ def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains
     return EstimateTable(frame, group_columns=dom.columns, level=level, notes=notes)
 
 
+def share_columns(dom: Domains, prep: Prepared, support: np.ndarray | None, ci_method: str) -> dict:
+    """The columns that let a table give a share its own interval (``results.share_interval``).
+
+    ``ci_n``: sampled rows behind the share in each domain (rows where its denominator is not
+    zero, ``support``; None: every row of the domain); ``ci_df``: their PSUs minus their strata,
+    as ``degf()`` of R's subset design (with replicate weights: the design's degrees of freedom).
+    """
+    ok = dom.codes >= 0
+    if support is not None:
+        ok = ok & np.asarray(support, bool)
+    code = dom.codes[ok].astype(np.int64)
+    n = np.bincount(code, minlength=dom.n)
+    if prep.design.replicates:
+        df = np.full(dom.n, float(prep.n_psu - len(prep.n_psu_h)))
+    else:
+        psus = np.unique(code * prep.n_psu + prep.psu[ok])
+        strata = np.unique(code * max(len(prep.n_psu_h), 1) + prep.stratum[ok])
+        df = (np.bincount(psus // prep.n_psu, minlength=dom.n)
+              - np.bincount(strata // max(len(prep.n_psu_h), 1), minlength=dom.n)).astype(float) if len(code) \
+            else np.zeros(dom.n)
+    return {"ci_method": np.full(dom.n, ci_method, dtype=object), "ci_n": n, "ci_df": df}
+
+
 def _method(prep: Prepared) -> str:
     d = prep.design
     if d.replicates:
@@ -525,8 +548,12 @@ def _method(prep: Prepared) -> str:
 
 
 def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, design: SurveyDesign | None,
-                 by, level: float, estimand: str, prep: Prepared | None = None, deff: bool = False) -> EstimateTable:
-    """Shared body of mean, proportion, ratio and total: estimates, variances, table."""
+                 by, level: float, estimand: str, prep: Prepared | None = None, deff: bool = False,
+                 ci_method: CIMethod | None = None) -> EstimateTable:
+    """Shared body of mean, proportion, ratio and total: estimates, variances, table.
+
+    ``ci_method`` marks the estimate as a share in [0, 1] with that interval (``share_interval``).
+    """
     prep = prep or prepare(data, design)
     dom = domains(data, by)
     est, t = ratio_cells(a, b, dom, prep)
@@ -538,6 +565,8 @@ def ratio_family(a: np.ndarray, b: np.ndarray | None, data: pd.DataFrame, *, des
     if deff:
         nobs = np.bincount(dom.codes[dom.codes >= 0], minlength=dom.n)
         extra["deff"] = deff_srs(a, b, est, var, dom, prep, nobs)
+    if ci_method is not None:
+        extra.update(share_columns(dom, prep, None if b is None else b != 0, ci_method))
     return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), extra=extra)
 
 
@@ -570,15 +599,38 @@ def mean(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None,
 
 
 def proportion(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None, by=None,
-               level: float = DEFAULT_LEVEL, deff: bool = False) -> EstimateTable:
-    """Share of rows where ``column`` is true (a 0/1 or boolean column), by domain."""
+               level: float = DEFAULT_LEVEL, deff: bool = False, ci_method: CIMethod = "logit") -> EstimateTable:
+    """Share of rows where ``column`` is true (a 0/1 or boolean column), by domain.
+
+    Parameters
+    ----------
+    data : DataFrame
+    column : str
+        A 0/1 or true/false column.
+    design : SurveyDesign, optional
+    by : str or list of str, optional
+        Domain columns; each domain is estimated as a subpopulation of the full design.
+    level : float
+        Confidence level.
+    deff : bool
+        Add the design effect against simple random sampling without replacement.
+    ci_method : {"logit", "beta", "wald"}
+        The interval: ``"logit"`` (default) as R ``svyciprop(method = "logit")``, ``"beta"``
+        (Korn-Graubard) as ``svyciprop(method = "beta")``, both with the degrees of freedom of the
+        domain (its PSUs minus its strata, R's ``degf`` of the subset design); ``"wald"`` the
+        symmetric ``p +- t se`` with the design's degrees of freedom. A domain estimated at 0 or 1
+        gets a one-sided Clopper-Pearson interval with the domain's sampled rows as effective sample
+        size (``results.share_interval`` says why). Matches R ``svyby(~y, ~d, design, svyciprop)``
+        (tests/reference/svyciprop_reference.R).
+    """
     check_level(level, "proportion")
+    check_ci_method(ci_method, "proportion")
     y = numeric(data, column, role="column")
     if not np.isin(y, (0.0, 1.0)).all():
         raise DataValidationError(f"Column {column!r} must hold 0/1 or true/false for a proportion; "
                                   f"it has {int((~np.isin(y, (0.0, 1.0))).sum())} other values.")
     return ratio_family(y, np.ones(len(data)), data, design=design, by=by, level=level,
-                        estimand=f"proportion({column})", deff=deff)
+                        estimand=f"proportion({column})", deff=deff, ci_method=ci_method)
 
 
 def ratio(data: pd.DataFrame, numerator: str, denominator: str, *, design: SurveyDesign | None = None, by=None,

@@ -6,6 +6,22 @@ response, the ASPIRE and CEQ convention), ``z`` the poverty line, person weights
 (household weight x household size). Every indicator is a ratio of weighted totals (or a smooth
 function of two), so each carries a linearized standard error from :mod:`welfare_eval.survey`.
 
+Who is poor, for targeting. Coverage of the poor and the inclusion and exclusion errors use one
+definition (``poor_before``, default ``"all_transfers"``): a person is poor when welfare before
+*all* transfers, ``y_post - sum_p T_p`` over the programmes in the data (PKH and BPNT), is below
+the line, as ASPIRE and CEQ define pre-transfer welfare. With one definition, coverage of the
+poor + exclusion error = 1 in every domain and programme (a test). ``"own_transfer"``
+(``y_post - T`` of the programme alone) is on request and is said in the output. The effect of one
+programme (poverty reductions, benefit-cost ratio, CEQ efficiency, CGH) compares welfare with and
+without that programme's own transfer, because it measures what that transfer did.
+
+Intervals. Every indicator that is a share (coverage, incidence, adequacy, error rates, reductions
+of FGT measures, CEQ efficiencies, the benefit-cost ratio, which equals the poverty reduction
+efficiency) takes ``ci_method`` (default ``"logit"``, as R ``svyciprop``; ``"beta"``, ``"wald"``), so
+its interval stays in [0, 1]; the sampled units behind a share are the households where its
+denominator is not zero (the poor, for an exclusion error). CGH (a ratio around 1) and the Gini
+reduction keep the symmetric interval.
+
 References
 ----------
 World Bank ASPIRE, "Atlas of Social Protection Indicators of Resilience and Equity", methodology.
@@ -25,14 +41,18 @@ import pandas as pd
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, ParameterError, parameter_error
 from .poverty import _line, _person_fgt, _size, _welfare, gini_parts, welfare_order
-from .results import EstimateTable, check_level
+from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
     SurveyDesign, _method, domains, estimate_table, linearized_variance, numeric, prepare, ratio_estimate,
-    _memo, ratio_cells, ratio_family, replicate_variance, reuse_prepared, variance_of_psu_totals,
+    _memo, ratio_cells, ratio_family, replicate_variance, reuse_prepared, share_columns, variance_of_psu_totals,
 )
 
 Threshold = Literal["poverty_line", "quota"]
 Normalize = Literal["beneficiaries", "group"]
+#: Who counts as poor for coverage of the poor and for inclusion/exclusion errors: welfare before
+#: every transfer (the ASPIRE/CEQ convention, the default) or before the programme's own transfer.
+PoorBefore = Literal["all_transfers", "own_transfer"]
+POOR_BEFORE: tuple[str, ...] = ("all_transfers", "own_transfer")
 
 
 @dataclass(frozen=True)
@@ -103,6 +123,62 @@ class _Inputs:
         return self.s * np.minimum(self.T, self.need)
 
 
+def transfer_programs(data: pd.DataFrame, program: Program | None = None,
+                      all_programs: tuple[Program, ...] | None = None) -> tuple[Program, ...]:
+    """The programmes whose transfers make up "all transfers": ``all_programs``, or PKH and BPNT when
+    their amount columns are in the data; ``program`` is always one of them."""
+    if all_programs is None:
+        progs = [p for p in (PKH, BPNT) if p.amount in data.columns]
+    else:
+        if isinstance(all_programs, Program) or not all(isinstance(p, Program) for p in all_programs):
+            raise parameter_error("all_programs", "targeting", "a tuple of Program", all_programs)
+        progs = list(all_programs)
+    if program is not None and program.amount not in [p.amount for p in progs]:
+        progs.append(program)
+    return tuple(progs)
+
+
+def pre_transfer_welfare(data: pd.DataFrame, *, welfare: str = "cons_pc", household_size: str = "hh_size",
+                         programs: tuple[Program, ...] | None = None) -> np.ndarray:
+    """Per-capita welfare before all transfers: ``y_post - sum_p T_p`` (ASPIRE/CEQ, no behavioural response).
+
+    ``programs``: the transfers to take out (default: PKH and BPNT, those of them in the data).
+    """
+    progs = transfer_programs(data, None, programs)
+    size = _size(data, household_size)
+    y = _welfare(data, welfare).copy()
+    for p in progs:
+        amount = numeric(data, p.amount, role="programme amount")
+        y = y - amount / (12.0 if p.amount_period == "year" else 1.0) / size
+    if (y < 0).any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(y < 0)[:5])
+        raise DataValidationError(f"Transfers ({', '.join(p.name for p in progs)}) exceed welfare in "
+                                  f"{int((y < 0).sum())} row(s) (rows {rows}): welfare before all transfers < 0; "
+                                  "check units (Rp per year).")
+    return y
+
+
+def pre_transfer_poor(data: pd.DataFrame, *, poverty_line="poverty_line", welfare: str = "cons_pc",
+                      household_size: str = "hh_size", programs: tuple[Program, ...] | None = None) -> pd.Series:
+    """Whether each row is poor before all transfers: the "poor" of coverage of the poor and of the
+    targeting errors (``poor_before="all_transfers"``); use it to group other estimates the same way."""
+    y = pre_transfer_welfare(data, welfare=welfare, household_size=household_size, programs=programs)
+    return pd.Series(y < _line(data, poverty_line, len(data)), index=data.index, name="pre_poor")
+
+
+def poor_definition(poor_before: str, programs: tuple[Program, ...], program: Program) -> str:
+    """The definition of "poor" a targeting result used, in words (English; the report words it)."""
+    if poor_before == "own_transfer":
+        return f"poor: welfare before the {program.name} transfer below the poverty line"
+    return f"poor: welfare before all transfers ({', '.join(p.name for p in programs)}) below the poverty line"
+
+
+def _check_poor_before(poor_before, where: str) -> str:
+    if poor_before not in POOR_BEFORE:
+        raise parameter_error("poor_before", where, f"one of {POOR_BEFORE}", poor_before)
+    return poor_before
+
+
 def _inputs(data: pd.DataFrame, program: Program, *, welfare: str, poverty_line, household_size: str,
             design: SurveyDesign | None) -> _Inputs:
     """The checked inputs of a programme, built once per frame within a reuse block."""
@@ -112,19 +188,25 @@ def _inputs(data: pd.DataFrame, program: Program, *, welfare: str, poverty_line,
                                                       household_size=household_size, design=design))
 
 
-def _table(inp: _Inputs, a, b, *, by, level, estimand: str, **extra) -> EstimateTable:
-    t = ratio_family(a, b, inp.data, design=inp.prep.design, by=by, level=level, estimand=estimand, prep=inp.prep)
+def _table(inp: _Inputs, a, b, *, by, level, estimand: str, ci_method: str | None = None, note: str = "",
+           **extra) -> EstimateTable:
+    t = ratio_family(a, b, inp.data, design=inp.prep.design, by=by, level=level, estimand=estimand, prep=inp.prep,
+                     ci_method=ci_method)
     f = t.to_frame()
     f.insert(1, "program", inp.program.name)
     for k, v in extra.items():
         f[k] = v
-    return EstimateTable(f, group_columns=t.group_columns, level=level, notes=t.notes)
+    if note:
+        f["notes"] = [f"{n}; {note}" if n else note for n in f["notes"]]
+    return EstimateTable(f, group_columns=t.group_columns, level=level, notes=t.notes + ((note,) if note else ()))
 
 
 def _combine(tables: list[EstimateTable]) -> EstimateTable:
     frames = [t.to_frame() for t in tables]
     first = tables[0]
-    return EstimateTable(pd.concat(frames, ignore_index=True), group_columns=first.group_columns, level=first.level)
+    notes = tuple(dict.fromkeys(n for t in tables for n in t.notes))
+    return EstimateTable(pd.concat(frames, ignore_index=True), group_columns=first.group_columns, level=first.level,
+                         notes=notes)
 
 
 def _population_rank(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -153,19 +235,64 @@ def weighted_quantile_groups(data: pd.DataFrame, *, welfare: str, n: int = 5, we
 # ASPIRE
 
 def coverage(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = None, by=None,
-             household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Coverage: people living in a beneficiary household / people, by group (``coverage_rate``)."""
+             household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL,
+             ci_method: CIMethod = "logit") -> EstimateTable:
+    """Coverage: people living in a beneficiary household / people, by group (``coverage_rate``).
+
+    Coverage of the poor is :func:`poor_coverage` (or this function ``by`` :func:`pre_transfer_poor`).
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
     check_level(level, "coverage")
+    check_ci_method(ci_method, "coverage")
     inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
-    return _table(inp, inp.s * inp.b, inp.s, by=by, level=level, estimand="coverage_rate")
+    return _table(inp, inp.s * inp.b, inp.s, by=by, level=level, estimand="coverage_rate", ci_method=ci_method)
 
 
-def _share(inp: _Inputs, value: np.ndarray, groups: pd.Series, *, by, level, estimand: str) -> EstimateTable:
+def poor_coverage(data: pd.DataFrame, program: Program, *, poverty_line="poverty_line",
+                  poor_before: PoorBefore = "all_transfers", all_programs: tuple[Program, ...] | None = None,
+                  design: SurveyDesign | None = None, by=None, household_size: str = "hh_size",
+                  welfare: str = "cons_pc", level: float = DEFAULT_LEVEL,
+                  ci_method: CIMethod = "logit") -> EstimateTable:
+    """Coverage of the poor: poor people in beneficiary households / poor people (``poor_coverage_rate``).
+
+    The poor are those of :func:`targeting_errors` (``poor_before``, default before all transfers),
+    so that ``poor_coverage_rate + exclusion_error_rate = 1`` in every domain; the definition is in
+    the ``poor_before`` column and the notes.
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
+    check_level(level, "poor_coverage")
+    check_ci_method(ci_method, "poor_coverage")
+    _check_poor_before(poor_before, "poor_coverage")
+    inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
+                  design=design)
+    poor, note = _poor(inp, poor_before, all_programs, "poor_coverage")
+    return _table(inp, inp.s * inp.b * poor, inp.s * poor, by=by, level=level, estimand="poor_coverage_rate",
+                  ci_method=ci_method, note=note, poor_before=poor_before)
+
+
+def _poor(inp: _Inputs, poor_before: str, all_programs, where: str) -> tuple[np.ndarray, str]:
+    """The poor of the targeting indicators under ``poor_before``, and the definition in words."""
+    if inp.z is None:
+        raise ParameterError(f"The 'poverty_line' parameter of {where} is needed to say who is poor.")
+    progs = transfer_programs(inp.data, inp.program, all_programs)
+    if poor_before == "own_transfer":
+        y = inp.y_pre
+    else:
+        y = _memo("y_pre_all", inp.data, (tuple(p.amount for p in progs), inp.welfare, inp.household_size),
+                  lambda: pre_transfer_welfare(inp.data, welfare=inp.welfare, household_size=inp.household_size,
+                                               programs=progs))
+    return y < inp.z, poor_definition(poor_before, progs, inp.program)
+
+
+def _share(inp: _Inputs, value: np.ndarray, groups: pd.Series, *, by, level, estimand: str,
+           ci_method: str) -> EstimateTable:
     """Share of a total that falls in each group (incidence), within each ``by`` domain."""
     g = pd.Series(groups).to_numpy()
     out = []
     for q in np.unique(g):
-        t = _table(inp, value * (g == q), value, by=by, level=level, estimand=estimand)
+        t = _table(inp, value * (g == q), value, by=by, level=level, estimand=estimand, ci_method=ci_method)
         f = t.to_frame()
         f.insert(2, str(getattr(groups, "name", None) or "group"), q)
         out.append(EstimateTable(f, group_columns=(str(getattr(groups, "name", None) or "group"), *t.group_columns),
@@ -175,26 +302,40 @@ def _share(inp: _Inputs, value: np.ndarray, groups: pd.Series, *, by, level, est
 
 def beneficiary_incidence(data: pd.DataFrame, program: Program, *, groups: pd.Series,
                           design: SurveyDesign | None = None, by=None, household_size: str = "hh_size",
-                          welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Beneficiaries in each group / all beneficiaries (the shares sum to one)."""
+                          welfare: str = "cons_pc", level: float = DEFAULT_LEVEL,
+                          ci_method: CIMethod = "logit") -> EstimateTable:
+    """Beneficiaries in each group / all beneficiaries (the shares sum to one).
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
+    check_ci_method(ci_method, "beneficiary_incidence")
     inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
-    return _share(inp, inp.s * inp.b, groups, by=by, level=level, estimand="beneficiary_incidence")
+    return _share(inp, inp.s * inp.b, groups, by=by, level=level, estimand="beneficiary_incidence", ci_method=ci_method)
 
 
 def benefit_incidence(data: pd.DataFrame, program: Program, *, groups: pd.Series, design: SurveyDesign | None = None,
                       by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
-                      level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Transfers to each group / all transfers (the shares sum to one)."""
+                      level: float = DEFAULT_LEVEL, ci_method: CIMethod = "logit") -> EstimateTable:
+    """Transfers to each group / all transfers (the shares sum to one).
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
+    check_ci_method(ci_method, "benefit_incidence")
     inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
-    return _share(inp, inp.s * inp.T, groups, by=by, level=level, estimand="benefit_incidence")
+    return _share(inp, inp.s * inp.T, groups, by=by, level=level, estimand="benefit_incidence", ci_method=ci_method)
 
 
 def adequacy(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = None, by=None,
-             household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Transfers / total (post-transfer) welfare of beneficiary households (``adequacy_rate``)."""
+             household_size: str = "hh_size", welfare: str = "cons_pc", level: float = DEFAULT_LEVEL,
+             ci_method: CIMethod = "logit") -> EstimateTable:
+    """Transfers / total (post-transfer) welfare of beneficiary households (``adequacy_rate``).
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
+    check_ci_method(ci_method, "adequacy")
     inp = _inputs(data, program, welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     return _table(inp, inp.s * inp.T * inp.b, inp.s * inp.y_post * inp.b, by=by, level=level,
-                  estimand="adequacy_rate")
+                  estimand="adequacy_rate", ci_method=ci_method)
 
 
 def cgh(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = None, by=None,
@@ -208,7 +349,7 @@ def cgh(data: pd.DataFrame, program: Program, *, design: SurveyDesign | None = N
     return _table(inp, inp.s * inp.T * bottom40 / 0.40, inp.s * inp.T, by=by, level=level, estimand="cgh")
 
 
-def _reduction(inp: _Inputs, measure: str, *, by, level: float) -> EstimateTable:
+def _reduction(inp: _Inputs, measure: str, *, by, level: float, ci_method: str | None = None) -> EstimateTable:
     """(M(y_pre) - M(y_post)) / M(y_pre); the linearized variable of ``1 - M1/M0`` is
     ``(M1 u0 - M0 u1) / M0^2``, formed here from PSU totals (FGT) or per-row scores (Gini)."""
     prep = inp.prep
@@ -246,7 +387,12 @@ def _reduction(inp: _Inputs, measure: str, *, by, level: float) -> EstimateTable
         var = variance_of_psu_totals(t, dom.codes, prep)
     names = {"fgt0": "headcount_reduction_rate", "fgt1": "poverty_gap_reduction_rate",
              "fgt2": "severity_reduction_rate", "gini": "gini_reduction_rate"}
-    t = estimate_table(names[measure], est, var, dom, prep, level=level, method=_method(prep))
+    extra = {}
+    if ci_method is not None and measure != "gini":
+        # an FGT reduction is a share: of the pre-transfer poor lifted out (P0), of the pre-transfer gap
+        # closed (P1); the units behind it are the households poor before the transfer
+        extra = share_columns(dom, prep, inp.y_pre < inp.z, ci_method)
+    t = estimate_table(names[measure], est, var, dom, prep, level=level, method=_method(prep), extra=extra)
     f = t.to_frame()
     f.insert(1, "program", inp.program.name)
     return EstimateTable(f, group_columns=t.group_columns, level=level)
@@ -254,16 +400,24 @@ def _reduction(inp: _Inputs, measure: str, *, by, level: float) -> EstimateTable
 
 def poverty_reduction(data: pd.DataFrame, program: Program, *, poverty_line, design: SurveyDesign | None = None,
                       by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
-                      level: float = DEFAULT_LEVEL) -> EstimateTable:
+                      level: float = DEFAULT_LEVEL, ci_method: CIMethod = "logit") -> EstimateTable:
     """Relative reductions of headcount, gap, severity and Gini from ``y_pre`` to ``y_post``,
-    and the benefit-cost ratio (reduction of the aggregate poverty gap in Rp per Rp transferred)."""
+    and the benefit-cost ratio (reduction of the aggregate poverty gap in Rp per Rp transferred).
+
+    ``y_pre`` is welfare before this programme's own transfer: the reductions measure what it did.
+    The FGT reductions and the benefit-cost ratio lie in [0, 1] (a transfer cannot raise poverty;
+    no more than the transfer closes a gap) and get the interval of ``ci_method`` (``"logit"``
+    default, ``"beta"``, ``"wald"``); the Gini reduction keeps the symmetric one.
+    """
+    check_ci_method(ci_method, "poverty_reduction")
     inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
-    tables = [_reduction(inp, m, by=by, level=level) for m in ("fgt0", "fgt1", "fgt2", "gini")]
+    tables = [_reduction(inp, m, by=by, level=level, ci_method=ci_method) for m in ("fgt0", "fgt1", "fgt2", "gini")]
     # ASPIRE's definition from the two poverty gaps; CEQ's poverty reduction efficiency computes the
     # same number as min(T, (z - y_pre)+) (ceq_efficiency), and a test holds them equal
     gap_change = np.maximum(inp.z - inp.y_pre, 0.0) - np.maximum(inp.z - inp.y_post, 0.0)
-    tables.append(_table(inp, inp.s * gap_change, inp.sT, by=by, level=level, estimand="benefit_cost_ratio"))
+    tables.append(_table(inp, inp.s * gap_change, inp.sT, by=by, level=level, estimand="benefit_cost_ratio",
+                         ci_method=ci_method))
     return _combine(tables)
 
 
@@ -272,8 +426,11 @@ def poverty_reduction(data: pd.DataFrame, program: Program, *, poverty_line, des
 
 def ceq_efficiency(data: pd.DataFrame, program: Program, *, poverty_line, design: SurveyDesign | None = None,
                    by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
-                   level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Beckerman-Immervoll indicators as in CEQ's ceqef.
+                   level: float = DEFAULT_LEVEL, ci_method: CIMethod = "logit") -> EstimateTable:
+    """Beckerman-Immervoll indicators as in CEQ's ceqef (all four are shares, with ``ci_method``).
+
+    The pre-transfer poor here are those before this programme's own transfer: the indicators
+    judge how that transfer's rupiah were spent.
 
     - vertical_expenditure_efficiency: transfers to the pre-transfer poor / all transfers;
     - spillover: transfers beyond what lifts the pre-transfer poor to z / transfers to them;
@@ -282,39 +439,50 @@ def ceq_efficiency(data: pd.DataFrame, program: Program, *, poverty_line, design
     - poverty_gap_efficiency: reduction of the aggregate poverty gap (Rp) / the pre-transfer
       aggregate gap (equals ASPIRE's poverty gap reduction when the line is one number).
     """
+    check_ci_method(ci_method, "ceq_efficiency")
     inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
     sT_poor = inp.sT * inp.poor_pre
+    kw = dict(by=by, level=level, ci_method=ci_method)
     return _combine([
-        _table(inp, sT_poor, inp.sT, by=by, level=level, estimand="vertical_expenditure_efficiency"),
-        _table(inp, sT_poor - inp.s_closing * inp.poor_pre, sT_poor, by=by, level=level, estimand="spillover"),
-        _table(inp, inp.s_closing, inp.sT, by=by, level=level, estimand="poverty_reduction_efficiency"),
-        _table(inp, inp.s_closing, inp.s * inp.need, by=by, level=level, estimand="poverty_gap_efficiency"),
+        _table(inp, sT_poor, inp.sT, estimand="vertical_expenditure_efficiency", **kw),
+        _table(inp, sT_poor - inp.s_closing * inp.poor_pre, sT_poor, estimand="spillover", **kw),
+        _table(inp, inp.s_closing, inp.sT, estimand="poverty_reduction_efficiency", **kw),
+        _table(inp, inp.s_closing, inp.s * inp.need, estimand="poverty_gap_efficiency", **kw),
     ])
 
 
 # ------------------------------------------------------------------------------------------------
 # inclusion and exclusion errors
 
-def _target(inp: _Inputs, threshold: str, quota: float | None) -> np.ndarray:
-    """Who should receive: the pre-transfer poor, or the poorest ``quota`` share of people."""
+def _target(inp: _Inputs, threshold: str, quota: float | None, poor_before: str,
+            all_programs) -> tuple[np.ndarray, str]:
+    """Who should receive: the pre-transfer poor, or the poorest ``quota`` share of people (ranked by
+    the same pre-transfer welfare); and the definition in words."""
     if threshold == "poverty_line":
         if inp.z is None:
             raise ParameterError("The 'poverty_line' parameter is needed when threshold='poverty_line'.")
-        return inp.y_pre < inp.z
+        return _poor(inp, poor_before, all_programs, "targeting_errors")
     if threshold == "quota":
         p = inp.prep.w * inp.s
         share = float(np.sum(p * inp.b) / np.sum(p)) if quota is None else quota
         if isinstance(share, bool) or not 0 < share < 1:
             raise parameter_error("quota", "targeting_errors", "a share strictly between 0 and 1", share)
-        return _population_rank(inp.y_pre, p) < share
+        progs = transfer_programs(inp.data, inp.program, all_programs)
+        y = inp.y_pre if poor_before == "own_transfer" else pre_transfer_welfare(
+            inp.data, welfare=inp.welfare, household_size=inp.household_size, programs=progs)
+        what = f"the {inp.program.name} transfer" if poor_before == "own_transfer" else \
+            f"all transfers ({', '.join(p.name for p in progs)})"
+        return _population_rank(y, p) < share, f"target: the poorest {share:.4g} of people by welfare before {what}"
     raise parameter_error("threshold", "targeting_errors", "'poverty_line' or 'quota'", threshold)
 
 
 def targeting_errors(data: pd.DataFrame, program: Program, *, threshold: Threshold = "poverty_line",
                      normalize: Normalize = "group", poverty_line=None, quota: float | None = None,
+                     poor_before: PoorBefore = "all_transfers", all_programs: tuple[Program, ...] | None = None,
                      design: SurveyDesign | None = None, by=None, household_size: str = "hh_size",
-                     welfare: str = "cons_pc", level: float = DEFAULT_LEVEL) -> EstimateTable:
+                     welfare: str = "cons_pc", level: float = DEFAULT_LEVEL,
+                     ci_method: CIMethod = "logit") -> EstimateTable:
     """Inclusion and exclusion error rates, with the convention in the output.
 
     ``threshold``: who should receive: the pre-transfer poor (``"poverty_line"``) or the poorest
@@ -323,27 +491,40 @@ def targeting_errors(data: pd.DataFrame, program: Program, *, threshold: Thresho
     ``normalize``: ``"group"`` gives inclusion errors per non-target person and exclusion
     errors per target person (as Alatas et al. 2012 report them); ``"beneficiaries"`` gives
     both per beneficiary (inclusion: the share of beneficiaries who are not targets).
+    ``poor_before``: pre-transfer welfare before ``"all_transfers"`` (default: PKH and BPNT, or
+    ``all_programs``; the ASPIRE/CEQ convention, the same poor as :func:`poor_coverage`, so that
+    coverage of the poor + exclusion error = 1) or before the programme's ``"own_transfer"``. The
+    choice is in the ``poor_before`` column and, in words, in the notes.
+    ``ci_method``: the interval of the rates, ``"logit"`` (default), ``"beta"`` or ``"wald"``; the
+    units behind an exclusion error are the sampled target households.
     """
     if normalize not in ("group", "beneficiaries"):
         raise parameter_error("normalize", "targeting_errors", "'group' or 'beneficiaries'", normalize)
+    check_ci_method(ci_method, "targeting_errors")
+    _check_poor_before(poor_before, "targeting_errors")
     inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
-    target = _target(inp, threshold, quota)
+    target, note = _target(inp, threshold, quota, poor_before, all_programs)
     s, b = inp.s, inp.b
     inc_den = s * ~target if normalize == "group" else s * b
     exc_den = s * target if normalize == "group" else s * b
+    kw = dict(by=by, level=level, ci_method=ci_method, note=note, threshold=threshold, poor_before=poor_before)
     return _combine([
-        _table(inp, s * b * ~target, inc_den, by=by, level=level, estimand="inclusion_error_rate",
-               threshold=threshold, normalized_by="non-target" if normalize == "group" else "beneficiaries"),
-        _table(inp, s * ~b * target, exc_den, by=by, level=level, estimand="exclusion_error_rate",
-               threshold=threshold, normalized_by="target" if normalize == "group" else "beneficiaries"),
+        _table(inp, s * b * ~target, inc_den, estimand="inclusion_error_rate",
+               normalized_by="non-target" if normalize == "group" else "beneficiaries", **kw),
+        _table(inp, s * ~b * target, exc_den, estimand="exclusion_error_rate",
+               normalized_by="target" if normalize == "group" else "beneficiaries", **kw),
     ])
 
 
 def overlap(data: pd.DataFrame, *, programs: tuple[Program, Program] = (PKH, BPNT), design: SurveyDesign | None = None,
             by=None, household_size: str = "hh_size", welfare: str = "cons_pc",
-            level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """Share of people in households receiving both programmes, only one, or neither."""
+            level: float = DEFAULT_LEVEL, ci_method: CIMethod = "logit") -> EstimateTable:
+    """Share of people in households receiving both programmes, only one, or neither.
+    ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
+    (:func:`welfare_eval.results.share_interval`).
+    """
+    check_ci_method(ci_method, "overlap")
     a = _inputs(data, programs[0], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     b = _inputs(data, programs[1], welfare=welfare, poverty_line=None, household_size=household_size, design=design)
     p, q = programs[0].name, programs[1].name
@@ -351,7 +532,7 @@ def overlap(data: pd.DataFrame, *, programs: tuple[Program, Program] = (PKH, BPN
     out = []
     for label, mask in cells.items():
         t = ratio_family(a.s * mask, a.s, data, design=a.prep.design, by=by, level=level, prep=a.prep,
-                         estimand="overlap_rate")
+                         estimand="overlap_rate", ci_method=ci_method)
         f = t.to_frame()
         f.insert(1, "program", label)
         out.append(EstimateTable(f, group_columns=t.group_columns, level=level))
@@ -361,32 +542,40 @@ def overlap(data: pd.DataFrame, *, programs: tuple[Program, Program] = (PKH, BPN
 def indicator_table(data: pd.DataFrame, *, programs=(PKH, BPNT), poverty_line="poverty_line",
                     extreme_line: float | str | None = "extreme_line", design: SurveyDesign | None = None, by=None,
                     household_size: str = "hh_size", welfare: str = "cons_pc",
-                    level: float = DEFAULT_LEVEL) -> EstimateTable:
-    """The standard table: FGT 0/1/2 and extreme poverty, then per programme coverage, adequacy,
-    reductions, benefit-cost ratio, CGH, CEQ efficiency and targeting errors, by domain."""
+                    level: float = DEFAULT_LEVEL, ci_method: CIMethod = "logit",
+                    poor_before: PoorBefore = "all_transfers") -> EstimateTable:
+    """The standard table: FGT 0/1/2 and extreme poverty, then per programme coverage, coverage of
+    the poor, adequacy, reductions, benefit-cost ratio, CGH, CEQ efficiency and targeting errors, by
+    domain. Shares get the interval of ``ci_method``; the poor of coverage of the poor and of the
+    errors are those of ``poor_before`` (default: before all transfers)."""
     from .poverty import fgt
 
+    check_ci_method(ci_method, "indicator_table")
+    _check_poor_before(poor_before, "indicator_table")
     with reuse_prepared():
         return _indicator_table(data, programs=programs, poverty_line=poverty_line, extreme_line=extreme_line,
                                 design=design, by=by, household_size=household_size, welfare=welfare, level=level,
-                                fgt=fgt)
+                                fgt=fgt, ci_method=ci_method, poor_before=poor_before)
 
 
-def _indicator_table(data, *, programs, poverty_line, extreme_line, design, by, household_size, welfare, level, fgt):
+def _indicator_table(data, *, programs, poverty_line, extreme_line, design, by, household_size, welfare, level, fgt,
+                     ci_method, poor_before):
     tables = [fgt(data, welfare=welfare, poverty_line=poverty_line, alpha=a, design=design, by=by, level=level,
-                  household_size=household_size) for a in (0, 1, 2)]
+                  household_size=household_size, ci_method=ci_method) for a in (0, 1, 2)]
     if extreme_line is not None:
         t = fgt(data, welfare=welfare, poverty_line=extreme_line, design=design, by=by, level=level,
-                household_size=household_size)
+                household_size=household_size, ci_method=ci_method)
         f = t.to_frame()
         f["estimand"] = "extreme_poverty_rate"
         tables.append(EstimateTable(f, group_columns=t.group_columns, level=level))
     for prog in programs:
         kw = dict(design=design, by=by, household_size=household_size, welfare=welfare, level=level)
-        tables += [coverage(data, prog, **kw), adequacy(data, prog, **kw),
-                   poverty_reduction(data, prog, poverty_line=poverty_line, **kw),
-                   cgh(data, prog, **kw), ceq_efficiency(data, prog, poverty_line=poverty_line, **kw),
-                   targeting_errors(data, prog, poverty_line=poverty_line, **kw)]
+        ci = dict(kw, ci_method=ci_method)
+        poor = dict(ci, poverty_line=poverty_line, poor_before=poor_before)  # all transfers of the data
+        tables += [coverage(data, prog, **ci), poor_coverage(data, prog, **poor), adequacy(data, prog, **ci),
+                   poverty_reduction(data, prog, poverty_line=poverty_line, **ci),
+                   cgh(data, prog, **kw), ceq_efficiency(data, prog, poverty_line=poverty_line, **ci),
+                   targeting_errors(data, prog, **poor)]
     frames = [t.to_frame() for t in tables]
     return EstimateTable(pd.concat(frames, ignore_index=True), group_columns=tables[0].group_columns, level=level)
 

@@ -78,9 +78,21 @@ class ValidationReport:
             raise DataValidationError(str(self), report=self)
 
 
-def _rows(mask: np.ndarray) -> tuple[int, tuple[int, ...]]:
-    idx = np.flatnonzero(mask)
+def rows_of(mask) -> tuple[int, tuple[int, ...]]:
+    """How many rows a mask marks and the first :data:`EXAMPLE_ROWS` of them, counted from 1."""
+    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     return int(idx.size), tuple(int(i) + 1 for i in idx[:EXAMPLE_ROWS])
+
+
+_rows = rows_of
+
+#: A disbursed amount above this multiple of the quarter's allocation is warned about: a back-payment
+#: (rapel) of one missed quarter doubles a payment; anything beyond is more likely a typing error
+#: (an extra zero) than a real payment.
+PLAUSIBLE_DISBURSED_RATIO = 2.0
+
+#: Dates written day and month first with slashes, dots or dashes (31/03/2024, 3.4.24).
+DMY_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
 
 
 class _Collector:
@@ -124,7 +136,11 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
         c.add(col.name, "type", bad, "{n} values are not numbers",
               f"{col.name} must be numeric ({col.unit or 'a number'}); remove text such as units or thousands separators")
         v = num.to_numpy()
-        ok = ~np.isnan(v)
+        inf = np.isinf(v)
+        c.add(col.name, "finite", inf, "{n} values are infinite (inf or -inf)",
+              f"{col.name} must be a finite number: an inf usually comes from a division by zero in the export; "
+              "correct those rows or leave them empty")
+        ok = ~np.isnan(v) & ~inf
         if col.kind == "int":
             c.add(col.name, "type", ok & (np.floor(np.where(ok, v, 0)) != np.where(ok, v, 0)),
                   "{n} values are not whole numbers", f"{col.name} counts whole units")
@@ -150,9 +166,25 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
                   f"{col.name} must be true/false or 1/0; map other codes in the column mapping (recode)")
     elif col.kind == "date":
         if not pd.api.types.is_datetime64_any_dtype(s):
-            parsed = pd.to_datetime(s, errors="coerce")
-            c.add(col.name, "type", present & parsed.isna().to_numpy(), "{n} values are not dates",
-                  f"{col.name} must be a date such as 2024-03-31")
+            txt = s.astype("string").str.strip()
+            parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+            not_iso = present & parsed.isna().to_numpy()
+            dmy = not_iso & txt.str.fullmatch(DMY_DATE).fillna(False).to_numpy(bool)
+            first = pd.to_numeric(txt.str.extract(r"^(\d{1,2})[/.-]", expand=False), errors="coerce")
+            ambiguous = bool(dmy.any()) and bool((first[dmy] <= 12).all())
+            c.add(col.name, "date_format", dmy,
+                  "{n} dates are written day/month/year or month/day/year (e.g. 03/04/2024)"
+                  + (", and every first number is 12 or less, so day-first cannot be told from month-first"
+                     if ambiguous else ""),
+                  f"write {col.name} as YYYY-MM-DD, or declare the format in the column mapping "
+                  f"(date_format: {{{col.name}: '%d/%m/%Y'}})")
+            c.add(col.name, "type", not_iso & ~dmy, "{n} values are not dates in the form YYYY-MM-DD",
+                  f"{col.name} must be a date such as 2024-03-31 (one format for the whole column; declare another "
+                  "in the column mapping's date_format)")
+    if col.pattern:
+        ok_pattern = s.astype("string").str.strip().str.fullmatch(col.pattern).fillna(False).to_numpy(bool)
+        c.add(col.name, "pattern", present & ~ok_pattern, f"{{n}} values are not written {col.pattern_text}",
+              f"write every {col.name} as {col.pattern_text}")
     if col.allowed:
         bad = present & ~s.astype(object).isin(col.allowed).to_numpy()
         c.add(col.name, "allowed", bad, "{n} values outside the allowed set",
@@ -164,7 +196,19 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
               f"{col.name} must be a code of digits, read as text so leading zeros are kept")
 
 
-def _check_regions(c: _Collector, data: pd.DataFrame) -> None:
+def _check_amounts(c: _Collector, data: pd.DataFrame) -> None:
+    if not {"allocated_amount", "disbursed_amount"} <= set(data.columns):
+        return
+    alloc, _ = _numeric(data["allocated_amount"])
+    paid, _ = _numeric(data["disbursed_amount"])
+    with np.errstate(invalid="ignore"):
+        high = ((paid > PLAUSIBLE_DISBURSED_RATIO * alloc) & (alloc > 0)).to_numpy(bool)
+    c.add("disbursed_amount", "plausibility", high,
+          f"{{n}} disbursed amounts are more than {PLAUSIBLE_DISBURSED_RATIO:g} times the quarter's allocated amount",
+          "check those rows for an extra zero or a wrong unit (Rp vs thousand Rp)", severity="warning")
+
+
+def _check_regions(c: _Collector, data: pd.DataFrame, system: str = "bps") -> None:
     known = {"kab": set(regions.kabupaten()["kab_code"]), "kec": set(regions.kecamatan()["kec_code"])}
     for col in c.table.columns:
         if not col.region or col.name not in data.columns:
@@ -173,14 +217,24 @@ def _check_regions(c: _Collector, data: pd.DataFrame) -> None:
         present = s.notna().to_numpy()
         if col.region in known:
             bad = present & ~s.isin(known[col.region]).fillna(False).to_numpy(dtype=bool)
-            c.add(col.name, "region", bad, "{n} codes unknown in province 76 (BPS system)",
-                  "check the code system: Kemendagri-style codes need `region_codes: kemendagri` in the column mapping")
+            if system == "kemendagri":
+                c.add(col.name, "region", bad, "{n} codes unknown in province 76 (Kemendagri-style codes, "
+                      "as the column mapping declares)",
+                      f"check them against the column {col.region}_code_kemendagri of data/regions_"
+                      f"{'kabupaten' if col.region == 'kab' else 'kecamatan'}.csv; codes with dots "
+                      "(76.04, 76.04.01) are read without them")
+            else:
+                c.add(col.name, "region", bad, "{n} codes unknown in province 76 (BPS system)",
+                      "check the code system: Kemendagri-style codes need `region_codes: kemendagri` in the "
+                      "column mapping; codes with dots (76.04) are read without them")
     if {"kab_code", "kec_code"} <= set(data.columns):
         kab = data["kab_code"].astype("string")
         kec = data["kec_code"].astype("string")
         bad = (kab.notna() & kec.notna() & (kec.str.slice(0, 4) != kab)).fillna(False).to_numpy(dtype=bool)
         c.add("kec_code", "region", bad, "{n} kecamatan codes lie outside the row's kabupaten",
-              "kec_code must start with kab_code (BPS codes)")
+              "kec_code must start with kab_code (BPS codes); if the file uses Kemendagri-style codes "
+              "(kabupaten 7601 is Pasangkayu there, Majene in BPS), declare `region_codes: kemendagri` in the "
+              "column mapping")
     if {"kec_code", "desa_code"} <= set(data.columns):
         kec = data["kec_code"].astype("string")
         desa = data["desa_code"].astype("string")
@@ -218,7 +272,8 @@ def _check_design(c: _Collector, data: pd.DataFrame) -> None:
               "or choose a lonely-PSU rule when estimating")
 
 
-def validate(data: pd.DataFrame, table: str | Table, *, source: str = "") -> ValidationReport:
+def validate(data: pd.DataFrame, table: str | Table, *, source: str = "", findings=(),
+             region_system: str = "bps") -> ValidationReport:
     """Check ``data`` against the contract of ``table`` and report every problem at once.
 
     Parameters
@@ -229,6 +284,10 @@ def validate(data: pd.DataFrame, table: str | Table, *, source: str = "") -> Val
         ``"registry"``, ``"survey"``, ``"panel"`` or ``"disbursement"``.
     source : str
         Where the data came from, for the messages.
+    findings : sequence of Finding
+        Problems found before validation (the column mapping's, the NIK checks'), listed first.
+    region_system : {"bps", "kemendagri"}
+        The code system the raw file used (for the hint on unknown codes).
 
     Returns
     -------
@@ -238,6 +297,7 @@ def validate(data: pd.DataFrame, table: str | Table, *, source: str = "") -> Val
     """
     t = contract_table(table) if isinstance(table, str) else table
     c = _Collector(t)
+    c.findings.extend(findings)
     missing = [col.name for col in t.columns if col.required and col.name not in data.columns]
     if missing:
         c.add_plain(", ".join(missing), "missing_column", len(missing),
@@ -249,8 +309,9 @@ def validate(data: pd.DataFrame, table: str | Table, *, source: str = "") -> Val
     for col in t.columns:
         if col.name in data.columns:
             _check_column(c, col, data[col.name])
-    _check_regions(c, data)
+    _check_regions(c, data, region_system)
     _check_key(c, data)
+    _check_amounts(c, data)
     if t.survey_design:
         _check_design(c, data)
     return ValidationReport(t.name, len(data), source, tuple(c.findings))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import plots
 from ..io import atomic_path, write_text_atomic
+from .display import md
 from .store import read
 from .strings import fmt_number, fmt_pct, t
 
@@ -33,10 +34,11 @@ class Briefing:
 
     def markdown(self) -> str:
         lines = [f"## {t('headline', self.language)}", "", "| | | |", "|---|---|---|"]
-        lines += [f"| {label} | **{value}** | {ci} |" for label, value, ci in self.numbers]
-        lines += ["", *self.paragraphs, "", f"### {t('br_next', self.language)}", ""]
-        lines += [f"- {s}" for s in self.next_steps]
-        lines += ["", f"### {t('br_how_sure', self.language)}", ""] + [f"- {s}" for s in self.certainty]
+        # every text is escaped (report.display.md): region and kecamatan names come from data
+        lines += [f"| {md(label)} | **{md(value)}** | {md(ci)} |" for label, value, ci in self.numbers]
+        lines += ["", *(md(p) for p in self.paragraphs), "", f"### {t('br_next', self.language)}", ""]
+        lines += [f"- {md(s)}" for s in self.next_steps]
+        lines += ["", f"### {t('br_how_sure', self.language)}", ""] + [f"- {md(s)}" for s in self.certainty]
         return "\n".join(lines)
 
 

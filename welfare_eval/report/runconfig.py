@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..config import REPO_DIR, notebooks_dir, reports_dir, synthetic_dir
+from ..config import configs_dir, notebooks_dir, reports_dir, synthetic_dir
 from ..exceptions import ParameterError, RunError
 from .execute import DEFAULT_WARM_IMPORTS
 
@@ -199,4 +199,5 @@ def load(path: str | os.PathLike, **overrides) -> RunConfig:
 
 
 def default_config_path() -> Path:
-    return REPO_DIR / "configs" / "report.yaml"
+    """The shipped default run configuration (``configs/report.yaml``, package data in a wheel)."""
+    return configs_dir() / "report.yaml"

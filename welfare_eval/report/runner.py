@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
+from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
 from ..exceptions import ParameterError, RunError
 from ..io import write_text_atomic
 from . import runconfig
@@ -562,6 +562,12 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         from .store import gather
 
         gather(run_dir / "results", run_dir / "results.csv")
+        from .excel import write_workbook  # the run's tables as .xlsx, per region and language
+
+        for region in cfg.grid.get("kabupaten", ["all"]):
+            for lang in cfg.grid.get("language", ["id"]):
+                write_workbook(run_dir, region=region, language=lang, manifest=manifest,
+                               min_cell=cfg.parameters.get("min_cell", DEFAULT_MIN_CELL))
         before = previous_run(root, run_id)
         write_index(run_dir, manifest, language=(cfg.grid.get("language") or ["id"])[0], previous=before)
         if todo and not os.environ.get("WELFARE_EVAL_NO_SCREENSHOTS"):

@@ -19,7 +19,8 @@ from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
 from .. import plots
-from .store import display_table, suppress
+from .display import md, md_lines
+from .store import display_table, markers, n_column, secondary_suppress, suppress
 from .strings import check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_rp, t
 
 
@@ -58,14 +59,20 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     sec = Section()
     # headline for the scope (a domain of the full design when one kabupaten is asked for)
     by = None if kab is None else "kab_code"
-    p0 = _pick(poverty.fgt(s, poverty_line="poverty_line", by=by, **kw).to_frame(), kab).iloc[0]
-    ext = _pick(poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame(), kab).iloc[0]
-    g = _pick(poverty.gini(s, by=by, **kw).to_frame(), kab).iloc[0]
+    # the text follows the store's rule: a scope with too few households gets no number
+    p0 = suppress(_pick(poverty.fgt(s, poverty_line="poverty_line", by=by, **kw).to_frame(), kab),
+                  min_cell=min_cell).iloc[0]
+    ext = suppress(_pick(poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame(), kab),
+                   min_cell=min_cell).iloc[0]
+    g = suppress(_pick(poverty.gini(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
     sec.headline = {"P0": p0["estimate"], "P0_lo": p0["ci_lower"], "P0_hi": p0["ci_upper"],
                     "extreme": ext["estimate"], "gini": g["estimate"]}
-    sec.text = t("pp_text", language, scope=_scope(kab, language), p0=fmt_pct(p0["estimate"], language),
-                 lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
-                 ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
+    if p0["suppressed"]:
+        sec.text = f"{md(_scope(kab, language))}: {t('suppressed_text', language, n=min_cell)}."
+    else:
+        sec.text = t("pp_text", language, scope=md(_scope(kab, language)), p0=fmt_pct(p0["estimate"], language),
+                     lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
+                     ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
     for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g)):
         sec.rows.append(("", name, tab.to_frame().T))
     # by kabupaten x area
@@ -76,7 +83,9 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
                 ("extreme", poverty.extreme_poverty(s2, line=extreme_line, by=["kab", "area"], **kw))]
     frames = []
     for key, table in measures:
-        f = suppress(table.to_frame(), min_cell=min_cell)
+        # kabupaten x area cells add up to the kabupaten (and the province's urban/rural) figures:
+        # secondary suppression over the whole province, so every report hides the same cells
+        f = secondary_suppress(table.to_frame(), margins=[["kab"], ["area"]], min_cell=min_cell)
         if kab is not None:
             f = f[f["kab"] == regions.kab_names()[kab]]
         f["measure"] = t(key, language)
@@ -87,7 +96,8 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
                                           min_cell=min_cell).rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
                  "estimate": t("headline", language)})
-    by_kab = suppress(poverty.fgt(s2, poverty_line="poverty_line", by="kab", **kw).to_frame(), min_cell=min_cell)
+    by_kab = secondary_suppress(poverty.fgt(s2, poverty_line="poverty_line", by="kab", **kw).to_frame(),
+                                margins=[()], min_cell=min_cell)  # the kabupaten make up the province
     fig, _ = plots.bar_with_intervals(by_kab.rename(columns={"kab": "label"}), label="label",
                                       title=t("headcount", language), language=language,
                                       reference=p0["estimate"] if kab is None else None,
@@ -99,11 +109,17 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     design = survey.SurveyDesign(psu="kec_code")
     trend = pd.concat([survey.mean(pn, "real_cons", design=design, by="wave").to_frame().assign(measure="real_cons"),
                        survey.mean(pn, "poor_f", design=design, by="wave").to_frame().assign(measure="poor")])
+    # panel households per wave (one row per household and wave)
+    trend["nobs"] = trend["wave"].map(pn.groupby("wave")["hh_id"].nunique())
     trend = suppress(trend, min_cell=min_cell)
+    cons, poor = trend[trend["measure"] == "real_cons"], trend[trend["measure"] == "poor"]
     sec.tables["trend"] = pd.DataFrame({
-        t("wave", language): trend.loc[trend["measure"] == "real_cons", "wave"].to_numpy(),
-        t("real_cons", language): [fmt_rp(v, language) for v in trend.loc[trend["measure"] == "real_cons", "estimate"]],
-        t("poor_rate_panel", language): [fmt_pct(v, language) for v in trend.loc[trend["measure"] == "poor", "estimate"]],
+        t("wave", language): cons["wave"].to_numpy(),
+        t("real_cons", language): [m or fmt_rp(v, language) for v, m in
+                                   zip(cons["estimate"], markers(cons, language, min_cell=min_cell))],
+        t("poor_rate_panel", language): [m or fmt_pct(v, language) for v, m in
+                                         zip(poor["estimate"], markers(poor, language, min_cell=min_cell))],
+        n_column(cons, language)[0]: n_column(cons, language)[1],
     })
     # the poor's profile
     s3 = s2.assign(poor=np.where(s2["cons_pc"] < s2["poverty_line"], t("poor", language), t("non_poor", language)),
@@ -111,10 +127,14 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     prof = []
     for col, key, pct in (("female", "female_head", True), ("hh_size", "hh_size_label", False),
                           ("head_educ", "head_educ_label", False)):
-        f = suppress(survey.mean(_pick(s3, kab), col, design=survey.SUSENAS, by="poor").to_frame(), min_cell=min_cell)
+        # the poor and the others make up all households: one small group hides the other too
+        f = secondary_suppress(survey.mean(_pick(s3, kab), col, design=survey.SUSENAS, by="poor").to_frame(),
+                               margins=[()], min_cell=min_cell)
         row = {t("indicator", language): t(key, language)}
-        for _, r in f.iterrows():
-            row[r["poor"]] = fmt_pct(r["estimate"], language) if pct else fmt_number(r["estimate"], language, digits=1)
+        for (_, r), m in zip(f.iterrows(), markers(f, language, min_cell=min_cell)):
+            row[r["poor"]] = m or (fmt_pct(r["estimate"], language) if pct
+                                   else fmt_number(r["estimate"], language, digits=1))
+            row[f"n ({r['poor']})"] = "" if m else fmt_number(r["nobs"], language)
         prof.append(row)
     sec.tables["profile"] = pd.DataFrame(prof)
     return sec
@@ -139,13 +159,16 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     progs = check_programs(programs)
     ds, kab = _load(data_dir, kabupaten, language, ("survey", "disbursement"))
     s = ds["survey"]
-    s = s.assign(pre_poor=s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"] < s["poverty_line"])
+    # one "poor" for coverage of the poor, the errors and the missed poor: before all transfers (ASPIRE/CEQ)
+    s = s.assign(pre_poor=targeting.pre_transfer_poor(s, poverty_line="poverty_line"))
     sec = Section()
     kw = dict(design=survey.SUSENAS, household_size="hh_size")
     cov = []
     for prog in progs:
-        f = suppress(targeting.coverage(s, prog, by=["decile"] if kab is None else ["kab_code", "decile"],
-                                        **kw).to_frame(), min_cell=min_cell)
+        # deciles make up the programme's coverage; kabupaten x decile cells also the province's deciles
+        f = secondary_suppress(targeting.coverage(s, prog, by=["decile"] if kab is None else ["kab_code", "decile"],
+                                                  **kw).to_frame(),
+                               margins=[()] if kab is None else [["kab_code"], ["decile"]], min_cell=min_cell)
         cov.append(_pick(f, kab))
     cov = pd.concat(cov, ignore_index=True)
     fig, _ = plots.line_by_group(cov, x="decile", group="program", title=t("coverage_decile", language),
@@ -157,7 +180,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     for prog in progs:
         c = _pick(targeting.coverage(s, prog, by=by, **kw).to_frame(), kab)
         c = c[c["pre_poor"]].assign(estimand="coverage_rate")
-        e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line",
+        e = _pick(targeting.targeting_errors(s, prog, poverty_line="poverty_line", poor_before="all_transfers",
                                              by=None if kab is None else "kab_code", **kw).to_frame(), kab)
         g = _pick(targeting.cgh(s, prog, by=None if kab is None else "kab_code", **kw).to_frame(), kab)
         r = _pick(targeting.poverty_reduction(s, prog, poverty_line="poverty_line",
@@ -167,6 +190,10 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
             f = suppress(f.assign(program=prog.name), min_cell=min_cell)
             rows.append(f)
     ind = pd.concat(rows, ignore_index=True)
+    # coverage of the poor and the exclusion error add up to 100%: one hidden hides the other
+    pair = ind["estimand"].isin(["coverage_rate", "exclusion_error_rate"])
+    ind = secondary_suppress(ind.assign(_line=np.where(pair, "poor", ind["estimand"].astype(str))),
+                             margins=[["program", "_line"]], min_cell=min_cell).drop(columns="_line")
     sec.rows.append(("", "targeting", ind))
     disp = display_table(ind, language, label_columns=("program", "estimand"), min_cell=min_cell)
     ratio = ind["estimand"].isin(["cgh", "benefit_cost_ratio"]).to_numpy()  # ratios, not shares
@@ -177,15 +204,25 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
                                                     "estimate": t("headline", language)})
+    # the definition of "poor" behind the table, printed under it (show() renders attrs["note"])
+    sec.tables["indicators"].attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(
+        p.name for p in targeting.transfer_programs(s)))
     def pick(prog: str, estimand: str) -> float:
         v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
         return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out
 
     sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
                     "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
-    sec.text = t("tg_text", language, pkh=fmt_pct(sec.headline["pkh_coverage_poor"], language),
-                 bpnt=fmt_pct(sec.headline["bpnt_coverage_poor"], language),
-                 exc=fmt_pct(sec.headline["pkh_exclusion"], language))
+    # the text follows the table: a suppressed figure is said to be suppressed, not printed
+    def say(prog: str, estimand: str) -> str:
+        row = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]
+        return (t("suppressed", language, n=min_cell) if len(row) and bool(row["suppressed"].iloc[0])
+                else fmt_pct(pick(prog, estimand), language))
+
+    said = {"pkh_coverage_poor": say("PKH", "coverage_rate"), "bpnt_coverage_poor": say("BPNT", "coverage_rate"),
+            "pkh_exclusion": say("PKH", "exclusion_error_rate")}
+    sec.text = t("tg_text", language, pkh=said["pkh_coverage_poor"], bpnt=said["bpnt_coverage_poor"],
+                 exc=said["pkh_exclusion"])
     # where the poor are missed: kecamatan with the most pre-transfer poor people without PKH (aggregated)
     sp = _pick(s, kab).assign(missed=lambda d: (d["pre_poor"] & ~d["pkh"]).astype(float) * d["hh_size"])
     kec = survey.total(sp, "missed", design=survey.SUSENAS, by="kec_code").to_frame()
@@ -195,22 +232,28 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     names = regions.kec_names()
     sec.tables["missed"] = pd.DataFrame({
         t("kecamatan", language): [f"{names.get(k, k)}" for k in kec["kec_code"]],
-        t("missed_poor", language): [t("suppressed", language, n=min_cell) if sup else fmt_number(v, language)
-                                     for v, sup in zip(kec["estimate"], kec["suppressed"])]})
+        t("missed_poor", language): [m or fmt_number(v, language)
+                                     for v, m in zip(kec["estimate"], markers(kec, language, min_cell=min_cell))],
+        n_column(kec, language)[0]: n_column(kec, language)[1]})
     # disbursement
     d = ds["disbursement"]
     d = d[d["program"].astype(str).isin([prog.name for prog in progs])]
     if kab is not None:
         d = d[d["kec_code"].astype(str).str.startswith(kab)]
     rec = targeting.reconcile_disbursement(d, by=("kec_code", "channel"))
-    rec = rec[rec["records"] >= min_cell].sort_values("late_rate", ascending=False).head(10)
+    # records are household-quarters: the rule counts the households behind them
+    hh = d.groupby(["kec_code", "channel"], observed=True)["hh_id"].nunique().rename("nobs").reset_index()
+    rec = rec.merge(hh.astype({"kec_code": rec["kec_code"].dtype, "channel": rec["channel"].dtype}),
+                    on=["kec_code", "channel"], how="left")
+    rec = rec[rec["nobs"].fillna(0) >= min_cell].sort_values("late_rate", ascending=False).head(10)
     sec.tables["disbursement"] = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
         "channel": rec["channel"].astype(str),
         "late (>30 d)" if language == "en" else "terlambat (>30 hari)": [fmt_pct(v, language) for v in rec["late_rate"]],
         "short" if language == "en" else "kurang bayar": [fmt_pct(v, language) for v in rec["short_rate"]],
         "median delay (days)" if language == "en" else "median keterlambatan (hari)":
-            [fmt_number(v, language) for v in rec["median_delay_days"]]})
+            [fmt_number(v, language) for v in rec["median_delay_days"]],
+        t("n_households", language): [fmt_number(v, language) for v in rec["nobs"]]})
     return sec
 
 
@@ -235,7 +278,8 @@ def _het_note(h, label: str, language: str) -> str:
 BPNT_OUTCOMES = ("cons_pc", "poor", "extreme_poor")
 
 
-def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str) -> pd.DataFrame:
+def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str,
+                  min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The BPNT effect (ATT) on consumption (Rp per capita per month) and on poverty (pp)."""
     data, cov = bpnt_receipt_covariates(last)
     rows, frames, found = [], [], []
@@ -249,14 +293,18 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
                 warnings.append(f"BPNT, {t(outcome, language)}: {exc}")
                 continue
             f = e.to_frame().assign(outcome=outcome, method_key=key, nobs=e.nobs)
+            f = suppress(f.assign(n_control=f["nobs"] - f["n_treated"]), min_cell=min_cell)
             frames.append(f)
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
                    else (lambda v: fmt_number(100 * v, language, digits=1) + " pp"))
+            m = markers(f, language, min_cell=min_cell)[0]
+            n_head, n_values = n_column(f, language)
             rows.append({t("outcome", language): t(outcome if outcome != "poor" else "poor_outcome", language),
-                         t("method", language): t(key, language), t("effect", language): fmt(e.estimate),
-                         "SK 95%" if language == "id" else "95% CI": f"{fmt(lo)} – {fmt(hi)}"})
+                         t("method", language): t(key, language), t("effect", language): m or fmt(e.estimate),
+                         "SK 95%" if language == "id" else "95% CI": "" if m else f"{fmt(lo)} – {fmt(hi)}",
+                         n_head: n_values[0]})
     warnings += ["BPNT, " + w for w in _by_outcome(found)]
     if frames:
         res = pd.concat(frames, ignore_index=True)
@@ -294,17 +342,27 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
                            for o, est in zip(res["outcome"], res["estimate"])]
     res["relative"] = res["estimate"] / res["control_mean"]
+    # one row per household in the last wave: recipients and comparison households each need min_cell
+    res["n_control"] = res["nobs"] - res["n_treated"]
+    res = suppress(res, min_cell=min_cell)
+    mark = markers(res, language, min_cell=min_cell)
     aipw_rows = res[res["method_key"] == "aipw"].copy()
-    aipw_rows["pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows["pvalue"].to_numpy())
+    shown = aipw_rows["pvalue"].notna().to_numpy()  # suppressed rows take no part in the adjustment
+    aipw_rows["pvalue_bh"] = np.nan
+    if shown.any():
+        aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows.loc[shown, "pvalue"].to_numpy())
     sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
     disp = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
         t("method", language): [t(m, language) for m in res["method_key"]],
-        t("effect", language): [fmt_number(100 * v, language, digits=1) + " pp" for v in res["estimate"]],
-        "SK 95%" if language == "id" else "95% CI": [f"{fmt_number(100 * lo, language, digits=1)} – "
+        t("effect", language): [m or fmt_number(100 * v, language, digits=1) + " pp"
+                                for v, m in zip(res["estimate"], mark)],
+        "SK 95%" if language == "id" else "95% CI": ["" if m else f"{fmt_number(100 * lo, language, digits=1)} – "
                                                      f"{fmt_number(100 * hi, language, digits=1)} pp"
-                                                     for lo, hi in zip(res["ci_lower"], res["ci_upper"])],
-        "relatif" if language == "id" else "relative": [fmt_pct(v, language) for v in res["relative"]],
+                                                     for lo, hi, m in zip(res["ci_lower"], res["ci_upper"], mark)],
+        "relatif" if language == "id" else "relative": ["" if m else fmt_pct(v, language)
+                                                        for v, m in zip(res["relative"], mark)],
+        n_column(res, language)[0]: n_column(res, language)[1],
     })
     sec.tables["effects"] = disp
     def aipw_value(outcome: str, col: str) -> float:
@@ -317,7 +375,8 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         "AIPW": [fmt_pct(aipw_value(o, "relative"), language) for o in ("child_stunted", "child_out_of_school")]})
     sec.tables["adjusted"] = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
-        "p": [f"{v:.3f}" for v in aipw_rows["pvalue"]], "p (BH)": [f"{v:.3f}" for v in aipw_rows["pvalue_bh"]]})
+        "p": ["–" if sup else f"{v:.3f}" for v, sup in zip(aipw_rows["pvalue"], aipw_rows["suppressed"])],
+        "p (BH)": ["–" if sup else f"{v:.3f}" for v, sup in zip(aipw_rows["pvalue_bh"], aipw_rows["suppressed"])]})
     sec.headline = {o: aipw_value(o, "estimate") for o in PKH_OUTCOMES}
     # heterogeneity: the AIPW effect on children out of school by subgroup, with a test of equality
     het = []
@@ -341,19 +400,23 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
                                             if language == "id" and isinstance(exc, DataValidationError)
                                             else str(exc)))
             continue
-        for _, r in h.to_frame().iterrows():
+        # subgroups make up the whole (whose effect is shown): one hidden hides another
+        hf = h.to_frame()
+        hf = secondary_suppress(hf.assign(n_control=hf["nobs"] - hf["n_treated"]), margins=[()], min_cell=min_cell)
+        n_head, n_values = n_column(hf, language)
+        for (_, r), m, n_text in zip(hf.iterrows(), markers(hf, language, min_cell=min_cell), n_values):
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
                      else ("ya" if r[col] else "tidak") if language == "id" else ("yes" if r[col] else "no"))
             het.append({t("indicator", language): f"{label} = {value}",
-                        t("effect", language): fmt_number(100 * r["estimate"], language, digits=1) + " pp",
-                        "SK 95%" if language == "id" else "95% CI":
+                        t("effect", language): m or fmt_number(100 * r["estimate"], language, digits=1) + " pp",
+                        "SK 95%" if language == "id" else "95% CI": "" if m else
                             f"{fmt_number(100 * r['ci_lower'], language, digits=1)} – "
                             f"{fmt_number(100 * r['ci_upper'], language, digits=1)} pp",
-                        "n": fmt_number(r["nobs"], language)})
+                        n_head: n_text})
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
     # BPNT: its effect on consumption and poverty, by AIPW beside the naive comparison
-    sec.tables["bpnt"] = _bpnt_effects(p[p["wave"] == p["wave"].max()], sec, warnings, language)
+    sec.tables["bpnt"] = _bpnt_effects(p[p["wave"] == p["wave"].max()], sec, warnings, language, min_cell)
     # the fuzzy discontinuity at the PMT cut-off of PKH eligibility, on consumption
     try:
         cutoff = float(np.mean([last.loc[last["decile"] == 3, "pmt_score"].max(),
@@ -361,24 +424,49 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         rd = impact.rd(p[p["wave"] == p["wave"].max()], outcome="cons_pc", running="pmt_score", cutoff=cutoff,
                        treatment="pkh")
         lo, hi = rd.conf_int()
+        # each side of the cut-off inside the bandwidth needs min_cell households
+        bw = next(d for d in rd.diagnostics if d.name == "bandwidth")
+        rdf = suppress(rd.to_frame().assign(n_left=bw.get("left"), n_right=bw.get("right")), min_cell=min_cell)
+        m = markers(rdf, language, min_cell=min_cell)[0]
         sec.tables["rd"] = pd.DataFrame({t("outcome", language): ["Rp/kapita/bulan" if language == "id"
                                                                    else "Rp per capita per month"],
-                                         t("effect", language): [fmt_rp(rd.estimate, language)],
+                                         t("effect", language): [m or fmt_rp(rd.estimate, language)],
                                          "SK 95%" if language == "id" else "95% CI":
-                                             [f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"]})
+                                             ["" if m else f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"],
+                                         n_column(rdf, language)[0]: n_column(rdf, language)[1]})
         warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
-    sec.text = "\n".join(f"- {w}" for w in dict.fromkeys(warnings)) if warnings else ""
-    fig, _ = plots.bar_with_intervals(
-        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]],
-                         suppressed=False),
+    sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
+    fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
+        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
         label="label", title=t("im_title", language) + " (AIPW, ATT)", language=language, reference=0.0)
     sec.figures["pkh_effects"] = fig
     return sec
 
 
 TKSK_OUTCOMES = ("kks_independent", "knows_program", "has_savings", "kube_member")
+
+
+def _note_figure(title: str, note: str):
+    """A small chart panel that says why there is no chart (the notebook shows every figure)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 1.6))
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.4, note, ha="center", va="center", transform=ax.transAxes)
+    plt.close(fig)
+    return fig
+
+
+def _cs_groups(cells: pd.DataFrame) -> dict:
+    """Households behind Callaway-Sant'Anna cells: the accompanied households of their cohorts
+    (each cohort counted once) and the fewest comparison households of any cell."""
+    if cells.empty:
+        return {"n_treated": 0, "n_control": 0}
+    return {"n_treated": int(cells.groupby("cohort")["n_treated"].first().sum()),
+            "n_control": int(cells["n_control"].min())}
 
 
 def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = "id",
@@ -402,31 +490,61 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
         d = data.assign(y=data[outcome].astype(float))
         kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
                   control_group=control)
-        simple = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame()
-        twfe = impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
+        # the households behind the comparisons decide first: too few, and nothing is estimated
+        try:
+            cells = impact.att_gt(d, **kw).cells
+        except DataValidationError as exc:
+            notes.append(f"{t(outcome, language)}: {exc}")
+            cells = None
+        groups = _cs_groups(cells[cells["post"]]) if cells is not None else {"n_treated": 0, "n_control": 0}
+        simple = pd.DataFrame([{"estimand": "ATT (simple)", "estimate": np.nan, "std_error": np.nan,
+                                "ci_lower": np.nan, "ci_upper": np.nan, "nobs": d["hh_id"].nunique(), **groups}])
+        shown = cells is not None and min(groups.values()) >= min_cell
+        if shown:
+            simple = impact.staggered_did(d, aggregate="simple", bootstrap=bootstrap, **kw).to_frame().assign(**groups)
+        simple = suppress(simple, min_cell=min_cell)
+        twfe = (impact.goodman_bacon(d, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
+                if shown else float("nan"))  # the naive comparison rests on the same households
         rows.append({"outcome": outcome, "cs": simple["estimate"].iloc[0], "cs_lo": simple["ci_lower"].iloc[0],
                      "cs_hi": simple["ci_upper"].iloc[0], "se": simple["std_error"].iloc[0], "twfe": twfe,
-                     "nobs": simple["nobs"].iloc[0]})
+                     "nobs": simple["nobs"].iloc[0], "n_treated": simple["n_treated"].iloc[0],
+                     "n_control": simple["n_control"].iloc[0], "suppressed": simple["suppressed"].iloc[0]})
         sec.rows.append(("TKSK", outcome, simple.assign(outcome=outcome)))
         if outcome == "summary_index":
-            dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
-            worded = {d.message for d in dyn.diagnostics}
-            notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language) for d in dyn.diagnostics]
-            fig, _ = plots.event_plot(dyn.to_frame(), title=t("tk_title", language) + f": {t(outcome, language)}",
-                                      xlabel=t("event_time", language), ylabel="SD", language=language, pct=False)
+            dyn_f = pd.DataFrame()
+            if shown:
+                dyn = impact.staggered_did(d, aggregate="dynamic", bootstrap=bootstrap, **kw)
+                worded = {d.message for d in dyn.diagnostics}
+                notes += [n for n in dyn.notes if n not in worded] + [diagnostic_text(d, language)
+                                                                      for d in dyn.diagnostics]
+                dyn_f = dyn.to_frame()
+                if "event_time" in dyn_f.columns:  # each event time rests on the cohorts observed then
+                    counts = pd.DataFrame([_cs_groups(cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
+                                          index=dyn_f.index)
+                    dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
+                dyn_f = suppress(dyn_f, min_cell=min_cell)
+                sec.rows.append(("TKSK", "summary_index dynamic", dyn_f.assign(outcome=outcome)))
+            title = t("tk_title", language) + f": {t(outcome, language)}"
+            if len(dyn_f) and not dyn_f["suppressed"].all():
+                fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]], title=title, xlabel=t("event_time", language),
+                                          ylabel="SD", language=language, pct=False)
+            else:
+                fig = _note_figure(title, t("suppressed", language, n=min_cell) if cells is not None else "–")
             sec.figures["event_study"] = fig
-            sec.rows.append(("TKSK", "summary_index dynamic", dyn.to_frame().assign(outcome=outcome)))
     res = pd.DataFrame(rows)
     pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
         fmt_number(100 * v, language, digits=1) + " pp")
+    mark = markers(res, language, min_cell=min_cell)
     sec.tables["effects"] = pd.DataFrame({
         t("outcome", language): [t(o, language) for o in res["outcome"]],
-        t("cs", language): [pctfmt(v, o) for v, o in zip(res["cs"], res["outcome"])],
-        "SK 95%" if language == "id" else "95% CI": [f"{pctfmt(lo, o)} – {pctfmt(hi, o)}" for lo, hi, o in
-                                                     zip(res["cs_lo"], res["cs_hi"], res["outcome"])],
-        t("twfe", language): [pctfmt(v, o) for v, o in zip(res["twfe"], res["outcome"])]})
+        t("cs", language): [m or pctfmt(v, o) for v, o, m in zip(res["cs"], res["outcome"], mark)],
+        "SK 95%" if language == "id" else "95% CI": ["" if m else f"{pctfmt(lo, o)} – {pctfmt(hi, o)}"
+                                                     for lo, hi, o, m in
+                                                     zip(res["cs_lo"], res["cs_hi"], res["outcome"], mark)],
+        t("twfe", language): ["" if m else pctfmt(v, o) for v, o, m in zip(res["twfe"], res["outcome"], mark)],
+        n_column(res, language)[0]: n_column(res, language)[1]})
     sec.headline = {o: float(res.loc[res["outcome"] == o, "cs"].iloc[0]) for o in res["outcome"]}
-    sec.text = "\n".join(f"- {n}" for n in notes)
+    sec.text = md_lines(notes)  # notes may quote the data (cohorts, periods)
     return sec
 
 
@@ -446,7 +564,14 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
     sec = Section()
     rows = []
     for name, (prog, reform) in scenarios.items():
-        f = simulate(s, prog, reform, design=survey.SUSENAS).to_frame().set_index("estimand")
+        f = suppress(simulate(s, prog, reform, design=survey.SUSENAS).to_frame(),
+                     min_cell=min_cell).set_index("estimand")
+        mark = markers(f.loc[["headcount: change"]], language, min_cell=min_cell)[0]
+        if mark:  # every number of the scenario rests on the same few households
+            rows.append({t("reform", language): name, t("headcount", language): mark,
+                         t("n_households", language): ""})
+            sec.rows.append((prog.name, name, f.reset_index()))
+            continue
         dp0 = f.loc["headcount: change", "estimate"]
         dcost = f.loc["yearly cost (Rp): change", "estimate"]
         rows.append({t("reform", language): name,
@@ -456,7 +581,8 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
                                                          digits=2) + " pp",
                      "Rp miliar/thn" if language == "id" else "Rp billion/yr": fmt_number(dcost / 1e9, language, digits=1),
                      t("cost_per_pp", language): fmt_number(dcost / 1e9 / (-100 * dp0), language, digits=1)
-                     if dp0 < 0 and dcost > 1e6 else "–"})
+                     if dp0 < 0 and dcost > 1e6 else "–",
+                     t("n_households", language): fmt_number(f.loc["headcount: change", "nobs"], language)})
         sec.rows.append((prog.name, name, f.reset_index()))
-    sec.tables["scenarios"] = pd.DataFrame(rows)
+    sec.tables["scenarios"] = pd.DataFrame(rows).fillna("")
     return sec

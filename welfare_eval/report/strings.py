@@ -25,7 +25,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "column": {"id": "Kolom", "en": "Column"},
     "rows": {"id": "Baris", "en": "Rows"},
     "status": {"id": "Status", "en": "Status"},
-    "suppressed": {"id": "disamarkan (< {n} observasi)", "en": "suppressed (< {n} observations)"},
+    "suppressed": {"id": "disamarkan (< {n} rumah tangga)", "en": "suppressed (< {n} households)"},
     # data quality
     "dq_title": {"id": "Kualitas data", "en": "Data quality"},
     "dq_source": {"id": "Sumber data", "en": "Data source"},
@@ -38,6 +38,34 @@ STRINGS: dict[str, dict[str, str]] = {
     "disbursement_records": {"id": "Catatan penyaluran", "en": "Disbursement records"},
     "kecamatan_covered": {"id": "Kecamatan tercakup", "en": "Kecamatan covered"},
     "estimated_households": {"id": "Perkiraan rumah tangga (tertimbang)", "en": "Estimated households (weighted)"},
+    # small-area estimation (notebook 15_small_area)
+    "sa_direct": {"id": "Perkiraan langsung survei", "en": "Direct survey estimate"},
+    "sa_model": {"id": "Perkiraan area kecil", "en": "Small-area estimate"},
+    "sa_ci": {"id": "Selang kepercayaan {level}%", "en": "{level}% confidence interval"},
+    "sa_rse": {"id": "Kesalahan baku relatif", "en": "Relative standard error"},
+    "sa_quality": {"id": "Keandalan (BPS)", "en": "Reliability (BPS)"},
+    "sa_n": {"id": "Rumah tangga sampel", "en": "Sampled households"},
+    "sa_reliable": {"id": "andal", "en": "reliable"},
+    "sa_caution": {"id": "gunakan dengan hati-hati *", "en": "use with caution *"},
+    "sa_unreliable": {"id": "tidak andal: tidak dipublikasikan", "en": "not reliable: not published"},
+    "sa_no_sample": {"id": "tanpa sampel survei", "en": "no survey sample"},
+    "sa_map_p0": {"id": "Persentase penduduk miskin per kecamatan", "en": "Share of people in poverty by kecamatan"},
+    "sa_map_extreme": {"id": "Persentase penduduk miskin ekstrem per kecamatan",
+                       "en": "Share of people in extreme poverty by kecamatan"},
+    "sa_map_note": {"id": "Peta skematis: satu kotak per kecamatan, dikelompokkan menurut kabupaten (bukan batas "
+                          "wilayah). Makin gelap makin tinggi. * gunakan dengan hati-hati (kesalahan baku relatif "
+                          "25-50%); – tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
+                    "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
+                          "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
+                          "or cell too small."},
+    "sa_summary": {"id": "Dari {n} kecamatan, {reliable} memiliki perkiraan kemiskinan yang andal dan {caution} perlu "
+                         "dibaca hati-hati; {unreliable} tidak dipublikasikan (kesalahan baku relatif di atas 50% atau "
+                         "sampel terlalu kecil). Kovariat model dari registri: desil, skor PMT, pendidikan kepala "
+                         "keluarga, ukuran keluarga. Kemiskinan ekstrem tertinggi: {top}.",
+                   "en": "Of {n} kecamatan, {reliable} have a reliable poverty estimate and {caution} are to be read "
+                         "with caution; {unreliable} are not published (relative standard error over 50% or too few "
+                         "sampled households). The model's registry covariates: decile, PMT score, head's schooling, "
+                         "household size. Highest extreme poverty: {top}."},
     "stratum": {"id": "Strata", "en": "Stratum"},
     "psus": {"id": "PSU", "en": "PSUs"},
     "households": {"id": "Rumah tangga", "en": "Households"},
@@ -156,7 +184,29 @@ STRINGS: dict[str, dict[str, str]] = {
     "br_how_sure": {"id": "Seberapa yakin kita", "en": "How sure we are"},
     "br_next": {"id": "Langkah berikutnya", "en": "What to do next"},
     "no_warnings": {"id": "Tidak ada peringatan: semua pemeriksaan lolos.", "en": "No warnings: every check passed."},
+    # data quality page: an empty findings table (data-safety helper)
+    "no_findings_row": {"id": "Tidak ada temuan", "en": "No findings"},
+    # disclosure control (report/store.py)
+    "suppressed_secondary": {"id": "disamarkan (agar sel yang disamarkan tidak dapat dihitung dari jumlahnya)",
+                             "en": "suppressed (so that suppressed cells cannot be worked out from the totals)"},
+    "n_households": {"id": "n (rumah tangga)", "en": "n (households)"},
+    "n_groups": {"id": "n rumah tangga (penerima / pembanding)", "en": "n households (recipients / comparison)"},
+    "n_sides": {"id": "n rumah tangga (di bawah / di atas titik potong)", "en": "n households (below / above the cut-off)"},
+    "suppressed_text": {"id": "disamarkan karena sampel kurang dari {n} rumah tangga",
+                        "en": "suppressed: fewer than {n} households in the sample"},
 }
+
+# --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
+STRINGS.update({
+    "tg_poor_definition": {
+        "id": "Penduduk miskin dalam tabel ini: penduduk yang pengeluaran per kapitanya sebelum semua bantuan "
+              "({programs}) berada di bawah garis kemiskinan (konvensi ASPIRE/CEQ). Cakupan penduduk miskin dan "
+              "kesalahan eksklusi memakai definisi yang sama, sehingga keduanya berjumlah 100%.",
+        "en": "Poor, in this table: people whose consumption per capita before all transfers ({programs}) is "
+              "below the poverty line (the ASPIRE/CEQ convention). Coverage of the poor and the exclusion error "
+              "use this same definition, so they add up to 100%."},
+})
+# --- end survey-ci ---------------------------------------------------------------------------------
 
 
 def check_language(language: str) -> str:
@@ -210,22 +260,6 @@ def fmt_rp(amount: float | None, language: str = "id") -> str:
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return "–"
     return "Rp " + fmt_number(amount, language)
-
-
-def show(table, language: str = "id", *, pct_columns=(), digits: int = 1):
-    """A table for readers: no index, numbers in the language's format, shares as percentages."""
-    from pandas.api.types import is_float_dtype, is_integer_dtype
-
-    styler = table.style.hide(axis="index")
-    fmt = {}
-    for col in table.columns:
-        if col in pct_columns:
-            fmt[col] = lambda v, lang=language: fmt_pct(v, lang, digits=digits)
-        elif is_integer_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang)
-        elif is_float_dtype(table[col].dtype):
-            fmt[col] = lambda v, lang=language: fmt_number(v, lang, digits=digits)
-    return styler.format(fmt)
 
 
 def diagnostic_text(d, language: str = "id") -> str:
@@ -309,3 +343,46 @@ def diagnostic_text(d, language: str = "id") -> str:
 def diagnostic_warnings(estimate, language: str = "id") -> list[str]:
     """The failed diagnostics of an estimate, each in one sentence of the language."""
     return [diagnostic_text(d, language) for d in estimate.diagnostics if d.passed is False]
+
+
+# Excel workbooks of a run (report/excel.py), in a block of their own.
+STRINGS.update({
+    "xl_about_sheet": {"id": "Keterangan", "en": "About"},
+    "xl_title": {"id": "Tabel laporan evaluasi bansos dan pendampingan TKSK",
+                 "en": "Report tables: social assistance and TKSK accompaniment"},
+    "xl_run": {"id": "Run", "en": "Run"},
+    "xl_version": {"id": "Versi perangkat lunak", "en": "Software version"},
+    "xl_data": {"id": "Folder data", "en": "Data folder"},
+    "xl_files": {"id": "Berkas data yang dibaca", "en": "Data files read"},
+    "xl_definitions": {"id": "Definisi kolom", "en": "What the columns mean"},
+    "xl_estimand": {"id": "Besaran", "en": "Estimand"},
+    "xl_estimate": {"id": "Estimasi", "en": "Estimate"},
+    "xl_ci_lower": {"id": "Batas bawah SK", "en": "CI lower"},
+    "xl_ci_upper": {"id": "Batas atas SK", "en": "CI upper"},
+    "xl_std_error": {"id": "Galat baku", "en": "Standard error"},
+    "xl_n": {"id": "n (observasi)", "en": "n (observations)"},
+    "xl_note": {"id": "Catatan", "en": "Note"},
+    "xl_not_computable": {"id": "tidak dapat dihitung", "en": "not computable"},
+    "xl_sheet_note": {"id": "Estimasi dengan selang kepercayaan {level}; angka adalah nilai, format hanya tampilan.",
+                      "en": "Estimates with {level} confidence intervals; cells hold numbers, the format is display only."},
+    "xl_suppressed_note": {"id": "{k} baris disamarkan: sel kosong karena kurang dari {n} observasi sampel.",
+                           "en": "{k} row(s) suppressed: cells left empty because they rest on fewer than {n} sampled observations."},
+    "xl_def_estimate": {"id": "Nilai estimasi: persentase (bagian penduduk atau rumah tangga; dampak dalam poin persen), rupiah, atau rasio/indeks.",
+                        "en": "The estimate: a percentage (share of people or households; effects in percentage points), rupiah, or a ratio/index."},
+    "xl_def_ci": {"id": "Selang kepercayaan {level} (berbasis desain sampel; bootstrap bila disebut pada metode).",
+                  "en": "{level} confidence interval (design-based; bootstrap where the method says so)."},
+    "xl_def_se": {"id": "Galat baku estimasi, dalam satuan yang sama.", "en": "Standard error of the estimate, in the same unit."},
+    "xl_def_n": {"id": "Jumlah observasi sampel (tidak tertimbang) di balik sel.",
+                 "en": "Number of sampled (unweighted) observations behind the cell."},
+    "xl_def_suppressed": {"id": "Sel dengan kurang dari {n} observasi sampel dikosongkan (kontrol keterbukaan); catatan menyebutkannya.",
+                          "en": "Cells resting on fewer than {n} sampled observations are left empty (disclosure control); the note says so."},
+    "xl_formats": {"id": "Format angka", "en": "Number formats"},
+    "xl_def_formats": {"id": "Sel berisi angka; format Excel menampilkan persen (0,0%), rupiah (Rp 1.234.567) dan angka lain (0,000).",
+                       "en": "Cells hold numbers; Excel formats show percentages (0.0%), rupiah (Rp 1,234,567) and other numbers (0.000)."},
+    "xl_sources": {"id": "Sumber", "en": "Sources"},
+    "xl_def_sources": {"id": "Survei (SUSENAS atau data sintetis), registri DTKS, panel rumah tangga dan data penyaluran dalam folder data; garis kemiskinan BPS, IHK dan aturan program dari data rujukan paket (welfare_eval/data, asal-usulnya dalam README di sana).",
+                       "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
+    "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
+})
+# the table renderer lives with the other escaping helpers; kept importable from here
+from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)

@@ -1,0 +1,348 @@
+"""Disclosure control: the smallest group decides, secondary suppression holds against recomputation,
+and a real run on a region cut to a handful of households shows no small cell in any output.
+
+The attacker of the secondary-suppression tests is written here independently of
+``store.recomputable``: line by line (a line with one blank cell gives it as total minus the rest,
+repeated until nothing more comes out) and, for several lines at once, by the rank of the linear
+system (a blank cell is determined when its unit vector lies in the row space of the constraints on
+the blank cells).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from welfare_eval.report import sections, store
+from welfare_eval.report.runner import run
+from welfare_eval.report.strings import t
+
+MIN_CELL = 10
+#: Rank decisions on 0/1 matrices of a few dozen cells: singular values are 0 or well above this.
+RANK_TOL = 1e-8
+
+
+# -- an attacker ------------------------------------------------------------------------------------
+
+def _line_members(frame: pd.DataFrame, margins) -> list[np.ndarray]:
+    out = []
+    for m in margins:
+        if not m:
+            out.append(np.arange(len(frame)))
+        else:
+            keys = frame[list(m)].astype(str).apply("|".join, axis=1).to_numpy()
+            out += [np.flatnonzero(keys == k) for k in np.unique(keys)]
+    return [ln for ln in out if len(ln) > 1]
+
+
+def peel(values: np.ndarray, blank: np.ndarray, lines: list[np.ndarray]) -> set[int]:
+    """Cells an attacker works out one line at a time from the shown cells and the line totals."""
+    known = ~blank.copy()
+    got = set()
+    progress = True
+    while progress:
+        progress = False
+        for ln in lines:
+            unknown = ln[~known[ln]]
+            if len(unknown) == 1:
+                known[unknown[0]] = True
+                got.add(int(unknown[0]))
+                progress = True
+    return got
+
+
+def determined_by_rank(blank: np.ndarray, lines: list[np.ndarray]) -> set[int]:
+    """Blank cells fixed by all line equations together (unit vector in the row space)."""
+    cells = np.flatnonzero(blank)
+    if not len(cells) or not lines:
+        return set()
+    a = np.array([[1.0 if c in ln else 0.0 for c in cells] for ln in lines])
+    r = np.linalg.matrix_rank(a, tol=RANK_TOL)
+    out = set()
+    for j, c in enumerate(cells):
+        e = np.zeros(len(cells))
+        e[j] = 1.0
+        if np.linalg.matrix_rank(np.vstack([a, e]), tol=RANK_TOL) == r:
+            out.add(int(c))
+    return out
+
+
+def recovered(values, blank, lines):
+    return peel(values, blank, lines) | determined_by_rank(blank, lines)
+
+
+# -- the rule ---------------------------------------------------------------------------------------
+
+def test_smallest_group_decides():
+    f = pd.DataFrame({"estimate": [0.3, 0.2, 0.1, 0.4], "std_error": 0.01, "ci_lower": 0.0, "ci_upper": 1.0,
+                      "nobs": [400, 400, 400, 9], "n_treated": [6, 394, 200, np.nan]})
+    out = store.suppress(f, min_cell=MIN_CELL)
+    # 6 recipients; 6 comparison households (400 - 394); both groups large; 9 households in all
+    assert out["suppressed"].tolist() == [True, True, False, True]
+    assert out["estimate"].isna().tolist() == [True, True, False, True]
+
+
+def test_each_side_of_a_cut_off():
+    f = pd.DataFrame({"estimate": [1.0, 2.0], "ci_lower": 0.0, "ci_upper": 3.0, "nobs": [500, 500],
+                      "n_left": [8, 60], "n_right": [300, 40]})
+    assert store.suppress(f, min_cell=MIN_CELL)["suppressed"].tolist() == [True, False]
+
+
+def test_a_row_marked_by_secondary_suppression_stays_suppressed_in_the_store():
+    f = pd.DataFrame({"estimand": ["a", "b"], "estimate": [0.1, 0.2], "nobs": [50, 50], "suppressed": [True, False]})
+    rows = store.append(None, f, notebook="x", region="all", min_cell=MIN_CELL)
+    assert rows["suppressed"].tolist() == [True, False] and np.isnan(rows["estimate"].iloc[0])
+    assert rows["n_min_group"].tolist() == [50, 50]
+
+
+# -- secondary suppression --------------------------------------------------------------------------
+
+def _kab_area(seed: int, n_kab: int = 6) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f = pd.DataFrame([(k, a) for k in range(n_kab) for a in ("urban", "rural")], columns=["kab", "area"])
+    f["nobs"] = rng.choice([3, 7, 12, 25, 60, 140], size=len(f), p=[.15, .15, .15, .2, .2, .15])
+    f["estimate"] = rng.integers(1, 500, size=len(f)).astype(float)  # counts: totals are sums
+    return f
+
+
+def test_the_issue_case_urban_cell_recomputable_before_and_not_after():
+    f = pd.DataFrame({"kab": ["A", "A", "B", "B"], "area": ["u", "r", "u", "r"], "nobs": [4, 80, 60, 90],
+                      "estimate": [5.0, 70.0, 40.0, 30.0]})
+    lines = _line_members(f, [["kab"]])
+    primary = store.suppress(f, min_cell=MIN_CELL)["suppressed"].to_numpy()
+    assert recovered(f["estimate"].to_numpy(), primary, lines) == {0}  # kabupaten total minus rural
+    second = store.secondary_suppress(f, margins=[["kab"]], min_cell=MIN_CELL)["suppressed"].to_numpy()
+    assert second.tolist() == [True, True, False, False]
+    assert recovered(f["estimate"].to_numpy(), second, lines) == set()
+
+
+@pytest.mark.parametrize("margins", [[["kab"]], [["kab"], ["area"]], [["kab"], ["area"], []]],
+                         ids=["kab-totals", "kab-and-area-totals", "with-grand-total"])
+@pytest.mark.parametrize("seed", range(12), ids=lambda s: f"seed{s}")
+def test_no_suppressed_cell_can_be_recomputed(seed, margins):
+    f = _kab_area(seed)
+    out = store.secondary_suppress(f, margins=margins, min_cell=MIN_CELL)
+    blank = out["suppressed"].to_numpy()
+    assert blank[(f["nobs"] < MIN_CELL).to_numpy()].all()  # primary cells are blank
+    assert out.loc[blank, "estimate"].isna().all() and out.loc[~blank, "estimate"].notna().all()
+    lines = _line_members(f, margins)
+    assert recovered(f["estimate"].to_numpy(), blank, lines) == set()
+    # and the attacker does find cells when only primary suppression is applied (the test bites)
+    primary = (f["nobs"] < MIN_CELL).to_numpy()
+    if primary.any() and any(primary[ln].sum() == 1 for ln in lines):
+        assert recovered(f["estimate"].to_numpy(), primary, lines)
+
+
+def test_secondary_suppression_within_blocks_is_independent():
+    f = pd.concat([_kab_area(1).assign(measure="P0"), _kab_area(2).assign(measure="P1")], ignore_index=True)
+    out = store.secondary_suppress(f, margins=[["kab"], ["area"]], within=["measure"], min_cell=MIN_CELL)
+    for m, g in out.groupby("measure"):
+        alone = store.secondary_suppress(f[f["measure"] == m], margins=[["kab"], ["area"]], min_cell=MIN_CELL)
+        assert g["suppressed"].tolist() == alone["suppressed"].tolist(), m
+
+
+def test_complementary_shares_hide_each_other(province):
+    """Coverage of the poor + exclusion error = 100%: a blank one is not shown through the other."""
+    sec = sections.targeting_section(str(province), kabupaten="7601", language="en", min_cell=MIN_CELL)
+    rows = next(r for _, o, r in sec.rows if o == "targeting")
+    for prog, g in rows.groupby("program"):
+        pair = g[g["estimand"].isin(["coverage_rate", "exclusion_error_rate"])]
+        assert pair["suppressed"].nunique() == 1, prog
+
+
+# -- a region cut to a handful of households --------------------------------------------------------
+
+TINY_KAB = "7601"
+TINY_PKH = 6        # recipients of PKH in the panel of the tiny kabupaten
+TINY_OTHERS = 40    # other panel households there
+
+
+def make_tiny(src: Path, out: Path) -> Path:
+    """The test province with kabupaten 7601 cut to 8 survey households (2 per PSU, 2 PSUs per
+    stratum), 46 panel households of which 6 receive PKH, and 6 households' disbursement records."""
+    shutil.copytree(src, out)
+    sv = pd.read_parquet(src / "survey.parquet")
+    k = sv[sv["kab_code"] == TINY_KAB]
+    keep = [i for _, g in k.groupby("strata") for psu in g["psu"].unique()[:2] for i in g[g["psu"] == psu].index[:2]]
+    sv[(sv["kab_code"] != TINY_KAB) | sv.index.isin(keep)].to_parquet(out / "survey.parquet")
+    pn = pd.read_parquet(src / "panel.parquet")
+    kp = pn[pn["kab_code"] == TINY_KAB]
+    base = kp[kp["wave"] == kp["wave"].min()]
+    ids = [*base.loc[base["pkh"], "hh_id"].unique()[:TINY_PKH], *base.loc[~base["pkh"], "hh_id"].unique()[:TINY_OTHERS]]
+    pn[(pn["kab_code"] != TINY_KAB) | pn["hh_id"].isin(ids)].to_parquet(out / "panel.parquet")
+    d = pd.read_parquet(src / "disbursement.parquet")
+    mine = d["kec_code"].astype(str).str.startswith(TINY_KAB)
+    d[~mine | d["hh_id"].isin(d.loc[mine, "hh_id"].unique()[:6])].to_parquet(out / "disbursement.parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(province, tmp_path_factory):
+    return make_tiny(province, tmp_path_factory.mktemp("tiny") / "province")
+
+
+def test_poverty_text_follows_the_store(tiny):
+    sec = sections.poverty_profile(str(tiny), kabupaten=TINY_KAB, language="id", min_cell=MIN_CELL)
+    assert "%" not in sec.text and t("suppressed_text", "id", n=MIN_CELL) in sec.text
+    assert np.isnan(sec.headline["P0"])
+
+
+def test_simulation_table_is_suppressed(tiny):
+    sec = sections.simulation_section(str(tiny), kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
+    marker = t("suppressed", "en", n=MIN_CELL)
+    assert (sec.tables["scenarios"][t("headcount", "en")] == marker).all()
+    assert not sec.tables["scenarios"].drop(columns=[t("reform", "en"), t("headcount", "en")]).replace("", np.nan) \
+        .notna().any().any()
+
+
+def test_pkh_effects_of_six_recipients_are_not_shown(tiny):
+    sec = sections.impact_section(str(tiny), kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
+    effects = sec.tables["effects"]
+    assert (effects[t("effect", "en")] == t("suppressed", "en", n=MIN_CELL)).all()
+    assert (effects["relative"] == "").all()
+    stored = next(r for p, _, r in sec.rows if p == "PKH")
+    assert stored["suppressed"].all() and stored["estimate"].isna().all()
+
+
+# -- every output of a real run -----------------------------------------------------------------------
+
+class _Tables(HTMLParser):
+    """The tables of a page as lists of rows of cell texts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables, self._row, self._cell = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self._row = []
+            self.tables[-1].append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _numbers(text: str) -> list[float]:
+    """Whole numbers in a cell written either way (1.234 in id, 1,234 in en)."""
+    return [float(v.replace(".", "").replace(",", "")) for v in re.findall(r"\d[\d.,]*", text)]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny-run")
+    result = run(data_dir=tiny, output_root=out, run_id="tiny", kabupaten=TINY_KAB, language=["id", "en"],
+                 parameters={"min_cell": MIN_CELL})
+    assert result.ok, [(j["job_id"], j.get("error")) for j in result.jobs if j["status"] != "ok"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def hidden_values(tiny):
+    """Values the tiny region's reports would print with no disclosure control (min_cell=1) for
+    cells that are suppressed at MIN_CELL, as the pages write them; none may appear anywhere."""
+    out = set()
+    for lang in ("id", "en"):
+        for fn in (sections.poverty_profile, sections.impact_section, sections.simulation_section):
+            open_ = fn(str(tiny), kabupaten=TINY_KAB, language=lang, min_cell=1)
+            closed = fn(str(tiny), kabupaten=TINY_KAB, language=lang, min_cell=MIN_CELL)
+            for name, table in open_.tables.items():
+                shut = closed.tables[name]
+                for col in table.columns:
+                    if col not in shut.columns or len(shut) != len(table):
+                        continue
+                    for a, b in zip(table[col].astype(str), shut[col].astype(str)):
+                        if a != b and b.startswith(t("suppressed", lang, n=MIN_CELL)[:8]) \
+                                and re.search(r"[1-9]\d*[.,]\d*[1-9]", a):
+                            out.add(a)
+    return out
+
+
+def _texts(run_dir: Path) -> dict[str, str]:
+    texts = {}
+    for p in run_dir.rglob("*"):
+        if p.suffix in (".html", ".csv"):
+            texts[p.name] = p.read_text(encoding="utf-8")
+        elif p.suffix == ".pdf":
+            texts[p.name] = subprocess.run(["pdftotext", "-layout", str(p), "-"], capture_output=True,
+                                           text=True, check=True).stdout
+        elif p.suffix == ".xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(p, read_only=True)
+            texts[p.name] = "\n".join("\t".join("" if v is None else str(v) for v in row)
+                                      for ws in wb.worksheets for row in ws.iter_rows(values_only=True))
+    return texts
+
+
+def test_results_store_rows_follow_the_rule(tiny_run):
+    f = pd.read_csv(tiny_run.run_dir / "results.csv", dtype={"region": str})
+    counted = f["n_min_group"].notna()
+    assert counted.mean() > 0.9, "most stored rows carry the count the rule tested"
+    small = counted & (f["n_min_group"] < MIN_CELL)
+    assert small.any(), "the tiny region must produce small cells for this test to mean anything"
+    assert f.loc[small, "suppressed"].all()
+    assert f.loc[f["suppressed"], ["estimate", "std_error", "ci_lower", "ci_upper"]].isna().all().all()
+
+
+def test_stored_kabupaten_area_cells_cannot_be_recomputed(tiny_run):
+    f = pd.read_csv(tiny_run.run_dir / "results.csv", dtype={"region": str})
+    for outcome in ("headcount", "gap", "extreme"):
+        g = f[(f["notebook"] == "10_poverty_profile") & (f["outcome"] == outcome)
+              & f["group"].astype(str).str.contains("area=")].reset_index(drop=True)
+        if g.empty:
+            continue
+        parts = g["group"].str.extract(r"kab_name=(?P<kab>[^;]+); area=(?P<area>.+)")
+        lines = _line_members(parts, [["kab"], ["area"]])
+        assert recovered(g["estimate"].to_numpy(), g["suppressed"].to_numpy(bool), lines) == set(), outcome
+
+
+def test_no_small_cell_in_any_page_table(tiny_run):
+    """Every household count shown beside an estimate is at least min_cell."""
+    pages = [p for p in tiny_run.run_dir.rglob("*.html") if not p.name.startswith("00_data_quality")]
+    assert len(pages) > 5
+    checked = 0
+    for page in pages:
+        parser = _Tables()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for table in parser.tables:
+            if not table:
+                continue
+            head = table[0]
+            ncols = [i for i, h in enumerate(head) if re.match(r"^n\b", h)]
+            for row in table[1:]:
+                for i in ncols:
+                    if i < len(row):
+                        vals = _numbers(row[i])
+                        checked += len(vals)
+                        assert all(v >= MIN_CELL for v in vals), (page.name, head, row)
+    assert checked > 0
+
+
+def test_no_hidden_value_in_any_output(tiny_run, hidden_values):
+    assert hidden_values, "the tiny region must have cells that disclosure control hides"
+    texts = _texts(tiny_run.run_dir)
+    assert any(n.endswith(".pdf") for n in texts) and "results.csv" in texts
+    leaks = {(name, v) for name, text in texts.items() for v in hidden_values if v in text}
+    assert leaks == set()
+
+
+def test_poverty_page_prints_no_number_for_eight_households(tiny_run):
+    page = next(tiny_run.run_dir.rglob(f"10_poverty_profile_{TINY_KAB}_id.html")).read_text(encoding="utf-8")
+    assert t("suppressed_text", "id", n=MIN_CELL) in page
+    assert "SK 0,0%" not in page and "0,0% (" not in page

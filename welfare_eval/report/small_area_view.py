@@ -1,0 +1,90 @@
+"""Kecamatan small-area estimates for readers and for the results store.
+
+The analysis is :func:`welfare_eval.small_area.area_poverty`, called in the notebook with its
+choices in view; this module only translates, formats, applies the publication rules and shapes
+the rows for the store. Publication rules, applied alike to tables, maps, text and the store:
+
+- a kecamatan's estimate is shown only when it rests on at least ``min_cell`` sampled households
+  (a modelled estimate mixes in the direct one, which a reader could back out for a tiny cell);
+- BPS's reading of the relative standard error: up to 25% reliable, 25-50% shown with a caution
+  mark, over 50% not published.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import regions
+from ..config import DEFAULT_MIN_CELL
+from .strings import fmt_pct, t
+
+
+def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
+    """True where the kecamatan's estimate may be shown (enough sample, RSE at most 50%)."""
+    return (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
+
+
+def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Tidy rows for ``store.append``: unpublishable estimates blanked and marked suppressed."""
+    ok = publishable(kec, min_cell=min_cell)
+    out = kec[["estimand", "kab_code", "kec_code", "estimate", "std_error", "ci_lower", "ci_upper", "nobs",
+               "method"]].copy()
+    for c in ("estimate", "std_error", "ci_lower", "ci_upper"):
+        out[c] = out[c].where(ok)
+    return out
+
+
+def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CELL,
+                    kabupaten: str | None = None) -> pd.DataFrame:
+    """One row per kecamatan: direct estimate (where its cell is large enough), small-area estimate
+    with its interval and relative standard error, reliability, and the sample behind it."""
+    k = kec if kabupaten is None else kec[kec["kab_code"] == kabupaten]
+    k = k.sort_values(["kab_code", "kec_code"])
+    ok = publishable(k, min_cell=min_cell)
+    level = int(round(100 * float(k["level"].iloc[0]))) if len(k) else 95
+    kab, kec_names = regions.kab_names(), regions.kec_names()
+    quality = {"reliable": t("sa_reliable", language), "caution": t("sa_caution", language),
+               "unreliable": t("sa_unreliable", language)}
+    rows = []
+    for (_, r), show in zip(k.iterrows(), ok):
+        if r["nobs"] == 0:
+            note = t("sa_no_sample", language)
+        elif r["nobs"] < min_cell:
+            note = t("suppressed", language, n=min_cell)
+        else:
+            note = quality[r["quality"]]
+        rows.append({
+            t("kabupaten", language): kab.get(str(r["kab_code"]), str(r["kab_code"])),
+            t("kecamatan", language): kec_names.get(str(r["kec_code"]), str(r["kec_code"])),
+            t("sa_direct", language): fmt_pct(r["direct"], language) if r["nobs"] >= min_cell else "–",
+            t("sa_model", language): fmt_pct(r["estimate"], language) if show else "–",
+            t("sa_ci", language, level=level): (f"{fmt_pct(r['ci_lower'], language)} – "
+                                                f"{fmt_pct(r['ci_upper'], language)}") if show else "–",
+            t("sa_rse", language): fmt_pct(r["rse"], language, digits=0) if show and np.isfinite(r["rse"]) else "–",
+            t("sa_quality", language): note,
+            t("sa_n", language): int(r["nobs"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def map_frame(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL, kabupaten: str | None = None) -> pd.DataFrame:
+    """What the tile map draws: publishable estimates, names and reliability flags."""
+    k = kec if kabupaten is None else kec[kec["kab_code"] == kabupaten]
+    k = k.sort_values(["kab_code", "kec_code"]).copy()
+    k["shown"] = k["estimate"].where(publishable(k, min_cell=min_cell))
+    k["name"] = k["kec_code"].astype(str).map(regions.kec_names())
+    return k
+
+
+def summary(p0: pd.DataFrame, extreme: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CELL,
+            kabupaten: str | None = None, top: int = 3) -> str:
+    """The paragraph under the heading, every number from the two results."""
+    k = p0 if kabupaten is None else p0[p0["kab_code"] == kabupaten]
+    e = extreme if kabupaten is None else extreme[extreme["kab_code"] == kabupaten]
+    ok = publishable(k, min_cell=min_cell)
+    e_ok = e[publishable(e, min_cell=min_cell)].sort_values("estimate", ascending=False).head(top)
+    names = regions.kec_names()
+    top_text = ", ".join(f"{names.get(str(c), str(c))} ({fmt_pct(v, language)})"
+                         for c, v in zip(e_ok["kec_code"], e_ok["estimate"])) or "–"
+    return t("sa_summary", language, n=len(k), reliable=int((ok & (k["quality"] == "reliable")).sum()),
+             caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text)

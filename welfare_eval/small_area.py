@@ -1,0 +1,529 @@
+"""Small-area estimation: poverty for kecamatan that the survey alone cannot measure.
+
+SUSENAS is designed for kabupaten; a kecamatan has a handful of sampled census blocks or none,
+so its direct estimate has a variance as large as the rate itself. The area-level model of Fay
+and Herriot (1979) borrows strength from covariates known for every area (kecamatan means from
+the registry) and shrinks each direct estimate toward a regression prediction, the more the less
+precise the direct estimate is.
+
+References
+----------
+Fay, R. E. and Herriot, R. A. (1979). Estimation of income for small places: an application of
+James-Stein procedures to census data. JASA 74, 269-277.
+Prasad, N. G. N. and Rao, J. N. K. (1990). The estimation of the mean squared error of
+small-area estimators. JASA 85, 163-171.
+Datta, G. S. and Lahiri, P. (2000). A unified measure of uncertainty of estimated best linear
+unbiased predictors in small area estimation problems. Statistica Sinica 10, 613-627.
+Datta, G. S., Rao, J. N. K. and Smith, D. D. (2005). On measuring the variability of small area
+estimators under a basic area level model. Biometrika 92, 183-196.
+Rao, J. N. K. and Molina, I. (2015). Small Area Estimation, 2nd ed., chapter 6. Wiley.
+González-Manteiga, W., Lombardía, M. J., Molina, I., Morales, D. and Santamaría, L. (2008).
+Analytic and bootstrap approximations of prediction errors under a multivariate Fay-Herriot
+model. Computational Statistics and Data Analysis 52, 5242-5252.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .config import DEFAULT_LEVEL
+from .exceptions import DataValidationError, check_choice, parameter_error
+from .results import EstimateTable, check_level
+
+FitMethod = Literal["REML", "ML", "FH"]
+Transform = Literal["arcsin"]
+
+#: Relative precision of the variance component's root. The score is smooth and monotone near
+#: the root, so Brent's method reaches machine precision in a few dozen steps; 1e-13 keeps the
+#: EBLUPs equal to a fully converged Fisher scoring to ~1e-12.
+ROOT_RTOL = 1e-13
+
+
+@dataclass(frozen=True)
+class FayHerriotResult:
+    """The fitted area-level model and its predictions, one row per area.
+
+    ``table`` holds the EBLUP (or the synthetic prediction for an area without a direct
+    estimate) with ``std_error`` = sqrt(MSE); ``frame`` adds the direct estimate and variance,
+    the shrinkage factor ``gamma`` and the MSE's terms g1, g2, g3.
+    """
+
+    table: EstimateTable
+    frame: pd.DataFrame
+    sigma2_u: float
+    beta: pd.Series
+    beta_cov: pd.DataFrame
+    method: str
+    transform: str | None
+    mse_method: str
+    loglik: float
+    n_areas: int
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self, level: float | None = None) -> pd.DataFrame:
+        return self.table.to_frame(level)
+
+    def summary(self) -> str:
+        head = (f"Fay-Herriot ({self.method}{', ' + self.transform if self.transform else ''}) on "
+                f"{self.n_areas} areas: sigma2_u = {self.sigma2_u:.6g}, log-likelihood {self.loglik:.6g}, "
+                f"MSE by {self.mse_method}")
+        beta = "\n".join(f"  {k:<20} {v: .6g}  (se {np.sqrt(self.beta_cov.loc[k, k]):.4g})"
+                         for k, v in self.beta.items())
+        return head + "\n" + beta + "\n" + self.table.summary()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self.table._repr_html_()
+
+
+# -- the model on the (possibly transformed) scale ---------------------------------------------
+
+def _gls(y: np.ndarray, X: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """beta, (X'V^-1X)^-1 and residuals for V = diag(v)."""
+    Xw = X / v[:, None]
+    xtvx_inv = np.linalg.inv(X.T @ Xw)
+    beta = xtvx_inv @ (Xw.T @ y)
+    return beta, xtvx_inv, y - X @ beta
+
+
+def _score(s2: float, y: np.ndarray, X: np.ndarray, psi: np.ndarray, method: str) -> float:
+    """The estimating equation of sigma2_u: zero at the estimate, decreasing through it."""
+    v = s2 + psi
+    _, xtvx_inv, r = _gls(y, X, v)
+    if method == "FH":   # Fay and Herriot's moment equation: sum r^2 / v = m - p
+        return float(np.sum(r ** 2 / v) - (len(y) - X.shape[1]))
+    quad = np.sum(r ** 2 / v ** 2)
+    if method == "ML":
+        return float(-0.5 * np.sum(1 / v) + 0.5 * quad)
+    # REML: -tr(P)/2 + y'PPy/2 with P = V^-1 - V^-1 X (X'V^-1X)^-1 X'V^-1 (so Py = r / v)
+    trace_p = np.sum(1 / v) - np.trace(xtvx_inv @ (X.T @ (X / (v ** 2)[:, None])))
+    return float(-0.5 * trace_p + 0.5 * quad)
+
+
+def _fit_sigma2(y: np.ndarray, X: np.ndarray, psi: np.ndarray, method: str) -> float:
+    if _score(0.0, y, X, psi, method) <= 0:
+        return 0.0   # the likelihood (or moment equation) has its maximum on the boundary
+    hi = max(float(np.var(y)), float(np.max(psi)), 1e-12)
+    while _score(hi, y, X, psi, method) > 0:
+        hi *= 4
+        if hi > 1e12 * max(float(np.var(y)), 1e-12):
+            raise DataValidationError("The Fay-Herriot variance component did not converge: the direct "
+                                      "estimates vary far more than their variances allow; check their scale.")
+    return float(optimize.brentq(_score, 0.0, hi, args=(y, X, psi, method), xtol=1e-300, rtol=ROOT_RTOL,
+                                 maxiter=500))
+
+
+def _loglik(y: np.ndarray, X: np.ndarray, psi: np.ndarray, s2: float, method: str) -> float:
+    v = s2 + psi
+    _, xtvx_inv, r = _gls(y, X, v)
+    ll = -0.5 * (len(y) * np.log(2 * np.pi) + np.sum(np.log(v)) + np.sum(r ** 2 / v))
+    if method == "REML":
+        ll -= 0.5 * np.linalg.slogdet(np.linalg.inv(xtvx_inv))[1]
+    return float(ll)
+
+
+def _predict(y, X, psi, s2, method, X_out):
+    """EBLUPs and analytic MSE terms for the sampled areas; synthetic predictions for X_out."""
+    v = s2 + psi
+    beta, xtvx_inv, r = _gls(y, X, v)
+    gamma = s2 / v
+    eblup = X @ beta + gamma * r
+    g1 = gamma * psi
+    g2 = (1 - gamma) ** 2 * np.einsum("ij,jk,ik->i", X, xtvx_inv, X)
+    s_inv2, s_inv = np.sum(1 / v ** 2), np.sum(1 / v)
+    m = len(y)
+    if method == "FH":
+        var_s2 = 2 * m / s_inv ** 2
+        bias = 2 * (m * s_inv2 - s_inv ** 2) / s_inv ** 3                      # Datta, Rao and Smith (2005)
+    else:
+        var_s2 = 2 / s_inv2
+        bias = 0.0 if method == "REML" else \
+            -np.trace(xtvx_inv @ (X.T @ (X / (v ** 2)[:, None]))) / s_inv2     # Datta and Lahiri (2000)
+    g3 = (1 - gamma) ** 2 * var_s2 / v
+    # Prasad-Rao for REML; ML and FH subtract the bias of sigma2_u times dg1/dsigma2 = (1 - gamma)^2
+    mse = g1 + g2 + 2 * g3 - (1 - gamma) ** 2 * bias
+    synth = X_out @ beta
+    mse_out = s2 + np.einsum("ij,jk,ik->i", X_out, xtvx_inv, X_out)
+    return dict(beta=beta, beta_cov=xtvx_inv, gamma=gamma, eblup=eblup, g1=g1, g2=g2, g3=g3, mse=mse,
+                synthetic=X @ beta, synth_out=synth, mse_out=mse_out)
+
+
+# -- the public function ------------------------------------------------------------------------
+
+def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates: list[str] | tuple[str, ...],
+                area: str, method: FitMethod = "REML", transform: Transform | None = None,
+                effective_size: str | None = None, nobs: str | None = None, bootstrap: int = 0,
+                seed: int | None = None, level: float = DEFAULT_LEVEL, intercept: bool = True) -> FayHerriotResult:
+    """Fay-Herriot EBLUP of an area mean or rate, with its mean squared error.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per area: the direct estimate, its variance and the covariates. Areas whose
+        direct estimate is missing (no sample) get the synthetic prediction x'beta.
+    estimate, variance : str
+        Columns of the direct estimate and its design-based variance (treated as known).
+    covariates : list of str
+        Area-level covariates (e.g. kecamatan means from the registry); an intercept is added
+        unless ``intercept=False``.
+    area : str
+        Column of the area code; one row per area.
+    method : {"REML", "ML", "FH"}
+        Estimator of the random-effect variance sigma2_u: restricted or full maximum
+        likelihood, or Fay and Herriot's moment equation.
+    transform : {None, "arcsin"}
+        ``"arcsin"`` models arcsin(sqrt(p)) with variance 1 / (4 n_eff) for rates; the EBLUP is
+        back-transformed by sin^2 (naive back-transformation), its interval by transforming the
+        interval's ends (so it stays inside [0, 1]) and its MSE comes from the parametric
+        bootstrap (``bootstrap`` replicates, 200 if not given).
+    effective_size : str, optional
+        Column of the effective sample size n_eff = p(1 - p) / variance (needed for arcsin).
+    nobs : str, optional
+        Column of the area's sample size, carried into ``nobs``.
+    bootstrap : int
+        Replicates of the parametric bootstrap MSE (González-Manteiga et al. 2008); 0 uses the
+        analytic MSE.
+    seed : int, optional
+        Seed of the bootstrap.
+    level : float
+        Confidence level of the intervals (normal, on the modelled scale).
+
+    Returns
+    -------
+    FayHerriotResult
+
+    Notes
+    -----
+    Model: y_d = x_d' beta + u_d + e_d with u_d ~ N(0, sigma2_u) and e_d ~ N(0, psi_d), psi_d
+    known. With gamma_d = sigma2_u / (sigma2_u + psi_d) the EBLUP is
+    gamma_d y_d + (1 - gamma_d) x_d' beta_hat (GLS beta). Analytic MSE (Rao and Molina 2015,
+    6.2): g1 = gamma_d psi_d, g2 = (1 - gamma_d)^2 x_d'(X'V^-1 X)^-1 x_d,
+    g3 = (1 - gamma_d)^2 Var(sigma2_u_hat) / (sigma2_u + psi_d); MSE = g1 + g2 + 2 g3 for REML
+    (Prasad and Rao 1990), minus (1 - gamma_d)^2 times the bias of sigma2_u_hat for ML (Datta
+    and Lahiri 2000) and FH (Datta, Rao and Smith 2005). An area without a direct estimate gets
+    x_d' beta_hat with MSE sigma2_u + x_d'(X'V^-1 X)^-1 x_d. When sigma2_u_hat is 0 every area
+    gets its synthetic prediction and the analytic MSE may be optimistic (a note says so).
+    Checked against samplics' ``EblupAreaModel`` (tests/reference/fay_herriot_reference.py).
+    """
+    where = "fay_herriot"
+    method = check_choice(method, FitMethod, "method", where)
+    if transform is not None:
+        transform = check_choice(transform, Transform, "transform", where)
+    level = check_level(level, where)
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+        raise parameter_error("bootstrap", where, "a whole number >= 0", bootstrap)
+    covariates = list(covariates)
+    needed = [area, estimate, variance, *covariates] + [c for c in (effective_size, nobs) if c]
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise DataValidationError(f"Columns {missing} are not in the data given to {where}; columns present: "
+                                  f"{list(data.columns)[:20]}.")
+    if data[area].duplicated().any():
+        dup = data.loc[data[area].duplicated(), area].astype(str).tolist()
+        raise DataValidationError(f"{len(dup)} areas appear more than once in column {area!r} ({', '.join(dup[:5])}"
+                                  f"{', ...' if len(dup) > 5 else ''}); give one row per area.")
+    bad_x = data[covariates].isna().any(axis=1) | ~np.isfinite(data[covariates].to_numpy(dtype=float)).all(axis=1)
+    if bad_x.any():
+        rows = data.loc[bad_x, area].astype(str).tolist()
+        raise DataValidationError(f"Covariates of {len(rows)} areas are missing or not finite ({', '.join(rows[:5])}"
+                                  f"{', ...' if len(rows) > 5 else ''}); every area needs its covariates "
+                                  f"(impute them from the registry or drop the covariate).")
+    y_all = data[estimate].to_numpy(dtype=float)
+    sampled = np.isfinite(y_all)
+    psi = data[variance].to_numpy(dtype=float)
+    bad_v = sampled & ~(np.isfinite(psi) & (psi > 0))
+    if transform is None and bad_v.any():
+        rows = data.loc[bad_v, area].astype(str).tolist()
+        raise DataValidationError(f"{len(rows)} areas have a direct estimate with a variance that is not positive "
+                                  f"({', '.join(rows[:5])}{', ...' if len(rows) > 5 else ''}); smooth the variances "
+                                  f"(generalized variance function) or drop their direct estimates.")
+    X_full = data[covariates].to_numpy(dtype=float)
+    names = list(covariates)
+    if intercept:
+        X_full = np.column_stack([np.ones(len(data)), X_full])
+        names = ["(Intercept)", *names]
+    notes: list[str] = []
+    if transform == "arcsin":
+        if effective_size is None:
+            raise parameter_error("effective_size", where, "a column of effective sample sizes with transform='arcsin'",
+                                  None)
+        if ((y_all[sampled] < 0) | (y_all[sampled] > 1)).any():
+            raise DataValidationError(f"transform='arcsin' needs rates in [0, 1]; column {estimate!r} has values "
+                                      f"outside it.")
+        n_eff = data[effective_size].to_numpy(dtype=float)
+        bad_n = sampled & ~(np.isfinite(n_eff) & (n_eff > 0))
+        if bad_n.any():
+            rows = data.loc[bad_n, area].astype(str).tolist()
+            raise DataValidationError(f"{len(rows)} areas have no positive effective sample size in "
+                                      f"{effective_size!r} ({', '.join(rows[:5])}); give one for every sampled area.")
+        y_mod = np.arcsin(np.sqrt(np.clip(y_all, 0, 1)))
+        psi_mod = 1 / (4 * n_eff)
+        if bootstrap == 0:
+            bootstrap = 200
+    else:
+        y_mod, psi_mod = y_all, psi
+    m = int(sampled.sum())
+    if m <= X_full.shape[1]:
+        raise DataValidationError(f"{m} areas have a direct estimate, too few for {X_full.shape[1]} regression "
+                                  f"coefficients; use fewer covariates or larger areas.")
+    y, X, ps = y_mod[sampled], X_full[sampled], psi_mod[sampled]
+    X_out = X_full[~sampled]
+    s2 = _fit_sigma2(y, X, ps, method)
+    fit = _predict(y, X, ps, s2, method, X_out)
+    if s2 == 0:
+        notes.append("sigma2_u is estimated at 0: every area gets its synthetic prediction; the analytic MSE may "
+                     "understate the error.")
+
+    theta = np.empty(len(data))
+    theta[sampled], theta[~sampled] = fit["eblup"], fit["synth_out"]
+    mse_mod = np.empty(len(data))
+    mse_mod[sampled], mse_mod[~sampled] = fit["mse"], fit["mse_out"]
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    lo_mod, hi_mod = theta - z * np.sqrt(mse_mod), theta + z * np.sqrt(mse_mod)
+    back = _back(transform)
+    point = back(theta)
+    if transform == "arcsin":
+        lo, hi = back(np.clip(lo_mod, 0, np.pi / 2)), back(np.clip(hi_mod, 0, np.pi / 2))
+        lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+    else:
+        lo, hi = lo_mod, hi_mod
+    mse_method = "analytic (Prasad-Rao)" if method == "REML" else \
+        "analytic (Datta-Lahiri)" if method == "ML" else "analytic (Datta-Rao-Smith)"
+    mse = mse_mod.copy()
+    if bootstrap:
+        mse = _bootstrap_mse(X_full, sampled, psi_mod, fit["beta"], s2, method, transform, bootstrap, seed)
+        mse_method = f"parametric bootstrap ({bootstrap} replicates)"
+        if transform is None:
+            lo, hi = point - z * np.sqrt(mse), point + z * np.sqrt(mse)
+    label = f"Fay-Herriot EBLUP ({method}{', arcsin' if transform else ''})"
+    frame = pd.DataFrame({
+        area: data[area].to_numpy(), "direct": y_all, "direct_variance": psi,
+        "estimate": point, "mse": mse, "std_error": np.sqrt(mse), "ci_lower": lo, "ci_upper": hi,
+        "gamma": _fill(sampled, fit["gamma"], 0.0), "synthetic": back(X_full @ fit["beta"]),
+        "g1": _fill(sampled, fit["g1"]), "g2": _fill(sampled, fit["g2"]), "g3": _fill(sampled, fit["g3"]),
+        "in_sample": sampled})
+    tidy = pd.DataFrame({
+        "estimand": "EBLUP", area: frame[area], "estimate": point, "std_error": np.sqrt(mse),
+        "ci_lower": lo, "ci_upper": hi, "level": level,
+        "nobs": data[nobs].fillna(0).astype(int).to_numpy() if nobs else np.where(sampled, 1, 0),
+        "method": np.where(sampled, label, f"synthetic x'beta ({method})"),
+        "df": np.nan, "ci_own": True, "notes": "; ".join(notes)})
+    table = EstimateTable(tidy, group_columns=(area,), level=level, notes=tuple(notes))
+    beta = pd.Series(fit["beta"], index=names)
+    beta_cov = pd.DataFrame(fit["beta_cov"], index=names, columns=names)
+    return FayHerriotResult(table=table, frame=frame, sigma2_u=s2, beta=beta, beta_cov=beta_cov, method=method,
+                            transform=transform, mse_method=mse_method, loglik=_loglik(y, X, ps, s2, method),
+                            n_areas=m, notes=tuple(notes))
+
+
+def _fill(mask: np.ndarray, values: np.ndarray, other: float = np.nan) -> np.ndarray:
+    out = np.full(len(mask), other, dtype=float)
+    out[mask] = values
+    return out
+
+
+def _back(transform: str | None):
+    if transform == "arcsin":
+        return lambda t: np.sin(np.clip(t, 0, np.pi / 2)) ** 2
+    return lambda t: np.asarray(t, dtype=float)
+
+
+def _bootstrap_mse(X_full, sampled, psi, beta, s2, method, transform, B, seed) -> np.ndarray:
+    """Parametric bootstrap MSE (González-Manteiga et al. 2008) on the reported scale.
+
+    Each replicate draws u* ~ N(0, sigma2_u_hat) for every area and e* ~ N(0, psi) for the sampled
+    ones, refits the model to y* = X beta_hat + u* + e*, and compares the prediction with the
+    replicate's truth X beta_hat + u*, both back-transformed.
+    """
+    rng = np.random.default_rng(seed)
+    back = _back(transform)
+    X, X_out = X_full[sampled], X_full[~sampled]
+    ps = psi[sampled]
+    err = np.zeros(len(X_full))
+    for _ in range(B):
+        theta = X_full @ beta + rng.normal(0.0, np.sqrt(s2), len(X_full))
+        y = theta[sampled] + rng.normal(0.0, np.sqrt(ps))
+        s2b = _fit_sigma2(y, X, ps, method)
+        f = _predict(y, X, ps, s2b, method, X_out)
+        pred = np.empty(len(X_full))
+        pred[sampled], pred[~sampled] = f["eblup"], f["synth_out"]
+        err += (back(pred) - back(theta)) ** 2
+    return err / B
+
+
+# -- kecamatan poverty from the survey and the registry -------------------------------------------
+
+Indicator = Literal["P0", "extreme"]
+
+#: Kecamatan covariates built from the registry by default: the share of households the PMT ranks
+#: into deciles 1-4, the mean PMT score, the mean schooling of household heads and the mean
+#: household size. Four covariates for ~60 sampled kecamatan keep the model from over-fitting.
+REGISTRY_COVARIATES: dict[str, tuple[str, str]] = {
+    "share_decile_1_4": ("decile", "share_le_4"),
+    "mean_pmt_score": ("pmt_score", "mean"),
+    "mean_head_educ": ("head_educ", "mean"),
+    "mean_hh_size": ("hh_size", "mean"),
+}
+
+#: BPS's reading of the relative standard error (RSE = sqrt(MSE) / estimate): up to 25% reliable,
+#: over 25% and up to 50% use with caution, over 50% not to be published alone.
+RSE_RELIABLE, RSE_CAUTION = 0.25, 0.50
+
+
+def registry_covariates(registry: pd.DataFrame, *, area: str = "kec_code",
+                        covariates: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """Area means of registry columns: one row per area, the covariates of the area-level model.
+
+    ``covariates`` maps an output name to (registry column, "mean" | "share_le_K"); the default is
+    :data:`REGISTRY_COVARIATES`. Household-level means (the registry lists households).
+    """
+    covariates = REGISTRY_COVARIATES if covariates is None else covariates
+    cols = sorted({c for c, _ in covariates.values()} | {area, "hh_size"})
+    missing = [c for c in cols if c not in registry.columns]
+    if missing:
+        raise DataValidationError(f"Table registry lacks the columns {missing} needed for the small-area "
+                                  f"covariates; add them or pass covariates= naming columns it has.")
+    key = _as_text(registry[area])
+    cols = {}
+    for name, (col, how) in covariates.items():
+        x = pd.to_numeric(registry[col], errors="coerce")
+        if how == "mean":
+            cols[name] = x
+        elif how.startswith("share_le_"):
+            cols[name] = (x <= float(how[len("share_le_"):])).astype(float)
+        else:
+            raise parameter_error("covariates", "registry_covariates", "(column, 'mean' or 'share_le_K') pairs",
+                                  (col, how))
+    frame = pd.DataFrame(cols).assign(_persons=pd.to_numeric(registry["hh_size"], errors="coerce"), _one=1)
+    g = frame.groupby(key.to_numpy(), sort=True)
+    out = g[list(covariates)].mean()
+    out["persons"] = g["_persons"].sum()
+    out["households"] = g["_one"].sum()
+    out.index.name = area
+    return out.reset_index()
+
+
+def _as_text(codes: pd.Series) -> pd.Series:
+    """Region codes as text; a categorical column is converted through its categories (fast)."""
+    if isinstance(codes.dtype, pd.CategoricalDtype):
+        return pd.Series(codes.cat.categories.astype(str).to_numpy()[codes.cat.codes.to_numpy()], index=codes.index)
+    return codes.astype(str)
+
+
+def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator: Indicator = "P0",
+                 welfare: str = "cons_pc", poverty_line: str | float = "poverty_line",
+                 extreme_line: str = "extreme_215_2017ppp", design=None, household_size: str = "hh_size",
+                 area: str = "kec_code", parent: str = "kab_code", covariates: dict | None = None,
+                 method: FitMethod = "REML", bootstrap: int = 200, seed: int = 0,
+                 level: float = DEFAULT_LEVEL) -> pd.DataFrame:
+    """Poverty (P0) or extreme poverty for every area (kecamatan): direct, Fay-Herriot, benchmarked.
+
+    Parameters
+    ----------
+    survey_data : DataFrame
+        The survey (SUSENAS-like), with ``area`` and ``parent`` codes.
+    registry : DataFrame
+        Every household of the province (the registry), the census-like source of covariates
+        and of each area's population.
+    indicator : {"P0", "extreme"}
+        The headcount at ``poverty_line`` or at the extreme line ``extreme_line``.
+    design : SurveyDesign, optional
+        The survey design (default: SUSENAS's strata, PSUs and weights).
+    method : {"REML", "ML", "FH"}
+        Estimator of the model's variance component.
+    bootstrap : int
+        Replicates of the parametric bootstrap MSE (the arcsin model has no analytic MSE).
+
+    Returns
+    -------
+    DataFrame
+        One row per area of the registry: ``direct`` and its ``direct_std_error`` and ``nobs``
+        (households in the survey), ``estimate_raw`` (the back-transformed EBLUP or, without
+        sample, the synthetic prediction), ``estimate`` (ratio-benchmarked so that the areas'
+        population-weighted mean equals the parent's direct estimate), ``std_error`` (sqrt of the
+        bootstrap MSE, scaled by the benchmark factor), ``ci_lower``/``ci_upper``, ``rse`` and
+        ``quality`` ("reliable", "caution", "unreliable" by BPS's RSE bands), the parent's
+        ``benchmark_factor``, and the tidy columns ``estimand``, ``level``, ``method``.
+
+    Notes
+    -----
+    Direct estimates and their variances come from the design-based engine (area domains of
+    the full design). Their variances are unstable and zero where no sampled household is
+    poor, so the model uses the arcsin-square-root scale, where the sampling variance is
+    1 / (4 n_eff) whatever the rate, with n_eff = n_d / deff and one design effect pooled over
+    the areas (the median of the areas with at least two PSUs and a rate inside (0, 1)): a
+    generalized variance function in one parameter. Benchmarking is ratio benchmarking
+    (emdi's "ratio"): within each parent the EBLUPs are multiplied by the parent's direct
+    estimate over their population-weighted mean.
+    """
+    from . import poverty
+    from .survey import SUSENAS, domains
+
+    where = "area_poverty"
+    indicator = check_choice(indicator, Indicator, "indicator", where)
+    design = SUSENAS if design is None else design
+    for col in (area, parent):
+        if col not in survey_data.columns or col not in registry.columns:
+            raise DataValidationError(f"Column {col!r} must be in both the survey and the registry for {where}.")
+    s = survey_data.assign(**{area: survey_data[area].astype(str), parent: survey_data[parent].astype(str)})
+    kw = dict(welfare=welfare, design=design, household_size=household_size, level=level)
+    if indicator == "P0":
+        est = lambda by: poverty.fgt(s, poverty_line=poverty_line, by=by, **kw).to_frame()  # noqa: E731
+    else:
+        est = lambda by: poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame()  # noqa: E731
+    direct = est(area)[[area, "estimate", "std_error", "nobs"]].rename(
+        columns={"estimate": "direct", "std_error": "direct_std_error"})
+    psus = s.groupby(area)[design.psu].nunique().rename("n_psu") if design.psu else \
+        s.groupby(area).size().rename("n_psu")
+    direct = direct.merge(psus.reset_index(), on=area, how="left")
+    p, v, n = direct["direct"], direct["direct_std_error"] ** 2, direct["nobs"]
+    ok = (direct["n_psu"] >= 2) & (p > 0) & (p < 1) & (v > 0)
+    if ok.sum() < 5:
+        raise DataValidationError(f"Only {int(ok.sum())} areas have a direct estimate with two or more PSUs and a "
+                                  f"rate inside (0, 1); too few to pool a design effect for {where}.")
+    deff = float(np.median(v[ok] / (p[ok] * (1 - p[ok]) / n[ok])))
+    direct["n_eff"] = n / deff
+    cov = registry_covariates(registry, area=area, covariates=covariates)
+    names = [c for c in cov.columns if c not in (area, "persons", "households")]
+    parents = registry[[area, parent]].drop_duplicates(area)
+    parents = pd.DataFrame({area: _as_text(parents[area]).to_numpy(), parent: _as_text(parents[parent]).to_numpy()})
+    d = cov.merge(parents, on=area, how="left").merge(direct, on=area, how="left")
+    d["nobs"] = d["nobs"].fillna(0).astype(int)
+    d["direct_variance"] = d["direct_std_error"] ** 2
+    fit = fay_herriot(d, estimate="direct", variance="direct_variance", covariates=names, area=area, method=method,
+                      transform="arcsin", effective_size="n_eff", nobs="nobs", bootstrap=bootstrap, seed=seed,
+                      level=level)
+    f = fit.frame.set_index(area)
+    d = d.set_index(area)
+    d["estimate_raw"] = f["estimate"]
+    d["mse_raw"] = f["mse"]
+    d["ci_lower_raw"], d["ci_upper_raw"] = f["ci_lower"], f["ci_upper"]
+    par = est(parent)[[parent, "estimate"]].set_index(parent)["estimate"]
+    model_mean = (d["estimate_raw"] * d["persons"]).groupby(d[parent]).sum() / d["persons"].groupby(d[parent]).sum()
+    factor = (par / model_mean).replace([np.inf, -np.inf], np.nan).fillna(1.0)
+    d["benchmark_factor"] = d[parent].map(factor).astype(float)
+    d["estimate"] = np.clip(d["estimate_raw"] * d["benchmark_factor"], 0, 1)
+    d["std_error"] = np.sqrt(d["mse_raw"]) * d["benchmark_factor"]
+    d["ci_lower"] = np.clip(d["ci_lower_raw"] * d["benchmark_factor"], 0, 1)
+    d["ci_upper"] = np.clip(d["ci_upper_raw"] * d["benchmark_factor"], 0, 1)
+    d["rse"] = np.where(d["estimate"] > 0, d["std_error"] / d["estimate"], np.inf)
+    d["quality"] = np.select([d["rse"] <= RSE_RELIABLE, d["rse"] <= RSE_CAUTION], ["reliable", "caution"],
+                             "unreliable")
+    d["estimand"] = "P0" if indicator == "P0" else f"extreme_poverty({extreme_line})"
+    d["level"] = level
+    d["method"] = np.where(d["nobs"] > 0, f"Fay-Herriot EBLUP (arcsin, {method}), ratio-benchmarked",
+                           f"synthetic (arcsin, {method}), ratio-benchmarked")
+    d["deff_pooled"] = deff
+    d["sigma2_u"] = fit.sigma2_u
+    first = ["estimand", parent, "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs", "method"]
+    out = d.reset_index()
+    return out[[area, *first] + [c for c in out.columns if c not in first and c != area]]
+
+
+__all__ = ["FayHerriotResult", "fay_herriot", "area_poverty", "registry_covariates", "REGISTRY_COVARIATES"]
