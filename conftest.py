@@ -18,6 +18,7 @@ Markers and xdist groups are given here, in one place (see tests/README.md):
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import shutil
 import tempfile
@@ -39,10 +40,14 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "test_impact_montecarlo.py": ("slow",),
 }
 
-#: Markers a test gets from a fixture it uses (directly or through another fixture).
+#: Markers a test gets from a fixture it uses (directly or through another fixture). A fixture that
+#: makes a report run of its own (for data the shared run cannot serve) is listed here as "runner".
 FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "report_run": ("runner",),     # the shared report run (tests/conftest.py)
     "chromium": ("browser",),      # a headless Chromium (tests/conftest.py)
+    "tiny_run": ("runner",),       # test_disclosure.py: a kabupaten with a handful of households
+    "poisoned": ("runner",),       # test_injection.py: a province with markup in its names
+    "language_run": ("runner",),   # test_language.py: Indonesian and English pages of one run
 }
 
 #: Fixtures whose users share one xdist group, so that the expensive thing is made once.
@@ -53,10 +58,13 @@ SHARED_GROUPS: dict[str, str] = {"report_run": "report_run"}
 SPREAD = ("test_scheduler.py", "test_run_*.py", "test_runner.py")
 
 _tmp: Path | None = None
+#: The test being run (set up, called, torn down), for the guard below.
+_current: pytest.Item | None = None
 
 
 def pytest_configure(config):
     global _tmp
+    _guard_report_runs()
     if os.environ.get("WELFARE_EVAL_TEST_DATA"):
         return
     _tmp = Path(tempfile.mkdtemp(prefix="welfare-eval-test-"))
@@ -101,3 +109,35 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
         elif not _matches(path.name, SPREAD) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(path.stem))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    global _current
+    _current = item
+    try:
+        yield
+    finally:
+        _current = None
+
+
+def _guard_report_runs() -> None:
+    """A test (or a fixture it uses) that starts report jobs on local worker processes must carry
+    the ``runner`` marker, or ``make test-fast`` would run it: it fails with what to do instead."""
+    from welfare_eval.report import executors
+
+    original = executors.LocalExecutor.__init__
+    if getattr(original, "_runner_guard", False):
+        return
+
+    @functools.wraps(original)
+    def guarded(self, *args, **kwargs):
+        item = _current
+        if item is not None and item.get_closest_marker("runner") is None:
+            raise RuntimeError(f"{item.nodeid} starts report jobs but is not marked 'runner', so make test-fast "
+                               "would run it: use the shared report_run fixture, or list its own fixture in "
+                               "FIXTURE_MARKERS or its file in FILE_MARKERS in conftest.py (tests/README.md).")
+        original(self, *args, **kwargs)
+
+    guarded._runner_guard = True  # type: ignore[attr-defined]
+    executors.LocalExecutor.__init__ = guarded  # type: ignore[method-assign]
