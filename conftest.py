@@ -11,9 +11,9 @@ Markers and xdist groups are given here, in one place (see tests/README.md):
 * ``FIXTURE_MARKERS``: a test that uses one of those fixtures gets those markers;
 * the notebooks (nbval items) get ``notebooks``;
 * ``xdist_group``: the notebooks run in file order on one worker (the briefing reads what the
-  others stored); the tests of one file stay on one worker (a module-scoped fixture is computed
-  once), except the files in ``SPREAD`` whose tests are independent; the tests that read one shared
-  run (``SHARED_GROUPS``) stay on the worker that made it, whichever file they are in.
+  others stored); the tests that use one expensive session fixture (``SHARED_GROUPS``) stay on the
+  worker that made it, whichever file they are in; the tests of a file that use a module-scoped
+  fixture stay together (it is computed once); all other tests are spread one by one.
 """
 from __future__ import annotations
 
@@ -50,12 +50,9 @@ FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "language_run": ("runner",),   # test_language.py: Indonesian and English pages of one run
 }
 
-#: Fixtures whose users share one xdist group, so that the expensive thing is made once.
-SHARED_GROUPS: dict[str, str] = {"report_run": "report_run"}
-
-#: Files whose tests are independent of each other (no module-scoped fixture worth sharing): they
-#: are spread over the workers one by one instead of staying together.
-SPREAD = ("test_scheduler.py", "test_run_*.py", "test_runner.py")
+#: Session fixtures whose users share one xdist group, so that the expensive thing is made once
+#: (each pytest-xdist worker has its own session).
+SHARED_GROUPS: dict[str, str] = {"report_run": "report_run", "world_full": "world_full"}
 
 _tmp: Path | None = None
 #: The test being run (set up, called, torn down), for the guard below.
@@ -104,11 +101,21 @@ def pytest_collection_modifyitems(config, items):
         for fixture in fixtures & set(FIXTURE_MARKERS):
             for marker in FIXTURE_MARKERS[fixture]:
                 item.add_marker(getattr(pytest.mark, marker))
+        if item.get_closest_marker("xdist_group"):
+            continue
         shared = sorted({SHARED_GROUPS[f] for f in fixtures & set(SHARED_GROUPS)})
         if shared:
             item.add_marker(pytest.mark.xdist_group(shared[0]))
-        elif not _matches(path.name, SPREAD) and not item.get_closest_marker("xdist_group"):
+        elif _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(path.stem))
+
+
+def _uses_module_fixture(item) -> bool:
+    """Whether the test uses a module-, class- or package-scoped fixture (made once per worker that
+    runs one of its users: keeping its users together makes it once)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", {}) if info is not None else {}
+    return any(d.scope in ("module", "class", "package") for fds in defs.values() for d in fds)
 
 
 @pytest.hookimpl(hookwrapper=True)
