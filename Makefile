@@ -79,8 +79,10 @@ lint: setup
 
 # everything: unit tests, the statistical checks marked slow, the report runs, the browser tests
 # and the notebooks (nbval)
-test: setup lint
-	$(PY) -m pytest -n $(JOBS)
+# (the suite runs even when lint fails, and make test then fails at the end)
+test: setup
+	@status=0; $(MAKE) --no-print-directory lint || status=$$?; \
+	$(PY) -m pytest -n $(JOBS) || status=$$?; exit $$status
 
 # everything but the four expensive markers, in under a minute
 test-fast: setup
