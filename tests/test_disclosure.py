@@ -147,6 +147,26 @@ def test_secondary_suppression_within_blocks_is_independent():
         assert g["suppressed"].tolist() == alone["suppressed"].tolist(), m
 
 
+@pytest.mark.parametrize("seed", range(6), ids=lambda s: f"seed{s}")
+def test_small_area_kecamatan_cannot_be_recomputed_from_the_kabupaten(seed):
+    """Benchmarked kecamatan estimates add up to the kabupaten's: the hidden ones stay hidden, and
+    every output (whatever order it holds the kecamatan in) hides the same ones."""
+    from welfare_eval.report.small_area_view import publishable
+
+    rng = np.random.default_rng(seed)
+    kec = pd.DataFrame({"kab_code": np.repeat(["7601", "7602", "7603"], 5),
+                        "kec_code": [f"76{k}{i:02d}" for k in "123" for i in range(5)],
+                        "nobs": rng.choice([0, 4, 15, 40, 90], size=15, p=[.1, .2, .2, .3, .2]),
+                        "quality": rng.choice(["reliable", "caution", "unreliable"], size=15, p=[.6, .3, .1]),
+                        "estimate": rng.uniform(0.02, 0.4, size=15)})
+    shown = publishable(kec, min_cell=MIN_CELL).to_numpy()
+    assert not shown[(kec["nobs"] < MIN_CELL).to_numpy() | (kec["quality"] == "unreliable").to_numpy()].any()
+    lines = _line_members(kec, [["kab_code"]])
+    assert recovered(kec["estimate"].to_numpy(), ~shown, lines) == set()
+    shuffled = kec.sample(frac=1, random_state=seed)
+    assert (publishable(shuffled, min_cell=MIN_CELL).reindex(kec.index).to_numpy() == shown).all()
+
+
 def test_complementary_shares_hide_each_other(province):
     """Coverage of the poor + exclusion error = 100%: a blank one is not shown through the other."""
     sec = sections.targeting_section(str(province), kabupaten="7601", language="en", min_cell=MIN_CELL)
@@ -252,15 +272,27 @@ def tiny_run(tiny, tmp_path_factory):
     return result
 
 
+#: Formatted values shorter than this many digits are left out of the leak search: "3,9" of a hidden
+#: household size also appears, by coincidence, as a shown effect of "3,9 pp" on another page.
+MIN_DIGITS = 3
+#: Raw hidden estimates compared with the numbers of results.csv and any xlsx: equal to this
+#: relative tolerance (CSV keeps 17 significant digits; xlsx doubles exactly).
+RAW_RTOL = 1e-9
+SECTIONS = {"10_poverty_profile": sections.poverty_profile, "30_impact_bansos": sections.impact_section,
+            "40_tksk_empowerment": sections.tksk_section, "50_policy_simulation": sections.simulation_section,
+            "20_targeting": sections.targeting_section}
+
+
 @pytest.fixture(scope="module")
 def hidden_values(tiny):
-    """Values the tiny region's reports would print with no disclosure control (min_cell=1) for
-    cells that are suppressed at MIN_CELL, as the pages write them; none may appear anywhere."""
-    out = set()
-    for lang in ("id", "en"):
-        for fn in (sections.poverty_profile, sections.impact_section, sections.simulation_section):
-            open_ = fn(str(tiny), kabupaten=TINY_KAB, language=lang, min_cell=1)
-            closed = fn(str(tiny), kabupaten=TINY_KAB, language=lang, min_cell=MIN_CELL)
+    """What the tiny region's reports would print with no disclosure control (min_cell=1) in cells
+    that are suppressed at MIN_CELL: per notebook, the values as the pages write them, and the raw
+    estimates of the stored rows. None may appear in any output."""
+    shown, raw = {}, set()
+    for nb, fn in SECTIONS.items():
+        for lang in ("id", "en"):
+            kw = dict(kabupaten=TINY_KAB, language=lang, **({"bootstrap": 99} if nb.startswith("40") else {}))
+            open_, closed = fn(str(tiny), min_cell=1, **kw), fn(str(tiny), min_cell=MIN_CELL, **kw)
             for name, table in open_.tables.items():
                 shut = closed.tables[name]
                 for col in table.columns:
@@ -268,9 +300,34 @@ def hidden_values(tiny):
                         continue
                     for a, b in zip(table[col].astype(str), shut[col].astype(str)):
                         if a != b and b.startswith(t("suppressed", lang, n=MIN_CELL)[:8]) \
-                                and re.search(r"[1-9]\d*[.,]\d*[1-9]", a):
-                            out.add(a)
-    return out
+                                and len(re.sub(r"\D", "", a).lstrip("0")) >= MIN_DIGITS:
+                            shown.setdefault(nb, set()).add(a)
+            stored = {(prog, out): rows for prog, out, rows in closed.rows}
+            for prog, out, o in open_.rows:
+                c = stored.get((prog, out))
+                if c is not None and "suppressed" in c.columns and len(o) == len(c):
+                    hid = c["suppressed"].fillna(False).astype(bool).to_numpy()
+                    raw |= {float(v) for v in o.loc[hid, "estimate"] if pd.notna(v) and v != 0}
+    return shown, raw
+
+
+def _visible(page: str) -> str:
+    """The text of a page a reader sees: no styles, scripts or embedded images."""
+    out, depth = [], [0]
+
+    class V(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            depth[0] += tag in ("style", "script")
+
+        def handle_endtag(self, tag):
+            depth[0] -= tag in ("style", "script")
+
+        def handle_data(self, data):
+            if depth[0] <= 0:
+                out.append(data)
+
+    V(convert_charrefs=True).feed(page)
+    return " ".join(out)
 
 
 def _texts(run_dir: Path) -> dict[str, str]:
@@ -292,12 +349,17 @@ def _texts(run_dir: Path) -> dict[str, str]:
 
 def test_results_store_rows_follow_the_rule(tiny_run):
     f = pd.read_csv(tiny_run.run_dir / "results.csv", dtype={"region": str})
-    counted = f["n_min_group"].notna()
-    assert counted.mean() > 0.9, "most stored rows carry the count the rule tested"
-    small = counted & (f["n_min_group"] < MIN_CELL)
-    assert small.any(), "the tiny region must produce small cells for this test to mean anything"
-    assert f.loc[small, "suppressed"].all()
-    assert f.loc[f["suppressed"], ["estimate", "std_error", "ci_lower", "ci_upper"]].isna().all().all()
+    supp = f["suppressed"].astype(bool)
+    assert supp.any() and (~supp).any(), "the tiny region must produce both shown and suppressed cells"
+    assert f.loc[supp, ["estimate", "std_error", "ci_lower", "ci_upper"]].isna().all().all()
+    # every shown row carries the count the rule tested, and it is at least min_cell; only facts
+    # about the programme (a kecamatan's first TKSK wave) rest on no households
+    uncounted = ~supp & f["n_min_group"].isna()
+    assert set(f.loc[uncounted, "estimand"]) <= {"tksk_cohort"}, f.loc[uncounted, ["notebook", "estimand"]]
+    assert (f.loc[~supp & ~uncounted, "n_min_group"] >= MIN_CELL).all()
+    # no count under min_cell anywhere, suppressed rows included (a small count is a small cell)
+    for col in ("nobs", "n_min_group"):
+        assert not (f[col].notna() & (f[col] < MIN_CELL)).any(), col
 
 
 def test_stored_kabupaten_area_cells_cannot_be_recomputed(tiny_run):
@@ -324,22 +386,52 @@ def test_no_small_cell_in_any_page_table(tiny_run):
             if not table:
                 continue
             head = table[0]
-            ncols = [i for i, h in enumerate(head) if re.match(r"^n\b", h)]
+            ncols = [i for i, h in enumerate(head) if re.match(r"^n\b", h) or h in (t("sa_n", "id"), t("sa_n", "en"))]
             for row in table[1:]:
                 for i in ncols:
                     if i < len(row):
                         vals = _numbers(row[i])
                         checked += len(vals)
-                        assert all(v >= MIN_CELL for v in vals), (page.name, head, row)
+                        # a kecamatan the survey did not sample says 0: nothing rests on it
+                        unsampled = head[i] in (t("sa_n", "id"), t("sa_n", "en")) and vals == [0.0]
+                        assert unsampled or all(v >= MIN_CELL for v in vals), (page.name, head, row)
     assert checked > 0
 
 
 def test_no_hidden_value_in_any_output(tiny_run, hidden_values):
-    assert hidden_values, "the tiny region must have cells that disclosure control hides"
+    shown, raw = hidden_values
+    assert shown and raw, "the tiny region must have cells that disclosure control hides"
     texts = _texts(tiny_run.run_dir)
     assert any(n.endswith(".pdf") for n in texts) and "results.csv" in texts
-    leaks = {(name, v) for name, text in texts.items() for v in hidden_values if v in text}
+    # formatted: in what a reader sees of the notebook's own pages and of the briefings (HTML and
+    # PDF), as a whole number (not part of a longer one); in the index, the shares it shows
+    def seen(value: str, text: str) -> bool:
+        return re.search(r"(?<![\d.,])" + re.escape(value) + r"(?![\d])", text) is not None
+
+    leaks = {(name, v) for nb, values in shown.items() for name, text in texts.items()
+             for v in values if (name.startswith((nb, "briefing")) or (name == "index.html" and "%" in v))
+             and seen(v, _visible(text) if name.endswith(".html") else text)}
     assert leaks == set()
+    # the workbooks' counts: none under min_cell
+    for xlsx in tiny_run.run_dir.rglob("*.xlsx"):
+        import openpyxl
+
+        for ws in openpyxl.load_workbook(xlsx, read_only=True).worksheets:
+            rows = list(ws.iter_rows(values_only=True))
+            for i, row in enumerate(rows):
+                heads = [j for j, v in enumerate(row) if isinstance(v, str) and re.match(r"^n\b", v)]
+                for j in heads:
+                    below = [r[j] for r in rows[i + 1:] if j < len(r) and isinstance(r[j], (int, float))]
+                    assert all(v >= MIN_CELL for v in below), (xlsx.name, ws.title, below)
+    # raw: in the tables of numbers
+    hidden = np.array(sorted(raw))
+    for name, text in texts.items():
+        if not name.endswith((".csv", ".xlsx")):
+            continue
+        numbers = np.array([float(v) for v in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text)])
+        if len(numbers):
+            close = np.isclose(numbers[:, None], hidden[None, :], rtol=RAW_RTOL, atol=0)
+            assert not close.any(), (name, numbers[close.any(axis=1)][:5])
 
 
 def test_poverty_page_prints_no_number_for_eight_households(tiny_run):

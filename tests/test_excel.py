@@ -40,7 +40,8 @@ _ROWS = [  # notebook, region, program, outcome, estimand, group, method, est, s
 
 @pytest.fixture()
 def run_dir(tmp_path):
-    store = pd.DataFrame(_ROWS, columns=list(STORE_COLUMNS))
+    # the rows name the columns up to `suppressed`; later columns of the store (n_min_group) stay empty
+    store = pd.DataFrame(_ROWS, columns=list(STORE_COLUMNS)[:len(_ROWS[0])]).reindex(columns=list(STORE_COLUMNS))
     store.to_csv(tmp_path / "results.csv", index=False)
     return tmp_path
 

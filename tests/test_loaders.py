@@ -89,9 +89,9 @@ def test_missing_file_hint_does_not_suggest_synthetic_data(tmp_path):
 # --------------------------------------------------------------------------------------------
 # Stata and SPSS value labels, declared encodings, delimiters, dates; dotted Kemendagri codes
 
-import pyreadstat  # noqa: E402
+import pyreadstat
 
-from welfare_eval.io import read_raw  # noqa: E402
+from welfare_eval.io import read_raw
 
 
 def _inverted_pkh(province, tmp_path, ext):
@@ -170,7 +170,9 @@ def test_kemendagri_codes_with_dots(province, tables, tmp_path):
 
 
 def test_every_mapping_problem_is_listed_at_once(province, tmp_path):
-    text = (Path(__file__).parents[1] / "data" / "mappings" / "susenas.yaml").read_text()
+    from welfare_eval.config import data_dir
+
+    text = (data_dir() / "mappings" / "susenas.yaml").read_text()
     text = text.replace("urut: hh_id", "nomor: hh_id").replace("fwt: weight", "bobot: weight")
     text = text.replace("kab_code: {from: [r101, r102]", "kab_code: {from: [prov, r102]")
     (tmp_path / "m.yaml").write_text(text)

@@ -1,13 +1,12 @@
-"""The lock files `make setup` and `make setup-lab` install hold every dependency pyproject.toml
-declares (the package's and the extras each installs) at a version inside the declared range: a
-dependency added or bounded without `make lock` fails here, before a fresh clone would miss it."""
+"""The lock file `make setup` installs holds every dependency pyproject.toml declares (the package's
+and the extras the Makefile locks) at a version inside the declared range: a dependency added or
+bounded without `make lock` fails here, before a fresh clone would miss it."""
 from __future__ import annotations
 
 import re
 import tomllib
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -26,11 +25,10 @@ def _pins(lock: Path) -> dict[str, str]:
     return {canonicalize_name(k): v for k, v in pins.items()}
 
 
-@pytest.mark.parametrize("lock, extra", [("requirements.lock", None), ("requirements-lab.lock", "lab")],
-                         ids=["setup", "lab"])
-def test_lock_pins_every_declared_dependency_within_its_range(lock, extra):
+def test_lock_pins_every_declared_dependency_within_its_range():
+    lock = "requirements.lock"
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = _setup_extras() + ([extra] if extra else [])
+    extras = _setup_extras()
     declared = [Requirement(r) for r in project["dependencies"]]
     declared += [Requirement(r) for e in extras for r in project["optional-dependencies"][e]]
     pins = _pins(ROOT / lock)

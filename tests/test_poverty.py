@@ -168,3 +168,18 @@ def test_unknown_by_column(tables):
 def test_bad_alpha(tables, alpha):
     with pytest.raises(ParameterError, match="'alpha' parameter of fgt"):
         poverty.fgt(tables["survey"], welfare="cons_pc", poverty_line=500000, alpha=alpha)
+
+
+def test_change_gives_levels_share_intervals_and_the_difference_a_symmetric_one(tables):
+    s = tables["survey"].copy()
+    s["cons_pre"] = s["cons_pc"] - (s["pkh_amount"] + s["bpnt_amount"]) / 12 / s["hh_size"]
+    t = poverty.change(s, before="cons_pre", after="cons_pc", measure="fgt0", poverty_line="poverty_line",
+                       design=survey.SUSENAS, by="kab_code", household_size="hh_size").to_frame()
+    levels = t[~t["estimand"].str.startswith("change")]
+    assert (levels["ci_method"] == "logit").all()
+    assert ((levels["ci_lower"] >= 0) & (levels["ci_upper"] <= 1)).all()
+    diff = t[t["estimand"].str.startswith("change")]
+    assert diff["ci_method"].isna().all()
+    from scipy import stats
+    half = (diff["ci_upper"] - diff["ci_lower"]) / 2
+    np.testing.assert_allclose(half, stats.t.ppf(0.975, diff["df"]) * diff["std_error"], rtol=1e-12)

@@ -50,9 +50,9 @@ def test_no_nik_in_any_report_output(report_data, report_run, niks):
 # --------------------------------------------------------------------------------------------
 # NIK values checked where they are read, NIK-like columns found by value, the key
 
-from welfare_eval import nik as nikmod  # noqa: E402
-from welfare_eval.exceptions import DataValidationError, NikKeyError  # noqa: E402
-from welfare_eval.io import pseudonymize_checked  # noqa: E402
+from welfare_eval import nik as nikmod
+from welfare_eval.exceptions import DataValidationError, NikKeyError
+from welfare_eval.io import pseudonymize_checked
 
 #: Hand-checked NIKs: (value, the check it fails or "" when valid).
 NIK_CASES = {
@@ -187,3 +187,10 @@ def test_short_key_stops_the_command_with_exit_2(monkeypatch, province, capsys):
     code = main(["validate", "--table", "registry", "--mapping", "dtks_registry",
                  str(province / "raw" / "dtks_registry.csv")])
     assert code == 2 and "at least 32 bytes" in capsys.readouterr().err
+
+
+def test_nik_like_values_in_a_categorical_column_are_hashed():
+    df = pd.DataFrame({"id_warga": pd.Series(["7605011203840001", "x", None], dtype="category")})
+    out, findings = pseudonymize_checked(df)
+    assert list(out.columns) == ["id_warga_hash"] and findings[0].count == 1
+    assert contains_nik(out.to_csv(index=False)) == []

@@ -211,3 +211,76 @@ def test_small_area_beats_direct_estimates_on_known_truth():
     # 4 draws at this scale gave 94%; 8 draws leave room for noise while a model worse than the
     # direct estimates (about half or fewer) fails
     assert (sampled["rmse_fh"] < sampled["rmse_direct"]).mean() > 0.75
+
+
+# -- unit level: nested-error model and EBP -------------------------------------------------------
+
+#: statsmodels' MixedLM (behind samplics) stops its optimizer near 1e-8 in the variance
+#: parameters; 1e-6 relative separates that from a wrong likelihood
+MIXEDLM_RTOL = 1e-6
+#: samplics' EB headcount is a mean of 4,000 Monte Carlo draws; an area's headcount varies across
+#: draws with SD below 0.1 here, so its Monte Carlo SE is below 0.0016: 0.006 is ~4 MC SEs, while
+#: leaving out the area effect or the sampled households moves the estimates by 0.02-0.1
+EBP_MC_TOL = 0.006
+EBP_LINE = 9.0e5
+
+
+@pytest.fixture(scope="module")
+def unit_data():
+    s = pd.read_csv(REF / "ebp_sample.csv")
+    c = pd.read_csv(REF / "ebp_census.csv")
+    ref = pd.read_csv(REF / "ebp_reference.csv", keep_default_na=False)
+    return s, c, ref
+
+
+def test_nested_error_fit_equals_samplics(unit_data):
+    s, _, ref = unit_data
+    fit = small_area.nested_error_fit(s, welfare="cons_pc", covariates=["head_educ", "hh_size", "urban"], area="area",
+                                      transform="log")
+    beta = ref[ref["quantity"] == "beta"].set_index("name")["value"]
+    np.testing.assert_allclose(fit.beta.loc[beta.index], beta, rtol=MIXEDLM_RTOL)
+    for q in ("sigma2_u", "sigma2_e"):
+        want = float(ref.loc[ref["quantity"] == q, "value"].iloc[0])
+        assert abs(getattr(fit, q) / want - 1) < MIXEDLM_RTOL, (q, getattr(fit, q), want)
+
+
+def test_ebp_headcount_equals_samplics_within_monte_carlo_error(unit_data):
+    s, c, ref = unit_data
+    out = small_area.ebp(s, c, welfare="cons_pc", covariates=["head_educ", "hh_size", "urban"], area="area",
+                         poverty_line=EBP_LINE, include_sample=True)
+    got = out[out["estimand"] == "FGT0"].set_index("area")["estimate"]
+    want = ref[ref["quantity"] == "headcount"].set_index("name")["value"]
+    assert np.max(np.abs(got.loc[want.index] - want)) < EBP_MC_TOL
+
+
+def test_ebp_exact_expectation_equals_monte_carlo_limit(unit_data):
+    """The closed form (log-normal partial moments) is what the Monte Carlo mean converges to."""
+    s, c, _ = unit_data
+    kw = dict(welfare="cons_pc", covariates=["head_educ", "hh_size", "urban"], area="area", poverty_line=EBP_LINE)
+    exact = small_area.ebp(s, c, **kw)
+    mc = small_area.ebp(s, c, **kw, L=400, seed=3)
+    # 400 draws of 250 households: MC SE of an area's FGT0 below 0.005, of FGT1/FGT2 smaller
+    assert np.max(np.abs(exact["estimate"] - mc["estimate"])) < 0.02
+    assert exact["method"].iloc[0].endswith("exact expectation)")
+
+
+def test_ebp_box_cox_and_bootstrap(unit_data):
+    s, c, _ = unit_data
+    out = small_area.ebp(s, c, welfare="cons_pc", covariates=["head_educ", "hh_size", "urban"], area="area",
+                         poverty_line=EBP_LINE, transform="box-cox", L=20, bootstrap=10, seed=1)
+    fit = out.attrs["fit"]
+    assert fit.boxcox_lambda is not None and -1 <= fit.boxcox_lambda <= 2
+    assert out["estimate"].between(0, 1).all() and (out["std_error"] > 0).all()
+    assert set(out["estimand"]) == {"FGT0", "FGT1", "FGT2"}
+
+
+def test_ebp_bad_input(unit_data):
+    s, c, _ = unit_data
+    with pytest.raises(DataValidationError, match="not in the census"):
+        small_area.ebp(s, c.drop(columns="urban"), welfare="cons_pc", covariates=["head_educ", "hh_size", "urban"],
+                       area="area", poverty_line=EBP_LINE)
+    with pytest.raises(DataValidationError, match="non-finite"):
+        small_area.ebp(s.assign(cons_pc=s["cons_pc"].where(s.index != 3)), c, welfare="cons_pc",
+                       covariates=["head_educ", "hh_size", "urban"], area="area", poverty_line=EBP_LINE)
+    with pytest.raises(ParameterError, match="'L' parameter of ebp"):
+        small_area.ebp(s, c, welfare="cons_pc", covariates=["head_educ"], area="area", poverty_line=EBP_LINE, L=0)

@@ -11,7 +11,7 @@ from welfare_eval import synth
 from welfare_eval.exceptions import ParameterError
 from welfare_eval.poverty import gini_value
 
-# Calibration bands around the targets of data/synth_calibration.yaml and the domain brief.
+# Calibration bands around the targets of welfare_eval/data/synth_calibration.yaml and the domain brief.
 PROVINCE_P0_BAND = (0.10, 0.125)        # "province headcount near 11%" (BPS March 2024: 11.21%)
 EXTREME_BAND = (0.01, 0.03)             # "extreme poverty near 1-2%", under the default BPS 2025 line
 GINI_BAND = (0.30, 0.40)                # BPS March 2024: 0.354

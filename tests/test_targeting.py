@@ -165,7 +165,7 @@ SUM_TO_ONE = 1e-12
 @pytest.mark.parametrize("program", [PKH, BPNT], ids=["PKH", "BPNT"])
 @pytest.mark.parametrize("by", [None, "kab_code", ["kab_code", "urban"]], ids=["province", "kabupaten", "kab-area"])
 def test_coverage_of_poor_and_exclusion_error_sum_to_one(s, program, by):
-    kw = dict(poverty_line="poverty_line", design=survey.SUSENAS, by=by)
+    kw = {"poverty_line": "poverty_line", "design": survey.SUSENAS, "by": by}
     cov = targeting.poor_coverage(s, program, **kw).to_frame()
     exc = targeting.targeting_errors(s, program, **kw).to_frame()
     exc = exc[exc["estimand"] == "exclusion_error_rate"]
@@ -202,7 +202,7 @@ def test_targeting_section_table_sums_to_one_and_says_who_is_poor(province):
 
     for kab in ("all", "7606"):
         sec = sections.targeting_section(str(province), kabupaten=kab, language="id", min_cell=1)
-        ind = [f for _, name, f in sec.rows if name == "targeting"][0]
+        ind = next(f for _, name, f in sec.rows if name == "targeting")
         for prog in ("PKH", "BPNT"):
             p = ind[ind["program"] == prog]
             cov = p.loc[p["estimand"] == "coverage_rate", "estimate"].iloc[0]

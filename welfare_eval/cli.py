@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_SEED, PACKAGE_DIR, SYNTHETIC_SUBDIR, configs_dir, docs_dir, synthetic_dir
+from .config import (
+    DEFAULT_SEED,
+    PACKAGE_DIR,
+    SYNTHETIC_SUBDIR,
+    configs_dir,
+    docs_dir,
+    synthetic_dir,
+)
 from .exceptions import DataValidationError, ParameterError, RunError
 
 
@@ -207,8 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="JSON-lines events on stdout (for schedulers)")
     r.set_defaults(func=cmd_run)
     d = sub.add_parser("docs", help="write the data contract as Markdown (data.md)",
-                       description="Write the data contract as Markdown: in a checkout its docs/data.md, "
-                                   "installed ./data.md in the working folder.")
+                       description=f"Write the data contract as Markdown: in a checkout over {docs / 'data.md'}, "
+                                   "installed to data.md in the working folder.")
     d.add_argument("--check", action="store_true", help="only check that the shipped data.md is up to date")
     d.add_argument("--out", type=Path, default=None, help="file to write (or check) instead")
     d.set_defaults(func=cmd_docs)

@@ -19,10 +19,10 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,16 @@ import yaml
 from . import nik as _nik
 from . import regions
 from .config import data_dir
-from .exceptions import (DataQualityWarning, DataValidationError, FileFormatError, MappingError, ParameterError,
-                         parameter_error)
-from .schema import TABLES, table as contract_table
+from .exceptions import (
+    DataQualityWarning,
+    DataValidationError,
+    FileFormatError,
+    MappingError,
+    ParameterError,
+    parameter_error,
+)
+from .schema import TABLES
+from .schema import table as contract_table
 from .validation import Finding, ValidationReport, rows_of, validate
 
 READERS = (".csv", ".parquet", ".dta", ".sav")
@@ -45,10 +52,6 @@ NIK_PATTERN = _nik.NIK_IN_TEXT
 
 #: How many bytes at the start of a file are looked at to tell its format.
 SNIFF_BYTES = 64
-
-#: zlib's largest compression ratio (about 1032:1, deflate's limit), the most rows a compressed
-#: SPSS (.zsav) file can hold per byte; used only to refuse headers that claim impossibly many rows.
-ZLIB_MAX_RATIO = 1032
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def _sniff(head: bytes) -> str | None:
         return ".dta"
     if head.startswith((b"$FL2", b"$FL3")):
         return ".sav"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return "excel"
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
@@ -121,8 +124,14 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter:
     path = Path(path)
     _check_path(path)
     ext = path.suffix.lower()
+    if ext in (".xlsx", ".xls", ".xlsm", ".ods"):
+        raise ParameterError(f"File {path} is a spreadsheet workbook, which the workbench does not read; save the "
+                             "sheet as 'CSV UTF-8' (with NIK columns formatted as Text) and give that file.")
     if ext not in READERS:
         raise parameter_error("path", "read_raw", f"a file ending in one of {READERS}", str(path))
+    if not os.access(path, os.R_OK):
+        raise ParameterError(f"File {path} cannot be read: permission denied; ask its owner for read access or "
+                             "copy it to a folder of yours.")
     size = path.stat().st_size
     if size == 0:
         raise FileFormatError(f"File {path} is empty (0 bytes); export the table again or give the right file.")
@@ -138,13 +147,17 @@ def read_raw(path: str | os.PathLike, *, encoding: str | None = None, delimiter:
     if ext == ".csv":
         return _read_csv(path, encoding=encoding, delimiter=delimiter)
     if ext == ".parquet":
+        import pyarrow as pa
+
         try:
             return pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError and others on damaged files
+        except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid, ArrowIOError, ... on damaged files
             raise FileFormatError(
                 f"File {path} ({size} bytes) cannot be read as Parquet ({type(exc).__name__}: {str(exc)[:160]}); "
                 "it is probably truncated or damaged: copy or export it again.") from None
-    return _read_stata_spss(path, ext, size, head)
+    from . import statfile
+
+    return statfile.read(path, ext)
 
 
 def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
@@ -197,7 +210,7 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
     body = text.rstrip("\r")
     if body and not body.endswith("\n") and "\n" in body:
         last = body.rsplit("\n", 1)[1]
-        if '"' not in last and last.count(sep) < header.count(sep):
+        if '"' not in last + header and last.count(sep) < header.count(sep):
             nrow = body.count("\n")
             raise FileFormatError(
                 f"File {path} ends in the middle of a row: its last row (row {nrow}) has {last.count(sep) + 1} of "
@@ -211,46 +224,6 @@ def _read_csv(path: Path, *, encoding: str | None, delimiter: str | None) -> pd.
             f"File {path} cannot be read as CSV with delimiter {sep!r}: {str(exc).strip()}; every row must have as "
             "many fields as the header and quotes must be closed (a truncated file ends in the middle of a "
             "row): export the file again.") from None
-
-
-def _read_stata_spss(path: Path, ext: str, size: int, head: bytes) -> pd.DataFrame:
-    import pyreadstat
-
-    reader = pyreadstat.read_dta if ext == ".dta" else pyreadstat.read_sav
-    what = "Stata" if ext == ".dta" else "SPSS"
-    a_what = "a Stata" if ext == ".dta" else "an SPSS"
-    damaged = (f"it is probably truncated or damaged: copy it again or save it again from {what}")
-    try:
-        _, meta = reader(str(path), metadataonly=True)
-    except Exception as exc:  # pyreadstat.ReadstatError and friends
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
-                              f"{damaged}.") from None
-    claimed = meta.number_rows
-    if claimed:
-        widths = meta.variable_storage_width or {}
-        if ext == ".dta":
-            per_row = sum(int(w) for w in widths.values()) or meta.number_columns
-        elif head.startswith(b"$FL3"):
-            per_row = max(meta.number_columns, 1) / ZLIB_MAX_RATIO
-        else:
-            compression = int.from_bytes(head[72:76], "little") if len(head) >= 76 else 1
-            # uncompressed: 8-byte segments; bytecode compression: at least one command byte per value
-            per_row = sum(8 * -(-int(w) // 8) for w in widths.values()) if compression == 0 else meta.number_columns
-        need = claimed * per_row
-        if need > size:
-            raise FileFormatError(
-                f"File {path} claims {claimed:,} rows of {meta.number_columns} columns in its header, which need at "
-                f"least {need:,.0f} bytes, but the file has {size:,} bytes; the header is damaged or the file is "
-                f"truncated: it was not read. Copy it again or save it again from {what}.")
-    try:
-        df, meta = reader(str(path), apply_value_formats=False)
-    except MemoryError:
-        raise FileFormatError(f"File {path} does not fit in memory when read; {damaged}.") from None
-    except Exception as exc:
-        raise FileFormatError(f"File {path} ({size} bytes) cannot be read as {a_what} file ({str(exc)[:160]}); "
-                              f"{damaged}.") from None
-    df.attrs["value_labels"] = {c: dict(v) for c, v in (meta.variable_value_labels or {}).items()}
-    return df
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +251,8 @@ def _label_meaning(label: object) -> bool | None:
 def _mapping_problems(raw: object) -> list[str]:
     """Every problem of a mapping's content, as sentences."""
     if not isinstance(raw, dict):
-        return [f"the file holds {type(raw).__name__ if raw is not None else 'nothing'}, not a map of keys "
-                f"({', '.join(_MAPPING_KEYS[:5])}, ...)"]
+        return [(f"the file holds {type(raw).__name__ if raw is not None else 'nothing'}, not a map of keys "
+                f"({', '.join(_MAPPING_KEYS[:5])}, ...)")]
     out = []
     unknown = sorted(map(str, set(raw) - set(_MAPPING_KEYS)))
     if unknown:
@@ -341,7 +314,7 @@ def _mapping_problems(raw: object) -> list[str]:
 class ColumnMapping:
     """How a raw file's columns become the contract's.
 
-    Loaded from YAML (``data/mappings/*.yaml``)::
+    Loaded from YAML (``welfare_eval/data/mappings/*.yaml``)::
 
         table: survey
         region_codes: bps          # or kemendagri: kab_code and kec_code are converted
@@ -372,7 +345,7 @@ class ColumnMapping:
     delimiter: str | None = None
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike) -> "ColumnMapping":
+    def from_yaml(cls, path: str | os.PathLike) -> ColumnMapping:
         """A mapping from its YAML file, or a shipped mapping by name (``"susenas"``).
 
         Raises
@@ -586,13 +559,13 @@ def hash_nik(values: pd.Series, key: bytes | None = None) -> pd.Series:
 
 
 _CHECK_TEXT = {
-    "float": ("{n} values are stored as numbers (with a decimal point or in scientific notation such as "
-              "7.6E+15), so their last digits are lost", _nik.FLOAT_FIX),
+    "float": (("{n} values are stored as numbers (with a decimal point or in scientific notation such as "
+              "7.6E+15), so their last digits are lost"), _nik.FLOAT_FIX),
     "digits": ("{n} values are not 16 digits (too few or too many digits, letters or spaces)",
                "a NIK has exactly 16 digits: correct those rows from the source (KTP/KK) or leave them empty"),
     "province": ("{n} values do not start with an Indonesian province code",
-                 "the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
-                 "welfare_eval/data/nik_province_codes.csv): correct those rows from the source"),
+                 ("the first two digits of a NIK are the province (76 for Sulawesi Barat; the list is "
+                  "welfare_eval/data/nik_province_codes.csv): correct those rows from the source")),
     "date": ("{n} values have no possible date of birth in digits 7-12 (DDMMYY, day + 40 for women)",
              "correct those rows from the source; such a number is not a NIK"),
 }
@@ -641,7 +614,7 @@ def pseudonymize_checked(data: pd.DataFrame, *, columns=(), table: str = "") -> 
         else:
             findings.append(Finding(table, str(c), "nik_like", n, rows,
                                     f"{n} values look like NIK numbers (16 digits); the column was replaced by "
-                                    f"{str(c).lower()}_hash", f"name it under 'pseudonymize' in the column mapping "
+                                    f"{str(c).lower()}_hash", "name it under 'pseudonymize' in the column mapping "
                                     "to have its values checked as NIKs, or 'drop' it", severity="warning"))
     for c in [*named, *by_value]:
         is_nik = _nik.is_id_column(c) != "kk" and c in named and "nik_hash" not in out.columns
@@ -669,7 +642,7 @@ def contains_nik(text: str, niks: set[str] | None = None) -> list[str]:
 # reference columns and types
 
 def poverty_lines() -> pd.DataFrame:
-    """The shipped poverty lines (``data/poverty_lines.csv``)."""
+    """The shipped poverty lines (``welfare_eval/data/poverty_lines.csv``)."""
     return pd.read_csv(data_dir() / "poverty_lines.csv", dtype={"kab_code": str, "urban": str})
 
 
@@ -778,7 +751,7 @@ def load_table(path: str | os.PathLike, *, table: str, mapping: str | os.PathLik
         The contract the file must meet.
     mapping : path, name or ColumnMapping, optional
         Column mapping from raw names to the contract; a bare name such as ``"susenas"`` is
-        looked up in ``data/mappings/``. None when the file already uses contract names.
+        looked up in ``welfare_eval/data/mappings/``. None when the file already uses contract names.
     extreme_line : str
         Extreme poverty line attached to survey tables that lack one.
     encoding : str, optional
@@ -830,6 +803,9 @@ def load_dataset(source: str | os.PathLike | None = None, *, tables=tuple(TABLES
     from .config import synthetic_dir
 
     folder = Path(source) if source else synthetic_dir()
+    if folder.is_file():
+        raise ParameterError(f"Data folder {folder} is a file; give the folder that holds "
+                             f"{', '.join(f'{t}.parquet' for t in tables)}, or load one file with load_table.")
     if not folder.is_dir():
         if source:
             raise FileNotFoundError(f"Data folder {folder} does not exist; check the path (a folder holding "

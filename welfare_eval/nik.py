@@ -136,6 +136,11 @@ def nik_like(values: pd.Series) -> np.ndarray:
     """Mask of values that hold a 16-digit number: in text (anywhere), or as a whole or float number."""
     if pd.api.types.is_bool_dtype(values):
         return np.zeros(len(values), bool)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # judge the categories, then map them to the rows
+        cats = values.cat.categories.to_series().reset_index(drop=True)
+        hit = nik_like(cats)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, hit[np.maximum(codes, 0)], False) if len(cats) else np.zeros(len(values), bool)
     if pd.api.types.is_numeric_dtype(values):
         v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):

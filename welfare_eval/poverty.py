@@ -278,7 +278,7 @@ def extreme_poverty(data: pd.DataFrame, *, welfare: str, line: str | float = "ex
                     design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
                     household_size: str | None = None, alpha: float = 0,
                     ci_method: CIMethod = "logit") -> EstimateTable:
-    """Extreme poverty under a selectable line: a line id of ``data/poverty_lines.csv`` or a number.
+    """Extreme poverty under a selectable line: a line id of ``welfare_eval/data/poverty_lines.csv`` or a number.
 
     Line ids: ``extreme_190_2011ppp`` (Inpres 4/2022, US$1.90 2011 PPP), ``extreme_215_2017ppp``
     (BPS from 2025, US$2.15 2017 PPP), ``extreme_300_2021ppp`` (World Bank US$3.00, 2021 PPP).
@@ -337,16 +337,19 @@ MEASURES = ("fgt0", "fgt1", "fgt2", "watts", "gini")
 
 def change(data: pd.DataFrame, *, before: str, after: str, measure: str = "fgt0", poverty_line=None,
            design: SurveyDesign | None = None, by=None, level: float = DEFAULT_LEVEL,
-           household_size: str | None = None) -> EstimateTable:
+           household_size: str | None = None, ci_method: CIMethod = "logit") -> EstimateTable:
     """Change of a measure between two welfare columns of the same sample (after - before).
 
     For pre- and post-transfer welfare (``y_pre = y_post - T``) or two waves of a panel; the
     standard error of the difference uses the difference of the linearized variables, so the
     covariance of the two estimates is accounted for. Rows: before, after, change.
+    The before and after rows of an FGT measure are shares and get the interval of ``ci_method``
+    (as :func:`fgt`); the change, the Watts index and the Gini keep ``estimate +- t se``.
     """
     if measure not in MEASURES:
         raise parameter_error("measure", "change", f"one of {MEASURES}", measure)
     check_level(level, "change")
+    check_ci_method(ci_method, "change")
     prep = prepare(data, design)
     dom = domains(data, by)
     size = _size(data, household_size)
@@ -370,7 +373,10 @@ def change(data: pd.DataFrame, *, before: str, after: str, measure: str = "fgt0"
              lambda w: parts[1].parts(w)[0] - parts[0].parts(w)[0])):
         var = (replicate_variance(est_fn, prep) if prep.design.replicates
                else linearized_variance(sc, dom.codes, dom.n, prep))
-        rows.append(estimate_table(label, est, var, dom, prep, level=level, method=_method(prep)).to_frame())
+        share = measure.startswith("fgt") and not label.startswith("change")
+        extra = share_columns(dom, prep, None, ci_method) if share else None
+        rows.append(estimate_table(label, est, var, dom, prep, level=level, method=_method(prep),
+                                   extra=extra).to_frame())
     return EstimateTable(pd.concat(rows, ignore_index=True), group_columns=dom.columns, level=level)
 
 
@@ -391,3 +397,319 @@ def difference_independent(a: EstimateTable, b: EstimateTable, *, level: float =
     out["method"] = "independent samples"
     out["df"] = np.minimum(m["df_a"], m["df_b"])
     return EstimateTable(out, group_columns=tuple(keys), level=level)
+
+
+# ------------------------------------------------------------------------------------------------
+# distribution measures: S80/S20, Palma, at-risk-of-poverty rate, generalized entropy, Atkinson
+#
+# Each is a smooth function of weighted totals and of quantiles of the weighted distribution. Its
+# linearized variable is the derivative with respect to each (person) weight (Deville 1999); the
+# variance is then the design variance of the weighted total of that variable, by domain, as for
+# the Gini. The quantiles are laeken's (Eurostat's) rule, :func:`share_quantile`.
+
+def share_quantile(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """The smallest ``x`` whose weighted share of rows exceeds ``p``: ``min{v: F(v) > p}``.
+
+    R laeken's ``weightedQuantile`` (Eurostat's rule for the income quintiles of S80/S20 and the
+    median of the poverty threshold), with cumulative weights summed in extended precision as R does.
+    """
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order].astype(np.longdouble))
+    share = (cum / cum[-1]).astype(float)
+    return float(x[order][np.flatnonzero(share > p)[0]])
+
+
+def _share_ratio(x: np.ndarray, w: np.ndarray, top: float, bottom: float) -> tuple[float, np.ndarray]:
+    """Income of those above the ``top`` quantile over income of those at or below the ``bottom`` one.
+
+    Linearized variable (the density of the quantiles cancels, Osier 2009 5.4): for the top total
+    ``x 1[x > q_t] + q_t (1[x <= q_t] - F(q_t))``, for the bottom one ``x 1[x <= q_b] - q_b (1[x <= q_b]
+    - F(q_b))``, combined as a ratio. ``F(q)``, the sample share at or below the quantile, is the
+    nominal 0.8 or 0.2 up to one row's weight; with it the variable has weighted sum zero, as the
+    ratio is unchanged when all weights are scaled.
+    """
+    qt, qb = share_quantile(x, w, top), share_quantile(x, w, bottom)
+    above, low = x > qt, x <= qb
+    t_top, t_bottom = np.sum(w * x * above), np.sum(w * x * low)
+    r = t_top / t_bottom
+    n = w.sum()
+    u_top = x * above + qt * ((~above) - np.sum(w * ~above) / n)
+    u_bottom = x * low - qb * (low - np.sum(w * low) / n)
+    return float(r), (u_top - r * u_bottom) / t_bottom
+
+
+def _theil(x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """GE(1) = sum w (x/mu) ln(x/mu) / sum w, and its derivative with respect to each weight."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xlx = np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0)
+    n, tx = w.sum(), np.sum(w * x)
+    mu = tx / n
+    t = np.sum(w * xlx) / tx - np.log(mu)
+    return float(t), xlx / tx - (t + np.log(mu) + 1) * x / tx + 1 / n
+
+
+def _mld(x: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray]:
+    """GE(0) = sum w ln(mu/x) / sum w (mean log deviation), and its linearized variable."""
+    n, tx = w.sum(), np.sum(w * x)
+    lx = np.log(x)
+    mean_log = np.sum(w * lx) / n
+    return float(np.log(tx / n) - mean_log), x / tx - (1 + lx - mean_log) / n
+
+
+def _atkinson(x: np.ndarray, w: np.ndarray, epsilon: float) -> tuple[float, np.ndarray]:
+    """A(e) = 1 - M_{1-e} / mu (M the power mean; the geometric mean at e = 1), linearized."""
+    n = w.sum()
+    mu = np.sum(w * x) / n
+    d_mu = (x - mu) / n
+    if epsilon == 1:
+        lx = np.log(x)
+        mean_log = np.sum(w * lx) / n
+        m = np.exp(mean_log)
+        d_m = m * (lx - mean_log) / n
+    else:
+        with np.errstate(divide="ignore"):
+            xe = x ** (1 - epsilon)
+        s = np.sum(w * xe) / n
+        m = s ** (1 / (1 - epsilon))
+        d_m = m / (1 - epsilon) * (xe / s - 1) / n
+    return float(1 - m / mu), -(d_m / mu - m * d_mu / mu**2)
+
+
+def _positive(y: np.ndarray, welfare: str, measure: str) -> None:
+    zero = y <= 0
+    if zero.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(zero)[:5])
+        raise DataValidationError(f"Column {welfare!r} (welfare) has {int(zero.sum())} zero values (rows {rows}"
+                                  f"{', ...' if zero.sum() > 5 else ''}); the {measure} takes the logarithm or a "
+                                  "negative power of welfare and needs it positive. Drop those rows, or use "
+                                  "theil / atkinson(epsilon=0.5), which allow zeros.")
+
+
+def _distribution(data: pd.DataFrame, fn, *, welfare: str, design, by, level: float, household_size,
+                  estimand: str, where: str, positive: str | None = None) -> EstimateTable:
+    """Shared body: ``fn(x, person_weights) -> (estimate, d estimate / d person weight)`` by domain."""
+    check_level(level, where)
+    y = _welfare(data, welfare)
+    if positive:
+        _positive(y, welfare, positive)
+    prep = prepare(data, design)
+    dom = domains(data, by)
+    size = _size(data, household_size)
+    s = np.ones(len(y)) if size is None else size
+    rows_of = [np.flatnonzero(dom.codes == d) for d in range(dom.n)]
+
+    def run(w: np.ndarray, scores: np.ndarray | None) -> np.ndarray:
+        est = np.full(dom.n, np.nan)
+        for d, r in enumerate(rows_of):
+            if len(r):
+                est[d], u = fn(y[r], w[r] * s[r])
+                if scores is not None:
+                    scores[r] = u * s[r]
+        return est
+
+    if prep.design.replicates:
+        est = run(prep.w, None)
+        var = replicate_variance(lambda w: run(w, None), prep)
+    else:
+        scores = np.zeros(len(y))
+        est = run(prep.w, scores)
+        var = linearized_variance(scores, dom.codes, dom.n, prep)
+    notes = ("person-level: household weights x household size",) if size is not None else ()
+    return estimate_table(estimand, est, var, dom, prep, level=level, method=_method(prep), notes=notes)
+
+
+_DIST_PARAMS = """
+    Parameters
+    ----------
+    data : DataFrame
+        One row per household (or person).
+    welfare : str
+        Welfare column (consumption or equivalized income per capita).
+    design : SurveyDesign, optional
+    by : str or list of str, optional
+        Domains, each a subpopulation of the full design; the measure is computed within each.
+    level : float
+        Confidence level (Student t with the design degrees of freedom).
+    household_size : str, optional
+        Household size column: the measure is then over persons (weights x size).
+"""
+
+
+def s80s20(data: pd.DataFrame, *, welfare: str, design: SurveyDesign | None = None, by=None,
+           level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """S80/S20 income quintile share ratio (R laeken ``qsr``, Eurostat), linearized SE.
+    {params}
+    Notes
+    -----
+    ``sum w y 1[y > q80] / sum w y 1[y <= q20]`` with ``q`` laeken's weighted quantiles
+    (:func:`share_quantile`); linearized as Osier (2009) and R convey's ``svyqsr``, the density
+    terms of the quintiles cancelling. Equal to laeken's ``qsr`` on its ``eusilc`` data
+    (tests/reference/inequality_reference.R).
+
+    References
+    ----------
+    Eurostat (2004), "Common cross-sectional EU indicators based on EU-SILC", doc. EU-SILC 131-rev/04.
+    Osier (2009), "Variance estimation for complex indicators of poverty and inequality using
+    linearization techniques", Survey Research Methods 3(3), 167-195.
+    """
+    return _distribution(data, lambda x, w: _share_ratio(x, w, 0.8, 0.2), welfare=welfare, design=design, by=by,
+                         level=level, household_size=household_size, estimand="S80/S20", where="s80s20")
+
+
+def palma(data: pd.DataFrame, *, welfare: str, design: SurveyDesign | None = None, by=None,
+          level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Palma ratio: income share of the top 10% over that of the bottom 40%, linearized SE.
+    {params}
+    Notes
+    -----
+    ``sum w y 1[y > q90] / sum w y 1[y <= q40]`` with laeken's weighted deciles
+    (:func:`share_quantile`), linearized as :func:`s80s20`.
+
+    References
+    ----------
+    Cobham and Sumner (2013), "Is it all about the tails? The Palma measure of income inequality",
+    Center for Global Development Working Paper 343. Osier (2009), as :func:`s80s20`.
+    """
+    return _distribution(data, lambda x, w: _share_ratio(x, w, 0.9, 0.4), welfare=welfare, design=design, by=by,
+                         level=level, household_size=household_size, estimand="Palma", where="palma")
+
+
+def theil(data: pd.DataFrame, *, welfare: str, design: SurveyDesign | None = None, by=None,
+          level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Theil index GE(1), linearized SE.
+    {params}
+    Notes
+    -----
+    ``T = sum w (y/mu) ln(y/mu) / sum w`` (``0 ln 0 = 0``); linearized variable
+    ``u = [y ln y - (T + ln mu + 1) y] / sum w y + 1 / sum w``.
+
+    References
+    ----------
+    Theil (1967), Economics and Information Theory. Cowell (2011), Measuring Inequality, 3rd ed.
+    Biewen and Jenkins (2006), "Variance estimation for generalized entropy and Atkinson inequality
+    indices: the complex survey data case", Oxford Bulletin of Economics and Statistics 68(3).
+    """
+    return _distribution(data, _theil, welfare=welfare, design=design, by=by, level=level,
+                         household_size=household_size, estimand="Theil GE(1)", where="theil")
+
+
+def mean_log_deviation(data: pd.DataFrame, *, welfare: str, design: SurveyDesign | None = None, by=None,
+                       level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Mean log deviation GE(0), linearized SE; welfare must be positive.
+    {params}
+    Notes
+    -----
+    ``L = sum w ln(mu/y) / sum w``; linearized variable ``u = y / sum w y - (1 + ln y - mean ln y) / sum w``.
+
+    References
+    ----------
+    Cowell (2011), Measuring Inequality, 3rd ed.; Biewen and Jenkins (2006), as :func:`theil`.
+    """
+    return _distribution(data, _mld, welfare=welfare, design=design, by=by, level=level,
+                         household_size=household_size, estimand="mean log deviation GE(0)",
+                         where="mean_log_deviation", positive="mean log deviation")
+
+
+def atkinson(data: pd.DataFrame, *, welfare: str, epsilon: float = 1.0, design: SurveyDesign | None = None,
+             by=None, level: float = DEFAULT_LEVEL, household_size: str | None = None) -> EstimateTable:
+    """Atkinson index with inequality aversion ``epsilon`` (0.5, 1, 2 usual), linearized SE.
+    {params}
+    epsilon : float
+        Inequality aversion, > 0; for ``epsilon >= 1`` welfare must be positive.
+
+    Notes
+    -----
+    ``A = 1 - M / mu`` with ``M = (sum w y^(1-e) / sum w)^(1/(1-e))``, the geometric mean at ``e = 1``.
+
+    References
+    ----------
+    Atkinson (1970), "On the measurement of inequality", Journal of Economic Theory 2, 244-263.
+    Biewen and Jenkins (2006), as :func:`theil`.
+    """
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        raise parameter_error("epsilon", "atkinson", "a number > 0 (0.5, 1 and 2 are usual)", epsilon)
+    e = float(epsilon)
+    return _distribution(data, lambda x, w: _atkinson(x, w, e), welfare=welfare, design=design, by=by,
+                         level=level, household_size=household_size, estimand=f"Atkinson(e={e:g})",
+                         where="atkinson", positive=f"Atkinson index with epsilon {e:g}" if e >= 1 else None)
+
+
+#: Bandwidth of the Gaussian kernel density of the at-risk-of-poverty rate's linearization:
+#: ``h = KERNEL_BANDWIDTH * IQR * n^(-1/5)`` (Silverman 1986, 3.4.2, the robust rule of thumb).
+KERNEL_BANDWIDTH = 0.79
+
+
+def _density(x: np.ndarray, w: np.ndarray, at: float) -> float:
+    """Weighted Gaussian kernel density of ``x`` at ``at``."""
+    iqr = share_quantile(x, w, 0.75) - share_quantile(x, w, 0.25)
+    h = KERNEL_BANDWIDTH * (iqr if iqr > 0 else np.std(x) or 1.0) * len(x) ** -0.2
+    return float(np.sum(w * np.exp(-0.5 * ((x - at) / h) ** 2)) / (np.sqrt(2 * np.pi) * h * w.sum()))
+
+
+def arpr(data: pd.DataFrame, *, welfare: str, fraction: float = 0.6, design: SurveyDesign | None = None, by=None,
+         level: float = DEFAULT_LEVEL, household_size: str | None = None,
+         ci_method: CIMethod = "logit") -> EstimateTable:
+    """At-risk-of-poverty rate: share below ``fraction`` (60%) of the weighted median (laeken ``arpr``).
+    {params}
+    fraction : float
+        The threshold as a share of the median, in (0, 1].
+    ci_method : {"logit", "beta", "wald"}
+        The interval of the share, as in :func:`fgt`.
+
+    Notes
+    -----
+    The threshold ``t = 0.6 median`` comes from the whole sample and applies in every domain
+    (Eurostat's convention; laeken's ``breakdown``); the rate is ``sum w 1[y < t] / sum w`` in each.
+    Linearized variable of domain ``d`` (Deville 1999; Osier 2009, 5.2):
+    ``1_d (1[y < t] - ARPR_d) / N_d - fraction f_d(t) (1[y <= median] - F(median)) / (N f(median))``, ``f`` a
+    weighted Gaussian kernel density (bandwidth ``0.79 IQR n^(-1/5)``). Because the second term
+    involves every row, each domain's variance is computed with its own full-sample variable.
+    Equal to laeken's ``arpr`` on its ``eusilc`` data (tests/reference/inequality_reference.R).
+
+    References
+    ----------
+    Eurostat (2004), doc. EU-SILC 131-rev/04. Deville (1999), "Variance estimation for complex
+    statistics and estimators: linearization and residual techniques", Survey Methodology 25(2).
+    Osier (2009), as :func:`s80s20`.
+    """
+    check_level(level, "arpr")
+    check_ci_method(ci_method, "arpr")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise parameter_error("fraction", "arpr", "a share of the median in (0, 1]", fraction)
+    y = _welfare(data, welfare)
+    prep = prepare(data, design)
+    dom = domains(data, by)
+    size = _size(data, household_size)
+    s = np.ones(len(y)) if size is None else size
+    rows_of = [np.flatnonzero(dom.codes == d) for d in range(dom.n)]
+
+    def rates(w: np.ndarray) -> tuple[np.ndarray, float, float]:
+        pw = w * s
+        med = share_quantile(y, pw, 0.5)
+        t = fraction * med
+        est = np.array([np.sum(pw[r] * (y[r] < t)) / pw[r].sum() if len(r) else np.nan for r in rows_of])
+        return est, med, t
+
+    est, med, t = rates(prep.w)
+    if prep.design.replicates:
+        var = replicate_variance(lambda w: rates(w)[0], prep)
+    else:
+        pw = prep.w * s
+        n_all = pw.sum()
+        at_or_below = y <= med  # F(median) is 1/2 up to one row's weight; centred, as in _share_ratio
+        g = (at_or_below - np.sum(pw * at_or_below) / n_all) / (n_all * _density(y, pw, med))
+        var = np.full(dom.n, np.nan)
+        zero = np.zeros(len(y), dtype=np.int64)
+        for d, r in enumerate(rows_of):
+            if not len(r):
+                continue
+            u = -fraction * _density(y[r], pw[r], t) * g
+            u[r] += ((y[r] < t) - est[d]) / pw[r].sum()
+            var[d] = linearized_variance(u * s, zero, 1, prep)[0]
+    notes = ("person-level: household weights x household size",) if size is not None else ()
+    return estimate_table(f"ARPR({fraction:g} x median)", est, var, dom, prep, level=level, method=_method(prep),
+                          extra={"threshold": t, **share_columns(dom, prep, None, ci_method)}, notes=notes)
+
+
+for _f in (s80s20, palma, theil, mean_log_deviation, atkinson, arpr):
+    _f.__doc__ = (_f.__doc__ or "").replace("    {params}", _DIST_PARAMS.rstrip("\n"))

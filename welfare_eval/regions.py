@@ -2,8 +2,8 @@
 
 The two coding systems number the kabupaten differently (Majene is 7601 for BPS and 7605 in the
 Kemendagri-style list), so every file says which system it uses and the loaders convert to BPS
-codes, the codes of the data contract. The crosswalk ships in ``data/regions_kabupaten.csv`` and
-``data/regions_kecamatan.csv`` (see ``data/README.md`` for their provenance).
+codes, the codes of the data contract. The crosswalk ships in ``welfare_eval/data/regions_kabupaten.csv`` and
+``welfare_eval/data/regions_kecamatan.csv`` (see ``welfare_eval/data/README.md`` for their provenance).
 """
 from __future__ import annotations
 

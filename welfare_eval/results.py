@@ -312,7 +312,7 @@ class EstimateTable:
         r = rows.iloc[0]
         share = {}
         if "ci_method" in r and isinstance(r["ci_method"], str):
-            share = dict(ci_method=r["ci_method"], ci_n=float(r["ci_n"]), ci_df=float(r["ci_df"]))
+            share = {"ci_method": r["ci_method"], "ci_n": float(r["ci_n"]), "ci_df": float(r["ci_df"])}
         return Estimate(r["estimand"], float(r["estimate"]), float(r["std_error"]), int(r["nobs"]), r["method"],
                         None if "df" not in r or pd.isna(r["df"]) else float(r["df"]),
                         tuple((g, r[g]) for g in self.group_columns),

@@ -155,7 +155,7 @@ SURVEY = Table(
     survey_design=True,
     notes=(
         "Person-level estimates weight households by weight x hh_size.",
-        "poverty_line and extreme_line are attached from data/poverty_lines.csv when a raw file lacks them.",
+        "poverty_line and extreme_line are attached from welfare_eval/data/poverty_lines.csv when a raw file lacks them.",
     ),
 )
 
@@ -218,8 +218,8 @@ DISBURSEMENT = Table(
         Column("channel", "str", "Payment channel", allowed=("bank", "pos", "e-warong")),
         replace(_KEC, required=False),
     ),
-    notes=("A disbursed amount more than twice the allocated amount of its quarter is warned about "
-           "(a back-payment, rapel, can double a quarter's payment; more is implausible).",),
+    notes=(("A disbursed amount more than twice the allocated amount of its quarter is warned about "
+            "(a back-payment, rapel, can double a quarter's payment; more is implausible)."),),
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (REGISTRY, SURVEY, PANEL, DISBURSEMENT)}
@@ -243,7 +243,7 @@ def to_markdown() -> str:
         "",
         "Every loader maps its input onto these tables and validates it before anything is written",
         "(`welfare-eval validate --table NAME FILE`). Region codes are BPS codes of province 76;",
-        "the crosswalk to Kemendagri-style codes is `data/regions_*.csv`. Extra columns are kept.",
+        "the crosswalk to Kemendagri-style codes is `welfare_eval/data/regions_*.csv`. Extra columns are kept.",
         "Rows in validation messages are counted from 1, the first data row of the file.",
         "",
     ]

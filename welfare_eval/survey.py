@@ -648,3 +648,334 @@ def total(data: pd.DataFrame, column: str, *, design: SurveyDesign | None = None
     check_level(level, "total")
     y = numeric(data, column, role="column")
     return ratio_family(y, None, data, design=design, by=by, level=level, estimand=f"total({column})")
+
+
+# ------------------------------------------------------------------------------------------------
+# design-based regression (R svyglm)
+
+Family = Literal["gaussian", "binomial", "poisson"]
+#: Newton (IRLS) iterations of a binomial or Poisson fit stop when no coefficient moves by more than
+#: this, relative to its size: far below the 1e-6 at which the fits are checked against R.
+GLM_TOL = 1e-12
+GLM_MAX_ITER = 100
+#: Names a formula may use besides the data's columns: numpy as ``np`` and R-style ``log``, ``exp``,
+#: ``sqrt``, ``abs`` (patsy adds its own ``C``, ``I``, ``center``, ``scale``, ... itself).
+FORMULA_FUNCTIONS = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
+
+
+def design_with_weights(design: SurveyDesign | None, weights: str | None, where: str) -> SurveyDesign | None:
+    """The design to use when a function takes both ``weights=`` and ``design=``.
+
+    ``weights`` alone means a weighted simple random sample; with a design it must name the design's
+    own weights column (two different weights would make one of them silently ignored).
+    """
+    if weights is None:
+        return design
+    if not isinstance(weights, str):
+        raise parameter_error("weights", where, "the name of a column, or None", weights)
+    if design is None:
+        return SurveyDesign(weights=weights)
+    if design.weights != weights:
+        raise ParameterError(f"The 'weights' parameter of {where} names column {weights!r}, but the design's "
+                             f"weights are {design.weights!r}; give the weights once, in the SurveyDesign, or make "
+                             "them the same column.")
+    return design
+
+
+def _formula_names(formula: str, data: pd.DataFrame) -> list[str]:
+    """Column names a patsy formula refers to; an unknown name is an error (not patsy's NameError)."""
+    import ast
+    import builtins
+
+    import patsy
+    import patsy.builtins
+
+    try:
+        desc = patsy.ModelDesc.from_formula(formula)
+    except patsy.PatsyError as e:
+        raise ParameterError(f"The formula {formula!r} of regression cannot be read: {e.message}. Write it as "
+                             "'outcome ~ x1 + x2 + C(group)'.") from None
+    if not desc.lhs_termlist:
+        raise ParameterError(f"The formula {formula!r} of regression has no outcome; write 'outcome ~ x1 + x2'.")
+    known = set(FORMULA_FUNCTIONS) | set(patsy.builtins.__all__) | set(dir(builtins))
+    names: list[str] = []
+    unknown: list[str] = []
+    for term in desc.lhs_termlist + desc.rhs_termlist:
+        for factor in term.factors:
+            for node in ast.walk(ast.parse(factor.code, mode="eval")):
+                if isinstance(node, ast.Name):
+                    if node.id in data.columns:
+                        if node.id not in names:
+                            names.append(node.id)
+                    elif node.id not in known and node.id not in unknown:
+                        unknown.append(node.id)
+    if unknown:
+        raise ParameterError(f"The formula {formula!r} of regression names {len(unknown)} column(s) that are not in "
+                             f"the data: {', '.join(map(repr, unknown))}; columns present: "
+                             f"{', '.join(map(str, data.columns[:20]))}.")
+    return names
+
+
+def _glm_fit(y: np.ndarray, X: np.ndarray, w: np.ndarray, family: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Weighted GLM with the canonical link: coefficients, fitted means, converged.
+
+    Gaussian: weighted least squares. Binomial (logit) and Poisson (log): Newton's method, which for
+    a canonical link is IRLS, started as R's glm starts them.
+    """
+    ws = w / w.mean()  # rescaled as svyglm does; the coefficients do not depend on the scale
+    if family == "gaussian":
+        sw = np.sqrt(ws)
+        beta = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+        return beta, X @ beta, True
+    mu = (ws * y + 0.5) / (ws + 1) if family == "binomial" else y + 0.1
+    eta = np.log(mu / (1 - mu)) if family == "binomial" else np.log(mu)
+    v = mu * (1 - mu) if family == "binomial" else mu
+    z = eta + (y - mu) / v
+    beta = np.linalg.solve(X.T @ (X * (ws * v)[:, None]), X.T @ (ws * v * z))
+    for _ in range(GLM_MAX_ITER):
+        eta = X @ beta
+        mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+        v = mu * (1 - mu) if family == "binomial" else mu
+        step = np.linalg.solve(X.T @ (X * (ws * v)[:, None]), X.T @ (ws * (y - mu)))
+        beta = beta + step
+        if np.all(np.abs(step) <= GLM_TOL * (1 + np.abs(beta))):
+            eta = X @ beta
+            mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+            return beta, mu, True
+    return beta, mu, False
+
+
+def _term_position(term, terms) -> int:
+    """Where ``term`` is written in the formula (patsy's terms compare by their factors)."""
+    return list(terms).index(term) if term in terms else len(terms)
+
+
+def regression(data: pd.DataFrame, formula: str, *, design: SurveyDesign | None = None,
+               family: Family = "gaussian", weights: str | None = None,
+               level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Design-based regression (R ``svyglm``): one row per term with a linearized standard error.
+
+    Parameters
+    ----------
+    data : DataFrame
+    formula : str
+        A patsy formula, ``"poor ~ hh_size + urban + C(kab_code)"``; numpy is ``np`` and ``log``,
+        ``exp``, ``sqrt``, ``abs`` may be used directly.
+    design : SurveyDesign, optional
+        Weights, strata, PSUs (and fpc, lonely-PSU rule, replicate weights). None: unweighted simple
+        random sampling.
+    family : {"gaussian", "binomial", "poisson"}
+        Linear regression, logit (outcome a share in [0, 1]) or log-linear (outcome >= 0, a count);
+        the quasi-likelihood families of ``svyglm`` (``quasibinomial``, ``quasipoisson``): a
+        design-based standard error does not use the family's variance assumption.
+    weights : str, optional
+        The weights column, for a weighted sample without a design; with a design it must be the
+        design's weights column.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    EstimateTable
+        Rows in the formula's order, intercept first, main effects before interactions (R's order,
+        so the rows line up with ``svyglm``'s; patsy would move categorical terms first), columns
+        ``term``, ``estimate``, ``std_error``, intervals, ``df``, ``outcome``, ``family``.
+
+    Notes
+    -----
+    The coefficients solve the weighted score equations ``sum_i w_i x_i (y_i - mu_i) = 0`` (canonical
+    link). Their linearized variable is ``u_i = A^{-1} x_i (y_i - mu_i)``, ``A = sum_i w_i v_i x_i x_i'``
+    (``v`` the variance function: 1, ``mu (1 - mu)``, ``mu``), and ``V(beta) = V(sum_i w_i u_i)``
+    under the design, the sandwich of Binder (1983). Intervals: Student t on ``df = PSUs - strata
+    - p + 1`` (``p`` coefficients), the ``df.residual`` of ``svyglm``. Matches R ``svyglm`` with
+    ``gaussian()``, ``quasibinomial()``, ``quasipoisson()`` (tests/reference/svyglm_reference.R).
+
+    References
+    ----------
+    Binder (1983), "On the variances of asymptotically normal estimators from complex surveys",
+    International Statistical Review 51, 279-292. Lumley (2010), Complex Surveys, ch. 5-6.
+    """
+    import patsy
+
+    from .exceptions import check_choice
+
+    check_level(level, "regression")
+    check_choice(family, Family, "family", "regression")
+    if not isinstance(formula, str):
+        raise parameter_error("formula", "regression", "a formula string such as 'y ~ x1 + x2'", formula)
+    design = design_with_weights(design, weights, "regression")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame. Got {type(data).__name__} instead.")
+    columns = _formula_names(formula, data)
+    for c in columns:
+        miss = data[c].isna().to_numpy()
+        if miss.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(miss)[:5])
+            raise DataValidationError(f"Column {c!r} of the formula {formula!r} has {int(miss.sum())} missing values "
+                                      f"(rows {rows}{', ...' if miss.sum() > 5 else ''}); drop those rows from the "
+                                      "design or impute them before fitting (dropping rows changes the design).")
+    prep = prepare(data, design)
+    env = patsy.EvalEnvironment([FORMULA_FUNCTIONS])
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) and the like: reported just below
+            ymat, xmat = patsy.dmatrices(formula, data, eval_env=env, NA_action="raise", return_type="dataframe")
+    except patsy.PatsyError as e:
+        raise DataValidationError(f"The formula {formula!r} of regression cannot be evaluated on the data: "
+                                  f"{e.message}") from None
+    if ymat.shape[1] != 1:
+        raise ParameterError(f"The formula {formula!r} of regression must have one numeric outcome; it has "
+                             f"{ymat.shape[1]} columns ({', '.join(ymat.columns)}). Code a text outcome as 0/1.")
+    # columns in the formula's order, main effects before interactions (R's order: svyglm's rows);
+    # patsy would put terms of categorical factors alone first
+    info = xmat.design_info
+    written = patsy.ModelDesc.from_formula(formula).rhs_termlist
+    ordered = sorted(info.terms, key=lambda t: (len(t.factors), _term_position(t, written)))
+    cols = [c for t in ordered for c in info.column_names[info.term_slices[t]]]
+    xmat = xmat[cols]
+    y = ymat.iloc[:, 0].to_numpy(float)
+    X = xmat.to_numpy(float)
+    terms = list(xmat.columns)
+    bad = ~np.isfinite(y) | ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+        raise DataValidationError(f"The formula {formula!r} gives {int(bad.sum())} rows with infinite or undefined "
+                                  f"values (rows {rows}), for example log of zero; change the formula or drop them.")
+    if family == "binomial" and ((y < 0) | (y > 1)).any():
+        raise DataValidationError(f"The outcome of {formula!r} has {int(((y < 0) | (y > 1)).sum())} values outside "
+                                  "[0, 1]; family='binomial' needs a 0/1 outcome or a share.")
+    if family == "poisson" and (y < 0).any():
+        raise DataValidationError(f"The outcome of {formula!r} has {int((y < 0).sum())} negative values; "
+                                  "family='poisson' needs counts or other non-negative amounts.")
+    p = X.shape[1]
+    rank = np.linalg.matrix_rank(X)
+    if rank < p:
+        raise DataValidationError(f"The model matrix of {formula!r} has {p} columns but rank {rank}: some terms are "
+                                  "collinear (a category present in no row, or a column that is a sum of others); "
+                                  "drop or merge them.")
+    beta, mu, converged = _glm_fit(y, X, prep.w, family)
+    notes: tuple[str, ...] = () if converged else (
+        f"the {family} fit did not converge in {GLM_MAX_ITER} iterations (separation?): estimates are unreliable",)
+    if prep.design.replicates:
+        var = replicate_variance(lambda w: _glm_fit(y, X, w, family)[0], prep)
+        df = float(prep.n_psu - len(prep.n_psu_h)) + 1 - p
+    else:
+        v = np.ones_like(mu) if family == "gaussian" else (mu * (1 - mu) if family == "binomial" else mu)
+        A = X.T @ (X * (prep.w * v)[:, None])
+        infl = (X * (y - mu)[:, None]) @ np.linalg.inv(A)
+        zero = np.zeros(len(y), dtype=np.int64)
+        var = np.array([linearized_variance(np.ascontiguousarray(infl[:, j]), zero, 1, prep)[0] for j in range(p)])
+        df = prep.df + 1 - p
+    outcome = ymat.columns[0]
+    frame = pd.DataFrame({
+        "estimand": "coefficient", "term": terms, "estimate": beta, "std_error": np.sqrt(var),
+        "ci_lower": np.nan, "ci_upper": np.nan, "level": level, "nobs": len(y),
+        "method": f"{_method(prep)}, design-based {family} regression", "df": df, "outcome": outcome,
+        "family": family, "notes": "; ".join(notes)})
+    return EstimateTable(frame, group_columns=("term",), level=level, notes=notes)
+
+
+# ------------------------------------------------------------------------------------------------
+# quantiles (R svyquantile)
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, p: float) -> float:
+    """The smallest ``x`` whose weighted distribution function reaches ``p``: ``min{v: F(v) >= p}``.
+
+    R survey's default rule (``qrule = "math"``). Cumulative weights are summed in extended precision,
+    as R's ``cumsum`` and ``sum`` do, so a share that lands exactly on ``p`` is found as R finds it.
+    When ``p`` is below the share of the smallest value, R (survey 4.1.1, ``qs``) returns the
+    second-smallest value, not the smallest the rule defines; this is done here too, so that the
+    Woodruff interval ends equal R's (it matters only for a lower end in the extreme tail of a small
+    domain).
+    """
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    cum = np.cumsum(w[order].astype(np.longdouble)).astype(float)
+    total = float(np.sum(w.astype(np.longdouble)))
+    below = np.flatnonzero(cum <= p * total)
+    pos = below[-1] if below.size else 0  # R: last() of no TRUE is the first row, then the next is taken
+    if p - cum[pos] / total == 0 or pos == len(xs) - 1:
+        return float(xs[pos])
+    return float(xs[pos + 1])
+
+
+def quantile(data: pd.DataFrame, column: str, *, quantiles: float | Sequence[float] = (0.5,),
+             design: SurveyDesign | None = None, by=None, weights: str | None = None,
+             level: float = DEFAULT_LEVEL) -> EstimateTable:
+    """Weighted quantiles (the median by default) by domain, with Woodruff intervals (R ``svyquantile``).
+
+    Parameters
+    ----------
+    data : DataFrame
+    column : str
+    quantiles : float or sequence of float
+        Probabilities in (0, 1); 0.5 is the median.
+    design : SurveyDesign, optional
+    by : str or list of str, optional
+        Domains, each a subpopulation of the full design.
+    weights : str, optional
+        The weights column without a design; with a design it must be the design's.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    EstimateTable
+        One row per domain and quantile (column ``quantile``), with Woodruff's interval (kept at
+        ``level``: it is not ``estimate +- t se``) and the standard error R reports.
+
+    Notes
+    -----
+    The quantile is ``min{v: F(v) >= p}`` of the weighted distribution function of the domain.
+    Woodruff (1952): the share ``F(q)`` of the domain at or below the estimate is a domain mean with
+    a linearized standard error; its interval ``F(q) +- t se`` (``t`` on the domain's degrees of
+    freedom, PSUs minus strata, R's ``degf`` of the subset design) is carried back through the
+    quantile function. The standard error is the interval's width over ``2 t`` (R's ``se``). An end
+    beyond [0, 1] is undefined (NaN), as in R. Matches ``svyquantile(..., ci = TRUE)`` with its
+    defaults (``qrule = "math"``, ``interval.type = "mean"``; tests/reference/inequality_reference.R).
+
+    References
+    ----------
+    Woodruff (1952), "Confidence intervals for medians and other position measures", JASA 47,
+    635-646. Lumley (2010), Complex Surveys, 2.5.
+    """
+    from scipy import stats
+
+    check_level(level, "quantile")
+    probs = [quantiles] if isinstance(quantiles, (int, float)) else list(quantiles)
+    if not probs or any(isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 < p < 1
+                        for p in probs):
+        raise parameter_error("quantiles", "quantile", "probabilities strictly between 0 and 1", quantiles)
+    design = design_with_weights(design, weights, "quantile")
+    prep = prepare(data, design)
+    x = numeric(data, column, role="column")
+    dom = domains(data, by)
+    df = share_columns(dom, prep, None, "wald")["ci_df"] if (by is not None and not prep.design.replicates) \
+        else np.full(dom.n, prep.df if not prep.design.replicates else float(prep.n_psu - len(prep.n_psu_h)))
+    tcrit = np.where(df > 0, stats.t.ppf(0.5 + level / 2, np.where(df > 0, df, 1)), np.nan)
+    rows_of = [np.flatnonzero(dom.codes == d) for d in range(dom.n)]
+    frames = []
+    for p in probs:
+        q = np.array([weighted_quantile(x[r], prep.w[r], float(p)) if len(r) else np.nan for r in rows_of])
+        at_or_below = (x <= q[np.where(dom.codes >= 0, dom.codes, 0)]).astype(float)
+        share, t = ratio_cells(at_or_below, np.ones(len(x)), dom, prep)
+        if prep.design.replicates:
+            def shares(w: np.ndarray, a: np.ndarray = at_or_below) -> np.ndarray:
+                return ratio_estimate(a, np.ones(len(x)), dom, prep, weights=w)[0]
+            var = replicate_variance(shares, prep)
+        else:
+            var = variance_of_psu_totals(t, dom.codes, prep)
+        se_share = np.sqrt(var)
+        lo_p, hi_p = share - tcrit * se_share, share + tcrit * se_share
+        lo = np.array([weighted_quantile(x[r], prep.w[r], lp) if len(r) and lp >= 0 else np.nan
+                       for r, lp in zip(rows_of, lo_p)])
+        hi = np.array([weighted_quantile(x[r], prep.w[r], hp) if len(r) and hp <= 1 else np.nan
+                       for r, hp in zip(rows_of, hi_p)])
+        se = (hi - lo) / (2 * tcrit)
+        table = estimate_table(f"quantile({column}, p={p:g})", q, se ** 2, dom, prep, level=level,
+                               method=f"{_method(prep)}, Woodruff interval",
+                               extra={"quantile": float(p), "df": df, "ci_own": True})
+        f = table.to_frame()
+        f["ci_lower"], f["ci_upper"] = lo, hi
+        frames.append(f)
+    out = pd.concat(frames, ignore_index=True)
+    return EstimateTable(out, group_columns=dom.columns, level=level)

@@ -11,7 +11,7 @@ How the world is built (details in ``docs/synthetic.md``):
 - Households are spread over the 69 kecamatan and their desa in proportion to the 2020 census.
   Log consumption per capita before transfers depends on kabupaten, area, schooling, household
   size and composition, kecamatan and desa effects and an idiosyncratic term; the kabupaten
-  intercepts are calibrated so that post-transfer headcounts meet ``data/synth_calibration.yaml``.
+  intercepts are calibrated so that post-transfer headcounts meet ``welfare_eval/data/synth_calibration.yaml``.
 - Asset and housing indicators depend on consumption; the PMT score is the least-squares
   prediction of log consumption from them (as BPS fits the PMT on SUSENAS), and the deciles rank
   persons by that score, so PMT targeting errors arise as they do in practice.
@@ -707,7 +707,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     truth = {
         "generator": {"package_version": __version__, "generator_version": GENERATOR_VERSION,
                       "seed": int(seed), "scale": float(scale)},
-        "poverty_lines": {"poverty": "gk (data/poverty_lines.csv, by kabupaten and area)",
+        "poverty_lines": {"poverty": "gk (welfare_eval/data/poverty_lines.csv, by kabupaten and area)",
                           "extreme_default": DEFAULT_EXTREME_LINE},
         "population": _population_truth(pop),
         "survey_design": {"households": len(survey), "psus": int(survey["psu"].nunique()),
@@ -844,7 +844,41 @@ def _pin_timestamp(path: Path) -> None:
 
 OUTPUT_FILES = ("registry.parquet", "survey.parquet", "panel.parquet", "disbursement.parquet",
                 "truth_population.parquet", "truth.json", "raw/dtks_registry.csv", "raw/susenas_kor.dta",
-                "raw/susenas_kor.sav")
+                "raw/susenas_kor.sav", "synthetic.json")
+
+#: The marker that says a folder holds the generator's own province: its seed and scale and the SHA-256 of
+#: each contract table as written. A folder counts as synthetic only while every table still has that hash,
+#: so a copy whose tables were changed (or replaced by real data) is never called synthetic.
+MARKER = "synthetic.json"
+MARKED_TABLES = ("registry.parquet", "survey.parquet", "panel.parquet", "disbursement.parquet")
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def synthetic_marker(folder: str | os.PathLike) -> dict | None:
+    """The generator's marker of ``folder`` (seed, scale, table hashes) when the folder holds the
+    synthetic province as generated, else None (no marker, or a table changed or missing)."""
+    path = Path(folder) / MARKER
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    tables = marker.get("sha256") or {}
+    if not tables:
+        return None
+    for name, digest in tables.items():
+        f = Path(folder) / name
+        if not f.is_file() or _sha256(f) != digest:
+            return None
+    return marker
 
 
 def write(world: World, out: str | os.PathLike) -> Path:
@@ -872,6 +906,9 @@ def write(world: World, out: str | os.PathLike) -> Path:
                              column_labels=col_labels, file_label="SUSENAS KOR sintetis, Sulawesi Barat")
         for f in ("susenas_kor.dta", "susenas_kor.sav"):
             _pin_timestamp(stage / "raw" / f)
+        marker = {"generator": "welfare_eval.synth", **world.truth.get("generator", {}),
+                  "sha256": {f: _sha256(stage / f) for f in MARKED_TABLES}}
+        (stage / MARKER).write_text(json.dumps(marker, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         (out / "raw").mkdir(parents=True, exist_ok=True)
         # truth.json last: its presence marks a complete folder (make uses it as the target)
         for rel in sorted(OUTPUT_FILES, key=lambda r: r == "truth.json"):

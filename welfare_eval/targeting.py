@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ Normalize = Literal["beneficiaries", "group"]
 #: Who counts as poor for coverage of the poor and for inclusion/exclusion errors: welfare before
 #: every transfer (the ASPIRE/CEQ convention, the default) or before the programme's own transfer.
 PoorBefore = Literal["all_transfers", "own_transfer"]
-POOR_BEFORE: tuple[str, ...] = ("all_transfers", "own_transfer")
+POOR_BEFORE: tuple[str, ...] = get_args(PoorBefore)
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,21 @@ def pre_transfer_welfare(data: pd.DataFrame, *, welfare: str = "cons_pc", househ
                          programs: tuple[Program, ...] | None = None) -> np.ndarray:
     """Per-capita welfare before all transfers: ``y_post - sum_p T_p`` (ASPIRE/CEQ, no behavioural response).
 
-    ``programs``: the transfers to take out (default: PKH and BPNT, those of them in the data).
+    Parameters
+    ----------
+    data : DataFrame
+        One row per household.
+    welfare : str
+        Per-capita welfare as observed (after transfers), Rp per month.
+    household_size : str
+        Household size column (the transfers are per household).
+    programs : tuple of Program, optional
+        The transfers to take out; default PKH and BPNT, those of them whose amount is in the data.
+
+    Notes
+    -----
+    ``T_p = amount_p / 12 / size`` for yearly amounts (the data contract). ASPIRE and CEQ call
+    this pre-transfer (market) welfare; Lustig (ed.) (2018), CEQ Handbook, ch. 1 and 6.
     """
     progs = transfer_programs(data, None, programs)
     size = _size(data, household_size)
@@ -161,7 +175,18 @@ def pre_transfer_welfare(data: pd.DataFrame, *, welfare: str = "cons_pc", househ
 def pre_transfer_poor(data: pd.DataFrame, *, poverty_line="poverty_line", welfare: str = "cons_pc",
                       household_size: str = "hh_size", programs: tuple[Program, ...] | None = None) -> pd.Series:
     """Whether each row is poor before all transfers: the "poor" of coverage of the poor and of the
-    targeting errors (``poor_before="all_transfers"``); use it to group other estimates the same way."""
+    targeting errors (``poor_before="all_transfers"``); use it to group other estimates the same way.
+
+    Parameters
+    ----------
+    data : DataFrame
+    poverty_line : float or str
+        The line: a number or a column.
+    welfare, household_size : str
+        As in :func:`pre_transfer_welfare`.
+    programs : tuple of Program, optional
+        The transfers to take out (default PKH and BPNT).
+    """
     y = pre_transfer_welfare(data, welfare=welfare, household_size=household_size, programs=programs)
     return pd.Series(y < _line(data, poverty_line, len(data)), index=data.index, name="pre_poor")
 
@@ -259,6 +284,19 @@ def poor_coverage(data: pd.DataFrame, program: Program, *, poverty_line="poverty
     The poor are those of :func:`targeting_errors` (``poor_before``, default before all transfers),
     so that ``poor_coverage_rate + exclusion_error_rate = 1`` in every domain; the definition is in
     the ``poor_before`` column and the notes.
+
+    Parameters
+    ----------
+    data : DataFrame
+    program : Program
+    poverty_line : float or str
+        The line: a number or a column.
+    poor_before : {"all_transfers", "own_transfer"}
+        Welfare before every transfer (default, ASPIRE/CEQ) or before this programme's own.
+    all_programs : tuple of Program, optional
+        The transfers that make up "all" (default PKH and BPNT, those in the data).
+    design, by, household_size, welfare, level
+        As in :func:`coverage`.
     ``ci_method``: the interval of the share, ``"logit"`` (default), ``"beta"`` or ``"wald"``
     (:func:`welfare_eval.results.share_interval`).
     """
@@ -443,7 +481,7 @@ def ceq_efficiency(data: pd.DataFrame, program: Program, *, poverty_line, design
     inp = _inputs(data, program, welfare=welfare, poverty_line=poverty_line, household_size=household_size,
                   design=design)
     sT_poor = inp.sT * inp.poor_pre
-    kw = dict(by=by, level=level, ci_method=ci_method)
+    kw = {"by": by, "level": level, "ci_method": ci_method}
     return _combine([
         _table(inp, sT_poor, inp.sT, estimand="vertical_expenditure_efficiency", **kw),
         _table(inp, sT_poor - inp.s_closing * inp.poor_pre, sT_poor, estimand="spillover", **kw),
@@ -508,7 +546,8 @@ def targeting_errors(data: pd.DataFrame, program: Program, *, threshold: Thresho
     s, b = inp.s, inp.b
     inc_den = s * ~target if normalize == "group" else s * b
     exc_den = s * target if normalize == "group" else s * b
-    kw = dict(by=by, level=level, ci_method=ci_method, note=note, threshold=threshold, poor_before=poor_before)
+    kw = {"by": by, "level": level, "ci_method": ci_method, "note": note, "threshold": threshold,
+          "poor_before": poor_before}
     return _combine([
         _table(inp, s * b * ~target, inc_den, estimand="inclusion_error_rate",
                normalized_by="non-target" if normalize == "group" else "beneficiaries", **kw),

@@ -164,23 +164,22 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
             bad = present & ~vals.isin(_TRUE | _FALSE).to_numpy()
             c.add(col.name, "type", bad, "{n} values are not yes/no",
                   f"{col.name} must be true/false or 1/0; map other codes in the column mapping (recode)")
-    elif col.kind == "date":
-        if not pd.api.types.is_datetime64_any_dtype(s):
-            txt = s.astype("string").str.strip()
-            parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
-            not_iso = present & parsed.isna().to_numpy()
-            dmy = not_iso & txt.str.fullmatch(DMY_DATE).fillna(False).to_numpy(bool)
-            first = pd.to_numeric(txt.str.extract(r"^(\d{1,2})[/.-]", expand=False), errors="coerce")
-            ambiguous = bool(dmy.any()) and bool((first[dmy] <= 12).all())
-            c.add(col.name, "date_format", dmy,
-                  "{n} dates are written day/month/year or month/day/year (e.g. 03/04/2024)"
-                  + (", and every first number is 12 or less, so day-first cannot be told from month-first"
-                     if ambiguous else ""),
-                  f"write {col.name} as YYYY-MM-DD, or declare the format in the column mapping "
-                  f"(date_format: {{{col.name}: '%d/%m/%Y'}})")
-            c.add(col.name, "type", not_iso & ~dmy, "{n} values are not dates in the form YYYY-MM-DD",
-                  f"{col.name} must be a date such as 2024-03-31 (one format for the whole column; declare another "
-                  "in the column mapping's date_format)")
+    elif col.kind == "date" and not pd.api.types.is_datetime64_any_dtype(s):
+        txt = s.astype("string").str.strip()
+        parsed = pd.to_datetime(txt, format="ISO8601", errors="coerce")
+        not_iso = present & parsed.isna().to_numpy()
+        dmy = not_iso & txt.str.fullmatch(DMY_DATE).fillna(False).to_numpy(bool)
+        first = pd.to_numeric(txt.str.extract(r"^(\d{1,2})[/.-]", expand=False), errors="coerce")
+        ambiguous = bool(dmy.any()) and bool((first[dmy] <= 12).all())
+        c.add(col.name, "date_format", dmy,
+              "{n} dates are written day/month/year or month/day/year (e.g. 03/04/2024)"
+              + (", and every first number is 12 or less, so day-first cannot be told from month-first"
+                 if ambiguous else ""),
+              f"write {col.name} as YYYY-MM-DD, or declare the format in the column mapping "
+              f"(date_format: {{{col.name}: '%d/%m/%Y'}})")
+        c.add(col.name, "type", not_iso & ~dmy, "{n} values are not dates in the form YYYY-MM-DD",
+              f"{col.name} must be a date such as 2024-03-31 (one format for the whole column; declare another "
+              "in the column mapping's date_format)")
     if col.pattern:
         ok_pattern = s.astype("string").str.strip().str.fullmatch(col.pattern).fillna(False).to_numpy(bool)
         c.add(col.name, "pattern", present & ~ok_pattern, f"{{n}} values are not written {col.pattern_text}",
@@ -220,7 +219,7 @@ def _check_regions(c: _Collector, data: pd.DataFrame, system: str = "bps") -> No
             if system == "kemendagri":
                 c.add(col.name, "region", bad, "{n} codes unknown in province 76 (Kemendagri-style codes, "
                       "as the column mapping declares)",
-                      f"check them against the column {col.region}_code_kemendagri of data/regions_"
+                      f"check them against the column {col.region}_code_kemendagri of welfare_eval/data/regions_"
                       f"{'kabupaten' if col.region == 'kab' else 'kecamatan'}.csv; codes with dots "
                       "(76.04, 76.04.01) are read without them")
             else:

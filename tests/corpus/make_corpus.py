@@ -143,7 +143,9 @@ def build(out: str | Path, province: str | Path) -> list[Case]:
     add("folder-as-file", "a_folder.csv", "survey", "is a folder, not a file", 2, defect="a folder")
     add("missing-file", "no_such_file.csv", "survey", "does not exist", 2, defect="no such file")
     (out / "survey.xlsx").write_bytes(b"not read")
-    add("unsupported-extension", "survey.xlsx", "survey", "a file ending in one of", 2, defect=".xlsx")
+    add("excel-workbook", "survey.xlsx", "survey", "save the sheet as 'CSV UTF-8'", 2, defect="an .xlsx workbook")
+    (out / "survey.txt").write_text("not read", encoding="utf-8")
+    add("unsupported-extension", "survey.txt", "survey", "a file ending in one of", 2, defect="a .txt file")
 
     # ---------------------------------------------------------------- encodings and delimiters
     latin = sv.assign(nama_desa=["Désa Tammerodo"] * len(sv))
@@ -183,6 +185,19 @@ def build(out: str | Path, province: str | Path) -> list[Case]:
     (out / "huge_claim.sav").write_bytes(bytes(data))
     add("sav-header-claims-158M-rows", "huge_claim.sav", "survey", "claims 158,000,000 rows", 1, mapping="susenas",
         defect="an uncompressed .sav whose header claims 158 million cases")
+
+    # a synthetic SUSENAS .sav with 20 bytes flipped (found by fuzzing) on which the ReadStat C library
+    # crashes the interpreter (SIGSEGV) even when reading only the header: read in a child process
+    shutil.copy(Path(__file__).parent / "files" / "readstat_segfault.sav", out / "readstat_segfault.sav")
+    add("sav-crashes-the-reader", "readstat_segfault.sav", "survey", "cannot be read as an SPSS file", 1,
+        mapping="susenas", defect="bytes flipped: the C reader segfaults on it")
+    data = bytearray((out / "susenas_ok.dta").read_bytes())
+    rng = np.random.default_rng(12)
+    for at in rng.integers(200, 1200, 40):
+        data[at] = int(rng.integers(0, 256))
+    (out / "flipped.dta").write_bytes(bytes(data))
+    add("dta-bytes-flipped", "flipped.dta", "survey", "cannot be read as a Stata file", 1, mapping="susenas",
+        defect="40 bytes of the header and dictionary overwritten")
 
     # ---------------------------------------------------------------- NIK in the DTKS export
     def dtks_file(name, nik_values, column="NIK_KEPALA"):

@@ -190,7 +190,7 @@ class RegressionTable:
             parts.append(rf"\label{{{label}}}")
         return "\n".join(parts + [body, note, r"\end{table}"]) + "\n"
 
-    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> "os.PathLike":
+    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> os.PathLike:
         """Write the table to an ``.xlsx``: numeric cells (the stars and parentheses are number formats).
 
         A second sheet ``<sheet_name>_data`` holds :meth:`to_frame` (intervals, p-values, n).
@@ -244,8 +244,16 @@ class RegressionTable:
         for note in self.notes():
             r += 1
             ws.cell(r, 1, note).font = Font(italic=True, size=9)
-        ws.column_dimensions["A"].width = max(12, *(len(self._label(t)) + 2 for t in self.terms))
-        data = wb.create_sheet((sheet_name[:26] + "_data"))
+        from openpyxl.utils import get_column_letter
+
+        lay = self.layout()
+        ws.column_dimensions["A"].width = max(14, *(len(str(i)) + 2 for i in lay.index))
+        for j, n in enumerate(self.names, start=2):
+            ws.column_dimensions[get_column_letter(j)].width = min(40, max(12, len(n) + 2,
+                                                                           *(len(v) + 2 for v in lay[n])))
+        ws.sheet_properties.pageSetUpPr.fitToPage = True  # printed one page wide
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        data = wb.create_sheet(sheet_name[:26] + "_data")
         f = self.frame
         data.append(list(f.columns))
         for row in f.itertuples(index=False):

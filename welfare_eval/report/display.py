@@ -16,9 +16,11 @@ import pandas as pd
 
 from .strings import fmt_number, fmt_pct
 
-#: Markdown punctuation that could turn data into a link, an image, emphasis, code, a heading, a
-#: table cell or a block quote (CommonMark backslash escapes; "<" and ">" are HTML-escaped first).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#|!~])")
+#: Markdown punctuation that could turn data into a link or an image (brackets), emphasis, code, a
+#: heading, a table cell or strike-through (CommonMark/GFM backslash escapes); "<" and ">" are
+#: HTML-escaped first, which also stops autolinks and block quotes. Parentheses and "!" do nothing
+#: without the brackets and stay as written.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 
 
 def md(value) -> str:

@@ -37,8 +37,8 @@ LOCALE_TAGS = {"id": "[$-421]", "en": "[$-409]"}
 NUMBER_FORMATS = {"pct": "0.0%", "rp": '"Rp "#,##0', "num": "0.000", "n": "#,##0"}
 
 #: Estimands and outcomes that are not shares: amounts in rupiah, and ratios or indices.
-_RP = re.compile(r"\(Rp\)|cons_pc|cost", re.I)
-_NUM = re.compile(r"gini|cgh|benefit_cost|ratio|index|summary_index", re.I)
+_RP = re.compile(r"\(Rp\)|cons_pc|cost", re.IGNORECASE)
+_NUM = re.compile(r"gini|cgh|benefit_cost|ratio|index|summary_index", re.IGNORECASE)
 
 #: Sheet names may not hold these characters and are at most 31 characters long.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -201,8 +201,9 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
                 c = ws.cell(i, first_num + 4, int(r["nobs"]))
                 c.number_format = number_format("n", L)
             note = ""
-            if suppressed:
-                note = t("suppressed", L, n=min_cell)
+            if suppressed:  # a row hidden by secondary suppression keeps its count (>= min_cell)
+                secondary = "n_min_group" in r and pd.notna(r["n_min_group"]) and r["n_min_group"] >= min_cell
+                note = t("suppressed_secondary", L) if secondary else t("suppressed", L, n=min_cell)
                 n_suppressed += 1
             elif pd.isna(r["estimate"]):
                 note = t("xl_not_computable", L)

@@ -148,7 +148,7 @@ def write_index(run_dir: Path, manifest: dict, *, language: str = "id", previous
             f"<td>{' · '.join(links)}</td></tr>")
     briefs = sorted(p.name for p in run_dir.glob("briefing_*.html"))
     brief_links = " · ".join(
-        f'<a href="{html.escape(b)}">{html.escape(_region_name(b[len("briefing_"):-5], language))}</a> '
+        f'<a href="{html.escape(b)}">{html.escape(_briefing_label(b, language))}</a> '
         f'(<a href="{html.escape(b[:-5])}.pdf">PDF</a>)' for b in briefs)
     prev_dir = (run_dir.parent / previous["run_id"]) if previous else None
     headline = _headline_rows(run_dir, language, prev_dir)
@@ -180,3 +180,12 @@ run <code>{html.escape(manifest['run_id'])}</code> · welfare-eval {html.escape(
     path = run_dir / "index.html"
     write_text_atomic(path, body)
     return path
+
+
+def _briefing_label(name: str, language: str) -> str:
+    """``briefing_7602_en.html`` -> 'Polewali Mandar (7602) · EN' (the briefing's language marked)."""
+    stem = name[len("briefing_"):-len(".html")]
+    region, _, lang = stem.rpartition("_")
+    if lang not in ("id", "en"):
+        region, lang = stem, ""
+    return _region_name(region, language) + (f" · {lang.upper()}" if lang else "")

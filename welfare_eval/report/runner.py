@@ -218,7 +218,8 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
             check_parameters(nb, params)
             m = meta[nb][1]
             summary = m.get("stage") == "summary"
-            extra = tuple(o.format(region=region_label(params["kabupaten"])) for o in m.get("outputs", ()))
+            extra = tuple(o.format(region=region_label(params["kabupaten"]), language=params["language"])
+                          for o in m.get("outputs", ()))
             jobs.append(Job(nb.resolve(), dict(params), _job_id(nb, params, keys), meta[nb][0], summary, extra))
     ids = [j.job_id for j in jobs]
     if len(set(ids)) != len(ids):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import impact, poverty, regions, survey, targeting
-from ..config import DEFAULT_MIN_CELL
+from ..config import DEFAULT_MIN_CELL, data_dir
 from ..exceptions import DataValidationError
 from ..impact.common import bpnt_receipt_covariates, pkh_receipt_covariates
 from ..io import load_dataset
@@ -65,15 +65,20 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     ext = suppress(_pick(poverty.extreme_poverty(s, line=extreme_line, by=by, **kw).to_frame(), kab),
                    min_cell=min_cell).iloc[0]
     g = suppress(_pick(poverty.gini(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
+    palma = suppress(_pick(poverty.palma(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
+    s80s20 = suppress(_pick(poverty.s80s20(s, by=by, **kw).to_frame(), kab), min_cell=min_cell).iloc[0]
     sec.headline = {"P0": p0["estimate"], "P0_lo": p0["ci_lower"], "P0_hi": p0["ci_upper"],
-                    "extreme": ext["estimate"], "gini": g["estimate"]}
+                    "extreme": ext["estimate"], "gini": g["estimate"], "palma": palma["estimate"],
+                    "s80s20": s80s20["estimate"]}
     if p0["suppressed"]:
         sec.text = f"{md(_scope(kab, language))}: {t('suppressed_text', language, n=min_cell)}."
     else:
         sec.text = t("pp_text", language, scope=md(_scope(kab, language)), p0=fmt_pct(p0["estimate"], language),
                      lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
                      ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
-    for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g)):
+        sec.text += " " + t("pp_text_inequality", language, palma=fmt_number(palma["estimate"], language, digits=2),
+                            s80s20=fmt_number(s80s20["estimate"], language, digits=2))
+    for name, tab in (("P0", p0), ("extreme", ext), ("Gini", g), ("Palma", palma), ("S80/S20", s80s20)):
         sec.rows.append(("", name, tab.to_frame().T))
     # by kabupaten x area
     s2 = s.assign(area=np.where(s["urban"], t("urban", language), t("rural", language)),
@@ -103,6 +108,10 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
                                       reference=p0["estimate"] if kab is None else None,
                                       reference_label=t("province", language))
     sec.figures["headcount_by_kabupaten"] = fig
+    # the six kabupaten's P0 and extreme poverty, whatever the scope (the briefing's first chart)
+    for key, table in (("P0 by kabupaten", poverty.fgt(s, poverty_line="poverty_line", by="kab_code", **kw)),
+                       ("extreme by kabupaten", poverty.extreme_poverty(s, line=extreme_line, by="kab_code", **kw))):
+        sec.rows.append(("", key, suppress(table.to_frame(), min_cell=min_cell)))
     # change across waves in real terms (panel households; clustered by kecamatan)
     pn = _pick(ds["panel"], kab)
     pn = pn.assign(real_cons=pn["cons_pc"] / (pn["cpi"] / 100), poor_f=pn["poor"].astype(float))
@@ -200,7 +209,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     as_num = display_table(ind, language, label_columns=("program", "estimand"), min_cell=min_cell, pct=False,
                            digits=2)
     disp.loc[ratio] = as_num.loc[ratio]
-    disp["estimand"] = [t(e, language) for e in ind["estimand"]]
+    disp["estimand"] = [t("poor_coverage_rate" if e == "coverage_rate" else e, language) for e in ind["estimand"]]
     sec.tables["indicators"] = disp.rename(columns={"program": t("program", language),
                                                     "estimand": t("indicator", language),
                                                     "estimate": t("headline", language)})
@@ -230,6 +239,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     kec["nobs"] = kec["kec_code"].map((sp["missed"] > 0).groupby(sp["kec_code"]).sum()).fillna(0).astype(int)
     kec = suppress(kec, min_cell=min_cell).sort_values("estimate", ascending=False).head(10)
     names = regions.kec_names()
+    sec.rows.append(("PKH", "missed_poor", kec.assign(estimand="missed_poor_total")))
     sec.tables["missed"] = pd.DataFrame({
         t("kecamatan", language): [f"{names.get(k, k)}" for k in kec["kec_code"]],
         t("missed_poor", language): [m or fmt_number(v, language)
@@ -246,6 +256,11 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     rec = rec.merge(hh.astype({"kec_code": rec["kec_code"].dtype, "channel": rec["channel"].dtype}),
                     on=["kec_code", "channel"], how="left")
     rec = rec[rec["nobs"].fillna(0) >= min_cell].sort_values("late_rate", ascending=False).head(10)
+    for col in ("late_rate", "median_delay_days"):  # the findings, for the briefing's next steps
+        sec.rows.append(("", "disbursement", pd.DataFrame({
+            "estimand": col, "kec_code": rec["kec_code"].astype(str).to_numpy(),
+            "channel": rec["channel"].astype(str).to_numpy(), "estimate": rec[col].to_numpy(float),
+            "nobs": rec["nobs"].to_numpy()})))
     sec.tables["disbursement"] = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
         "channel": rec["channel"].astype(str),
@@ -276,13 +291,18 @@ def _het_note(h, label: str, language: str) -> str:
 
 
 BPNT_OUTCOMES = ("cons_pc", "poor", "extreme_poor")
+def bpnt_monthly() -> float:
+    """BPNT's transfer per family per month (Rp), from the programme rules (``program_rules.yaml``)."""
+    import yaml
+
+    return float(yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))["bpnt"]["monthly_amount"])
 
 
 def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str,
                   min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The BPNT effect (ATT) on consumption (Rp per capita per month) and on poverty (pp)."""
     data, cov = bpnt_receipt_covariates(last)
-    rows, frames, found = [], [], []
+    rows, frames, found, checks = [], [], [], []
     for outcome in BPNT_OUTCOMES:
         d = data.assign(y=data[outcome].astype(float))
         for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
@@ -295,6 +315,14 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
             f = e.to_frame().assign(outcome=outcome, method_key=key, nobs=e.nobs)
             f = suppress(f.assign(n_control=f["nobs"] - f["n_treated"]), min_cell=min_cell)
             frames.append(f)
+            if key == "aipw":
+                # the checks rest on the effect's households: stored under its rule, said only when it is shown
+                checks.append(("BPNT", outcome, diagnostic_rows(e, outcome).assign(**_groups_of(e))))
+                flag = (None if f["suppressed"].iloc[0] else
+                        plausibility(e, d, outcome=outcome, transfer=bpnt_monthly() / d["hh_size"]))
+                if flag is not None:
+                    warnings.append(plausibility_text(flag, "BPNT", t(outcome, language), language))
+                    checks.append(("BPNT", outcome, flag.assign(**_groups_of(e))))
             found += [(t(outcome, language), t(key, language), w) for w in diagnostic_warnings(e, language)]
             lo, hi = e.conf_int()
             fmt = ((lambda v: fmt_rp(v, language)) if outcome == "cons_pc"
@@ -309,6 +337,7 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
     if frames:
         res = pd.concat(frames, ignore_index=True)
         sec.rows.append(("BPNT", "", res.assign(estimand="ATT " + res["method_key"])))
+    sec.rows += checks  # diagnostics and plausibility flags after the effects, for the briefing
     return pd.DataFrame(rows)
 
 
@@ -320,7 +349,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     p = _pick(ds["panel"], kab)
     last, cov = pkh_receipt_covariates(p[p["wave"] == p["wave"].max()])
     sec = Section()
-    rows, warnings, found = [], [], []
+    rows, warnings, found, checks = [], [], [], []
     for outcome in PKH_OUTCOMES:
         d = last.assign(y=last[outcome].astype(float))
         ests = [impact.naive(d, outcome="y", treatment="d")]
@@ -337,6 +366,14 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             rows.append(f)
             found += [(t(outcome, language), t(f["method_key"].iloc[0], language), w)
                       for w in diagnostic_warnings(e, language)]
+            if f["method_key"].iloc[0] == "aipw":  # stored after the effects, for the briefing
+                # the checks rest on the effect's households: stored under its rule, said only when it is shown
+                checks.append(("PKH", outcome, diagnostic_rows(e, outcome).assign(**_groups_of(e))))
+                shown = min(_groups_of(e)["n_treated"], _groups_of(e)["n_control"]) >= min_cell
+                flag = plausibility(e, d, outcome=outcome) if shown else None
+                if flag is not None:
+                    warnings.append(plausibility_text(flag, "PKH", t(outcome, language), language))
+                    checks.append(("PKH", outcome, flag.assign(**_groups_of(e))))
     warnings += _by_outcome(found)
     res = pd.concat(rows, ignore_index=True)
     res["control_mean"] = [last.loc[last["d"] == 1, o].astype(float).mean() - est
@@ -352,6 +389,7 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     if shown.any():
         aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows.loc[shown, "pvalue"].to_numpy())
     sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
+    sec.rows += checks
     disp = pd.DataFrame({
         t("outcome", language): [t(o if o != "poor" else "poor_outcome", language) for o in res["outcome"]],
         t("method", language): [t(m, language) for m in res["method_key"]],
@@ -438,9 +476,14 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
-    fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
-        aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
-        label="label", title=t("im_title", language) + " (AIPW, ATT)", language=language, reference=0.0)
+    title = t("br_chart_pkh_effects", language)
+    if len(aipw_rows) and not aipw_rows["suppressed"].all():
+        fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
+            aipw_rows.assign(label=[t(o if o != "poor" else "poor_outcome", language) for o in aipw_rows["outcome"]]),
+            label="label", title=title, language=language, reference=0.0, pct=False,
+            scale=100, xlabel=t("br_unit_pp", language))
+    else:  # nothing to draw: say why instead of an empty frame
+        fig = _note_figure(title, t("suppressed", language, n=min_cell) if res["suppressed"].all() else "–")
     sec.figures["pkh_effects"] = fig
     return sec
 
@@ -458,6 +501,12 @@ def _note_figure(title: str, note: str):
     ax.text(0.5, 0.4, note, ha="center", va="center", transform=ax.transAxes)
     plt.close(fig)
     return fig
+
+
+def _groups_of(e) -> dict:
+    """The households an effect compares (one row per household): for rows resting on it."""
+    n_t = int(e.n_treated) if e.n_treated is not None else 0
+    return {"nobs": int(e.nobs), "n_treated": n_t, "n_control": int(e.nobs) - n_t}
 
 
 def _cs_groups(cells: pd.DataFrame) -> dict:
@@ -524,13 +573,22 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
                     dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
                 dyn_f = suppress(dyn_f, min_cell=min_cell)
                 sec.rows.append(("TKSK", "summary_index dynamic", dyn_f.assign(outcome=outcome)))
+                sec.rows.append(("TKSK", outcome, diagnostic_rows(dyn, outcome).assign(
+                    nobs=d["hh_id"].nunique(), **groups)))  # the test rests on the estimate's households
             title = t("tk_title", language) + f": {t(outcome, language)}"
             if len(dyn_f) and not dyn_f["suppressed"].all():
                 fig, _ = plots.event_plot(dyn_f[~dyn_f["suppressed"]], title=title, xlabel=t("event_time", language),
-                                          ylabel="SD", language=language, pct=False)
+                                          ylabel=t("br_unit_sd", language), language=language, pct=False,
+                                          point_label=t("br_ev_points", language),
+                                          band_label=t("br_ev_band", language),
+                                          before_label=t("br_ev_before", language))
             else:
                 fig = _note_figure(title, t("suppressed", language, n=min_cell) if cells is not None else "–")
             sec.figures["event_study"] = fig
+    # each kecamatan's first accompanied wave (0 = never): where TKSK is missing, for the briefing
+    kec = p.groupby("kec_code", observed=True)["tksk_cohort"].max()
+    sec.rows.append(("TKSK", "kecamatan cohort", pd.DataFrame({"estimand": "tksk_cohort", "kec_code": kec.index.astype(str),
+                                                               "estimate": kec.to_numpy(float)})))
     res = pd.DataFrame(rows)
     pctfmt = lambda v, o: (fmt_number(v, language, digits=2) + " SD") if o == "summary_index" else (  # noqa: E731
         fmt_number(100 * v, language, digits=1) + " pp")
@@ -586,3 +644,61 @@ def simulation_section(data_dir: str = "", *, kabupaten: str = "all", language: 
         sec.rows.append((prog.name, name, f.reset_index()))
     sec.tables["scenarios"] = pd.DataFrame(rows).fillna("")
     return sec
+
+
+# ------------------------------------------------------------------------------------------------
+# diagnostics and plausibility, stored for the briefing (helper 'briefing')
+
+#: Diagnostics the briefing's "how sure we are" reads from the store.
+STORED_DIAGNOSTICS = ("pre_trends", "effective_sample", "overlap")
+
+
+def diagnostic_rows(estimate, outcome: str) -> pd.DataFrame:
+    """Store rows of an estimate's diagnostics: estimand ``diagnostic <name>``, its value, and
+    whether it passed (group ``passed=True``/``False``; informational ones carry no ``passed``)."""
+    rows = [{"estimand": f"diagnostic {d.name}", "estimate": float(d.value) if d.value is not None else np.nan,
+             "outcome": outcome, "method": getattr(estimate, "method", ""), "passed": d.passed}
+            for d in estimate.diagnostics if d.name in STORED_DIAGNOSTICS]
+    return pd.DataFrame(rows, columns=["estimand", "estimate", "outcome", "method", "passed"])
+
+
+def plausibility(estimate, data: pd.DataFrame, *, outcome: str, transfer: pd.Series | None = None,
+                 treatment: str = "d") -> pd.DataFrame | None:
+    """A store row ``plausibility <kind>`` when the programme's size cannot explain the estimate, else None.
+
+    * consumption (``cons_pc``, Rp per person per month), given ``transfer`` (each household's transfer
+      per person per month): a transfer of T rupiah per person cannot raise consumption by more than
+      T without a multiplier no evaluation of these programmes has found; flagged
+      (``estimate_beyond``) when the ATT exceeds the recipients' mean transfer, ``lower_beyond`` when
+      even the interval's lower bound does.
+    * a share (binary outcome ``y``): the ATT is E[Y(1)|D=1] - E[Y(0)|D=1] and the second term is a
+      share, so the ATT lies in [m - 1, m], m the recipients' observed mean (``rate_outside``).
+    """
+    lo, hi = estimate.conf_int()
+    treated = data[data[treatment] == 1]
+    if outcome == "cons_pc":
+        if transfer is None or not len(treated):
+            return None
+        bound = float(transfer[data[treatment] == 1].mean())
+        if not np.isfinite(bound) or estimate.estimate <= bound:
+            return None
+        kind = "lower_beyond" if lo > bound else "estimate_beyond"
+    else:
+        m = float(treated["y"].mean()) if "y" in treated.columns and len(treated) else np.nan
+        if not np.isfinite(m) or m - 1.0 <= estimate.estimate <= m:
+            return None
+        kind, bound = "rate_outside", (m - 1.0 if estimate.estimate < m - 1.0 else m)
+    return pd.DataFrame([{"estimand": f"plausibility {kind}", "outcome": outcome, "estimate": estimate.estimate,
+                          "ci_lower": lo, "ci_upper": hi, "bound": float(bound), "method": estimate.method}])
+
+
+def plausibility_text(flag: pd.DataFrame, program: str, label: str, language: str) -> str:
+    """The plausibility flag in one sentence of the language."""
+    r = flag.iloc[0]
+    kind = str(r["estimand"]).split(" ", 1)[1]
+    if kind == "rate_outside":
+        fmt = lambda v: fmt_number(100 * v, language, digits=1)  # noqa: E731
+    else:
+        fmt = lambda v: fmt_rp(v, language)  # noqa: E731
+    return t(f"plaus_{kind}", language, program=program, outcome=label, est=fmt(r["estimate"]),
+             lo=fmt(r["ci_lower"]), hi=fmt(r["ci_upper"]), bound=fmt(float(r["bound"])))

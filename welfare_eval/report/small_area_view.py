@@ -16,16 +16,35 @@ import pandas as pd
 
 from .. import regions
 from ..config import DEFAULT_MIN_CELL
-from .strings import fmt_pct, t
+from .strings import STRINGS, fmt_number, fmt_pct, t
 
 
 def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
-    """True where the kecamatan's estimate may be shown (enough sample, RSE at most 50%)."""
-    return (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
+    """True where the kecamatan's estimate may be shown (enough sample, RSE at most 50%), and no
+    hidden kecamatan of the same kabupaten could be worked out from the others: the estimates are
+    benchmarked to add up to the kabupaten's published figure, so secondary suppression
+    (``store.secondary_suppress``) hides more where one alone would give it away."""
+    from .store import secondary_suppress
+
+    first = (kec["nobs"] >= min_cell) & (kec["quality"] != "unreliable")
+    if kec.empty:
+        return first
+    # in kecamatan order, so that every table, map, text and store row hides the same cells
+    order = np.argsort(kec["kec_code"].astype(str).to_numpy(), kind="stable")
+    f = secondary_suppress(pd.DataFrame({"kab_code": kec["kab_code"].to_numpy()[order],
+                                         "nobs": kec["nobs"].to_numpy()[order],
+                                         "estimate": kec["estimate"].to_numpy()[order],
+                                         "suppressed": ~first.to_numpy()[order]}),
+                           margins=[["kab_code"]], min_cell=min_cell)
+    shown = np.empty(len(kec), bool)
+    shown[order] = ~f["suppressed"].to_numpy(bool)
+    return pd.Series(shown, index=kec.index)
 
 
-def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Tidy rows for ``store.append``: unpublishable estimates blanked and marked suppressed."""
+def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL, kabupaten: str | None = None) -> pd.DataFrame:
+    """Tidy rows for ``store.append`` (the kabupaten's kecamatan only, when one is given):
+    unpublishable estimates blanked (``store.append`` marks them suppressed by their n)."""
+    kec = kec if kabupaten is None else kec[kec["kab_code"] == kabupaten]
     ok = publishable(kec, min_cell=min_cell)
     out = kec[["estimand", "kab_code", "kec_code", "estimate", "std_error", "ci_lower", "ci_upper", "nobs",
                "method"]].copy()
@@ -51,6 +70,8 @@ def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT
             note = t("sa_no_sample", language)
         elif r["nobs"] < min_cell:
             note = t("suppressed", language, n=min_cell)
+        elif not show and r["quality"] != "unreliable":
+            note = t("suppressed_secondary", language)
         else:
             note = quality[r["quality"]]
         rows.append({
@@ -62,7 +83,9 @@ def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT
                                                 f"{fmt_pct(r['ci_upper'], language)}") if show else "–",
             t("sa_rse", language): fmt_pct(r["rse"], language, digits=0) if show and np.isfinite(r["rse"]) else "–",
             t("sa_quality", language): note,
-            t("sa_n", language): int(r["nobs"]),
+            # a count under the threshold is not printed either
+            t("sa_n", language): fmt_number(r["nobs"], language) if r["nobs"] >= min_cell or r["nobs"] == 0
+            else f"< {min_cell}",
         })
     return pd.DataFrame(rows)
 
@@ -87,4 +110,6 @@ def summary(p0: pd.DataFrame, extreme: pd.DataFrame, language: str, *, min_cell:
     top_text = ", ".join(f"{names.get(str(c), str(c))} ({fmt_pct(v, language)})"
                          for c, v in zip(e_ok["kec_code"], e_ok["estimate"])) or "–"
     return t("sa_summary", language, n=len(k), reliable=int((ok & (k["quality"] == "reliable")).sum()),
-             caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text)
+             caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text,
+             covariates=", ".join(t(f"sa_cov_{c}", language) if f"sa_cov_{c}" in STRINGS else c
+                                  for c in str(k["covariates"].iloc[0]).split(";")))

@@ -204,6 +204,10 @@ def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | 
         # the households of the smallest group the row compares (what the disclosure rule tested)
         "n_min_group": smallest_group(f) if "nobs" in f.columns else np.nan,
     })[list(STORE_COLUMNS)]
+    # a count under the threshold is itself a small cell (the sampled poor missed in a kecamatan,
+    # the recipients of a kabupaten): a suppressed row keeps only counts of at least min_cell
+    small = out["suppressed"].astype(bool) & (out["n_min_group"].fillna(0) < min_cell)
+    out.loc[small, ["nobs", "n_min_group"]] = np.nan
     if path is not None:
         _replace(path, out, notebook=notebook, region=region)
     return out
@@ -305,3 +309,22 @@ def save_section(path: str | os.PathLike | None, section, *, notebook: str, regi
     if path is not None:
         _replace(path, allrows, notebook=notebook, region=region)
     return len(allrows)
+
+
+def latest_store(start: str | os.PathLike | None = None) -> Path:
+    """The results store of the newest run under ``$WELFARE_EVAL_REPORTS`` or the nearest ``reports/``
+    of the working folder (or ``start``) and its parents; an error that says what to pass if none."""
+    from ..config import REPORTS_SUBDIR, find_upwards
+    from ..exceptions import RunError
+
+    root = Path(os.environ["WELFARE_EVAL_REPORTS"]) if os.environ.get("WELFARE_EVAL_REPORTS") else \
+        find_upwards(REPORTS_SUBDIR, start)
+    runs = [] if root is None or not root.is_dir() else [
+        p for p in root.iterdir() if p.is_dir() and ((p / "results.csv").is_file() or (p / "results").is_dir())]
+    if not runs:
+        raise RunError(f"No results store given and no run with one under {root or REPORTS_SUBDIR}: pass "
+                       "results='reports/<run>/results.csv' (the folder of a welfare-eval run), or run "
+                       "`welfare-eval run` first.")
+    newest = max(runs, key=lambda p: ((p / "manifest.json").stat().st_mtime if (p / "manifest.json").exists()
+                                      else p.stat().st_mtime, p.name))
+    return newest / "results.csv" if (newest / "results.csv").is_file() else newest / "results"

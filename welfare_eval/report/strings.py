@@ -58,14 +58,31 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "Schematic map: one square per kecamatan, grouped by kabupaten (not boundaries). Darker is "
                           "higher. * use with caution (relative standard error 25-50%); – not published (over 50%) "
                           "or cell too small."},
+    "br_next_sae_extreme": {"id": "Kunjungi lebih dulu kecamatan dengan kemiskinan ekstrem tertinggi menurut estimasi area "
+                                  "kecil ({n} teratas): {names}.",
+                            "en": "Visit first the kecamatan with the highest extreme poverty by small-area estimation "
+                                  "(top {n}): {names}."},
+    "sa_choropleth_note": {"id": "Makin gelap makin tinggi. Arsiran: gunakan dengan hati-hati (kesalahan baku relatif "
+                                 "25-50%); putih: tidak dipublikasikan (di atas 50%) atau sel terlalu kecil.",
+                           "en": "Darker is higher. Hatched: use with caution (relative standard error 25-50%); white: "
+                                 "not published (over 50%) or cell too small."},
     "sa_summary": {"id": "Dari {n} kecamatan, {reliable} memiliki perkiraan kemiskinan yang andal dan {caution} perlu "
                          "dibaca hati-hati; {unreliable} tidak dipublikasikan (kesalahan baku relatif di atas 50% atau "
-                         "sampel terlalu kecil). Kovariat model dari registri: desil, skor PMT, pendidikan kepala "
-                         "keluarga, ukuran keluarga. Kemiskinan ekstrem tertinggi: {top}.",
+                         "sampel terlalu kecil). Kovariat model dari registri: {covariates}. Kemiskinan ekstrem "
+                         "tertinggi: {top}.",
                    "en": "Of {n} kecamatan, {reliable} have a reliable poverty estimate and {caution} are to be read "
                          "with caution; {unreliable} are not published (relative standard error over 50% or too few "
-                         "sampled households). The model's registry covariates: decile, PMT score, head's schooling, "
-                         "household size. Highest extreme poverty: {top}."},
+                         "sampled households). The model's registry covariates: {covariates}. Highest extreme poverty: "
+                         "{top}."},
+    "sa_cov_share_decile_1_4": {"id": "bagian rumah tangga di desil 1-4", "en": "share of households in deciles 1-4"},
+    "sa_cov_mean_pmt_score": {"id": "rata-rata skor PMT", "en": "mean PMT score"},
+    "sa_cov_mean_head_educ": {"id": "rata-rata lama sekolah kepala keluarga", "en": "mean schooling of household heads"},
+    "sa_cov_mean_hh_size": {"id": "rata-rata ukuran keluarga", "en": "mean household size"},
+    "sa_cov_share_decile_1_2": {"id": "bagian di desil 1-2", "en": "share in deciles 1-2"},
+    "sa_cov_share_urban": {"id": "bagian perkotaan", "en": "urban share"},
+    "sa_cov_share_floor_earth": {"id": "bagian berlantai tanah", "en": "share with earth floors"},
+    "sa_cov_share_no_toilet": {"id": "bagian tanpa jamban", "en": "share without a toilet"},
+    "sa_cov_share_owns_fridge": {"id": "bagian memiliki kulkas", "en": "share owning a fridge"},
     "stratum": {"id": "Strata", "en": "Stratum"},
     "psus": {"id": "PSU", "en": "PSUs"},
     "households": {"id": "Rumah tangga", "en": "Households"},
@@ -194,10 +211,114 @@ STRINGS: dict[str, dict[str, str]] = {
     "n_sides": {"id": "n rumah tangga (di bawah / di atas titik potong)", "en": "n households (below / above the cut-off)"},
     "suppressed_text": {"id": "disamarkan karena sampel kurang dari {n} rumah tangga",
                         "en": "suppressed: fewer than {n} households in the sample"},
+    # ---- briefing (helper 'briefing'): conclusions, caveats and next steps drawn from the results store ----
+    "br_title_region": {"id": "Ringkasan untuk pimpinan: {region}", "en": "Briefing: {region}"},
+    "br_subject": {"id": "Bansos, pendampingan TKSK dan kemiskinan", "en": "Social assistance, TKSK accompaniment and poverty"},
+    "br_period": {"id": "Periode data: {period}", "en": "Data period: {period}"},
+    "br_period_panel": {"id": "panel {first}–{last}", "en": "panel {first}–{last}"},
+    "br_period_pay": {"id": "penyaluran {first}–{last}", "en": "payments {first}–{last}"},
+    "br_made": {"id": "Dibuat {when}", "en": "Made {when}"},
+    "br_months": {"id": "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember",
+                  "en": "January February March April May June July August September October November December"},
+    "br_col_indicator": {"id": "Indikator", "en": "Indicator"},
+    "br_col_estimate": {"id": "Perkiraan", "en": "Estimate"},
+    "br_col_ci": {"id": "Selang kepercayaan 95%", "en": "95% confidence interval"},
+    "br_meaning": {"id": "Apa artinya", "en": "What it means"},
+    "br_charts": {"id": "Grafik", "en": "Charts"},
+    "br_unit_pp": {"id": "poin persen", "en": "percentage points"},
+    "br_unit_sd": {"id": "simpangan baku", "en": "standard deviations"},
+    "br_unit_rp": {"id": "per orang per bulan", "en": "per person per month"},
+    "br_more": {"id": "{n} lainnya", "en": "{n} others"},
+    "br_kab_place": {"id": "Kabupaten {name}", "en": "{name} district"},
+    "br_area_place": {"id": "wilayah {area} {name}", "en": "{area} areas of {name}"},
+    "br_ev_points": {"id": "Perkiraan per tahun, selang kepercayaan 95%", "en": "Estimate per year, 95% confidence interval"},
+    "br_ev_band": {"id": "Pita kepercayaan 95% untuk semua tahun sekaligus", "en": "95% band for all years at once"},
+    "br_ev_before": {"id": "sebelum", "en": "before"},
+    "br_chart_poverty": {"id": "Kemiskinan per kabupaten: P0 dan kemiskinan ekstrem (% penduduk)",
+                         "en": "Poverty by district: headcount and extreme poverty (% of people)"},
+    "br_chart_coverage": {"id": "Cakupan PKH dan BPNT menurut desil kesejahteraan (% penduduk)",
+                          "en": "PKH and BPNT coverage by welfare decile (% of people)"},
+    "br_chart_tksk": {"id": "Dampak pendampingan TKSK pada indeks pemberdayaan (simpangan baku)",
+                      "en": "Effect of TKSK accompaniment on the empowerment index (standard deviations)"},
+    "br_chart_pkh_effects": {"id": "Dampak PKH pada penerima (AIPW, ATT), poin persen",
+                             "en": "Effect of PKH on recipients (AIPW, ATT), percentage points"},
+    "br_label_pkh_cov": {"id": "PKH: cakupan penduduk miskin", "en": "PKH: coverage of the poor"},
+    "br_label_bpnt_cov": {"id": "BPNT: cakupan penduduk miskin", "en": "BPNT: coverage of the poor"},
+    "br_label_pkh_exc": {"id": "PKH: penduduk miskin yang tidak menerima", "en": "PKH: poor people not receiving it"},
+    "br_label_pkh_ats": {"id": "PKH: dampak pada anak tidak sekolah", "en": "PKH: effect on children out of school"},
+    "br_label_bpnt_cons": {"id": "BPNT: dampak pada konsumsi per orang per bulan", "en": "BPNT: effect on consumption per person per month"},
+    "br_label_tksk": {"id": "TKSK: dampak pada indeks pemberdayaan", "en": "TKSK: effect on the empowerment index"},
+    "br_o_child_out_of_school": {"id": "anak tidak sekolah", "en": "children out of school"},
+    "br_o_child_stunted": {"id": "anak stunting", "en": "child stunting"},
+    "br_o_cons_pc": {"id": "konsumsi per orang", "en": "consumption per person"},
+    "br_o_summary_index": {"id": "indeks pemberdayaan keluarga", "en": "the empowerment index of families"},
+    "br_p_PKH": {"id": "PKH", "en": "PKH"},
+    "br_p_BPNT": {"id": "BPNT", "en": "BPNT"},
+    "br_p_TKSK": {"id": "pendampingan TKSK", "en": "TKSK accompaniment"},
+    "br_poverty": {"id": "{p0} penduduk hidup di bawah garis kemiskinan (selang kepercayaan 95%: {lo} sampai {hi}); {ext} dalam kemiskinan ekstrem.",
+                   "en": "{p0} of people live below the poverty line (95% confidence interval {lo} to {hi}); {ext} in extreme poverty."},
+    "br_targeting": {"id": "PKH menjangkau {cov} penduduk miskin; {exc} penduduk miskin tidak menerimanya.",
+                     "en": "PKH reaches {cov} of the poor; {exc} of the poor do not receive it."},
+    "br_effect_up": {"id": "{program} menaikkan {outcome} sebesar {abs} {unit} (selang kepercayaan 95%: {lo} sampai {hi}).",
+                     "en": "{program} raises {outcome} by {abs} {unit} (95% confidence interval {lo} to {hi})."},
+    "br_effect_down": {"id": "{program} menurunkan {outcome} sebesar {abs} {unit} (selang kepercayaan 95%: {lo} sampai {hi}).",
+                       "en": "{program} lowers {outcome} by {abs} {unit} (95% confidence interval {lo} to {hi})."},
+    "br_effect_unproven": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit}, tetapi selang kepercayaan 95% ({lo} sampai {hi}) mencakup nol.",
+                           "en": "The effect of {program} on {outcome} is not shown: the estimate is {est} {unit}, but its 95% confidence interval ({lo} to {hi}) includes zero."},
+    "br_effect_pretrend": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}), tetapi uji tren sebelum pendampingan menolak (p = {p}), jadi pembandingnya belum dapat dipercaya.",
+                           "en": "The effect of {program} on {outcome} is not shown: the estimate is {est} {unit} (95% confidence interval {lo} to {hi}), but the pre-trend test rejects (p = {p}), so the comparison cannot be trusted yet."},
+    "br_effect_implausible": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}) lebih besar daripada yang dapat dijelaskan oleh ukuran program.",
+                              "en": "The effect of {program} on {outcome} is not shown: the estimate {est} {unit} (95% confidence interval {lo} to {hi}) is larger than the programme's size can explain."},
+    "br_next_missed": {"id": "Prioritaskan verifikasi dan validasi DTSEN oleh TKSK di Kecamatan {names}: di sana penduduk miskin yang tidak menerima PKH paling banyak (perkiraan {counts} orang).",
+                       "en": "Have TKSK verify and update DTSEN first in kecamatan {names}: there the most poor people receive no PKH (estimated {counts} people)."},
+    "br_next_payment": {"id": "Tindak lanjuti penyaluran melalui {channel} di Kecamatan {kec}: {late} pembayaran terlambat lebih dari 30 hari (median keterlambatan {days} hari).",
+                        "en": "Follow up payments through {channel} in kecamatan {kec}: {late} of payments are more than 30 days late (median delay {days} days)."},
+    "br_next_tksk_extend": {"id": "Perluas pendampingan TKSK ke {n} kecamatan yang belum didampingi ({names}); pada data ini dampaknya terbukti ({effect}).",
+                            "en": "Extend TKSK accompaniment to the {n} kecamatan without it ({names}); in these data its effect is shown ({effect})."},
+    "br_next_tksk_unproven": {"id": "{n} kecamatan belum didampingi TKSK ({names}). Dampak pendampingan belum terbukti pada data ini: bila diperluas, lakukan bertahap agar dampaknya dapat diukur.",
+                              "en": "{n} kecamatan have no TKSK ({names}). The effect of accompaniment is not shown in these data: if it is extended, do it in stages so that its effect can be measured."},
+    "br_next_tksk_all_unproven": {"id": "Semua kecamatan sudah didampingi TKSK, tetapi dampaknya belum terbukti pada data ini: tinjau isi dan mutu pendampingan.",
+                                  "en": "Every kecamatan already has a TKSK, but the effect is not shown in these data: review what accompaniment does and how well."},
+    "br_next_tksk_all_shown": {"id": "Semua kecamatan sudah didampingi TKSK dan dampaknya terbukti ({effect}): pertahankan pendampingan.",
+                               "en": "Every kecamatan already has a TKSK and its effect is shown ({effect}): keep the accompaniment."},
+    "br_next_extreme": {"id": "Arahkan upaya penghapusan kemiskinan ekstrem terutama ke {place}: perkiraan tertinggi, {rate} (selang kepercayaan 95%: {lo} sampai {hi}).",
+                        "en": "Direct the effort against extreme poverty first to {place}: the highest estimate, {rate} (95% confidence interval {lo} to {hi})."},
+    "br_next_none": {"id": "Laporan run ini tidak memuat temuan untuk langkah berikutnya.", "en": "The reports of this run hold no findings for next steps."},
+    "br_and": {"id": "dan", "en": "and"},
+    "br_channel_pos": {"id": "Kantor Pos", "en": "the post office"},
+    "br_channel_bank": {"id": "bank", "en": "banks"},
+    "br_channel_e-warong": {"id": "e-warong", "en": "e-warong"},
+    "br_sure_sample": {"id": "Angka kemiskinan dan cakupan berasal dari sampel survei: selang kepercayaan 95% ada di samping setiap angka.",
+                       "en": "Poverty and coverage figures come from a survey sample: the 95% confidence interval stands beside each number."},
+    "br_sure_rule": {"id": "Sebuah dampak disebut terbukti hanya bila selang kepercayaan 95%-nya tidak mencakup nol, besarnya masih dapat dihasilkan oleh nilai bantuan, dan (untuk TKSK) uji tren sebelum pendampingan tidak menolak.",
+                     "en": "An effect is called shown only when its 95% confidence interval excludes zero, its size is one the transfer can produce, and (for TKSK) the pre-trend test does not reject."},
+    "br_sure_pretrend_fail": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: p = {p}); pembanding mungkin tidak menggambarkan keadaan tanpa TKSK.",
+                              "en": "Before accompaniment began, the kecamatan later accompanied by TKSK already moved differently from the comparison kecamatan (pre-trend test p = {p}); the comparison may not show what would have happened without TKSK."},
+    "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: p = {p}), jadi perbandingannya layak.",
+                            "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test p = {p}), so the comparison is fair."},
+    "br_to": {"id": "sampai", "en": "to"},
+    "br_unproven_mark": {"id": "belum terbukti", "en": "not shown"},
+    "br_sure_ess": {"id": "{program}: perbandingan bertumpu pada sekitar {ess} keluarga efektif; selangnya lebih lebar dan kurang pasti.",
+                    "en": "{program}: the comparison rests on about {ess} effective families; its interval is wider and less certain."},
+    "br_sure_overlap": {"id": "{program}: {share} keluarga berada di luar wilayah tumpang tindih penerima dan pembanding; hasil bertumpu pada sedikit keluarga berbobot besar.",
+                        "en": "{program}: {share} of families lie outside the overlap of recipients and comparison families; results rest on a few heavily weighted families."},
+    "br_sure_suppressed": {"id": "{n} angka dalam laporan run ini disamarkan karena bertumpu pada terlalu sedikit rumah tangga sampel.",
+                           "en": "{n} figures in this run's reports are suppressed because they rest on too few sampled households."},
+    "br_sure_source_synth": {"id": "Sumber data: provinsi sintetis buatan welfare-eval (seed {seed}), bukan data sebenarnya; angka hanya untuk uji coba.",
+                             "en": "Data source: the synthetic province made by welfare-eval (seed {seed}), not real data; the figures are for testing only."},
+    "br_sure_source_folder": {"id": "Sumber data: folder «{folder}» (tabel {tables}).", "en": "Data source: folder «{folder}» (tables {tables})."},
+    "plaus_estimate_beyond": {"id": "{program}, {outcome}: perkiraan dampak {est} melebihi nilai bantuan per orang per bulan ({bound}); ukuran program tidak dapat menjelaskannya (selang {lo} sampai {hi}), jadi baca angka ini dengan hati-hati.",
+                              "en": "{program}, {outcome}: the estimated effect {est} exceeds the transfer per person per month ({bound}); the programme's size cannot explain it (interval {lo} to {hi}), so read it with caution."},
+    "plaus_lower_beyond": {"id": "{program}, {outcome}: bahkan batas bawah selang ({lo}) melebihi nilai bantuan per orang per bulan ({bound}); ukuran program tidak dapat menjelaskan dampak ini, jadi ada yang salah pada data atau model.",
+                           "en": "{program}, {outcome}: even the interval's lower bound ({lo}) exceeds the transfer per person per month ({bound}); the programme's size cannot explain this effect, so something is wrong with the data or the model."},
+    "plaus_rate_outside": {"id": "{program}, {outcome}: perkiraan dampak {est} poin persen berada di luar rentang yang dapat ditunjukkan sampel (batas {bound} poin persen).",
+                           "en": "{program}, {outcome}: the estimated effect of {est} percentage points lies outside what the sample can show (limit {bound} percentage points)."},
+    # ---- end of the briefing block ----
 }
 
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
 STRINGS.update({
+    "poor_coverage_rate": {"id": "Cakupan penduduk miskin", "en": "Coverage of the poor"},
     "tg_poor_definition": {
         "id": "Penduduk miskin dalam tabel ini: penduduk yang pengeluaran per kapitanya sebelum semua bantuan "
               "({programs}) berada di bawah garis kemiskinan (konvensi ASPIRE/CEQ). Cakupan penduduk miskin dan "
@@ -207,6 +328,18 @@ STRINGS.update({
               "use this same definition, so they add up to 100%."},
 })
 # --- end survey-ci ---------------------------------------------------------------------------------
+
+# --- survey-measures (issue 15, item 5): Palma and S80/S20 beside the Gini in the poverty profile ---
+STRINGS.update({
+    "palma": {"id": "Rasio Palma", "en": "Palma ratio"},
+    "s80s20": {"id": "Rasio S80/S20", "en": "S80/S20 ratio"},
+    "pp_text_inequality": {
+        "id": "Rasio Palma {palma}: total pengeluaran 10% penduduk teratas adalah {palma} kali total pengeluaran "
+              "40% penduduk terbawah; total pengeluaran 20% teratas adalah {s80s20} kali total 20% terbawah (S80/S20).",
+        "en": "The Palma ratio is {palma}: the top 10% of people by consumption together spend {palma} times what "
+              "the bottom 40% spend; the top 20% spend {s80s20} times what the bottom 20% spend (S80/S20)."},
+})
+# --- end survey-measures ---------------------------------------------------------------------------
 
 
 def check_language(language: str) -> str:
