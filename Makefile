@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-LAB_STAMP := $(VENV)/.installed-lab
 DATA := data/synthetic
 SEED ?= 20240301
 SCALE ?= 1
@@ -16,18 +15,18 @@ KERNEL_NAME := Python 3 (ipykernel)
 # uv (from PyPI, pinned) installs the lock files; it lives in its own small venv inside .venv.
 UV_VERSION := 0.13.9
 UV := $(VENV)/.uv/bin/uv
-# What `make setup` installs: the package and the extras `make test` needs. requirements.lock pins
-# every package with hashes (Linux x86_64, CPython 3.11); `make lock` regenerates it.
+# What `make setup` installs: the package and the extras `make test` needs (the JupyterLab browser
+# test needs [lab]). requirements.lock pins every package with hashes (Linux x86_64, CPython 3.11);
+# `make lock` regenerates it.
 LOCK := requirements.lock
-LAB_LOCK := requirements-lab.lock
-LOCK_EXTRAS := --extra test --extra wildboot --extra dask
+LOCK_EXTRAS := --extra test --extra wildboot --extra dask --extra lab
 LOCK_TARGET := --python-platform x86_64-unknown-linux-gnu --python-version 3.11.7
 # pytest workers: tests that share an expensive run carry an xdist_group and stay on one worker
 JOBS ?= 2
 # the four markers `make test-fast` leaves out (see tests/README.md)
 FAST := not (slow or notebooks or runner or browser)
 
-.PHONY: setup setup-lab report test test-fast lint lock lab synth clean
+.PHONY: setup report test test-fast lint lock lab synth clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)/.uv
@@ -41,19 +40,9 @@ $(STAMP): $(LOCK) pyproject.toml | $(PY)
 	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
-	rm -f $(LAB_STAMP)
 	touch $(STAMP)
 
 setup: $(STAMP)
-
-# JupyterLab on top (the [lab] extra), pinned consistently with requirements.lock
-$(LAB_STAMP): $(LAB_LOCK) $(STAMP)
-	$(UV) pip sync --quiet --python $(PY) --require-hashes $(LAB_LOCK)
-	$(UV) pip install --quiet --python $(PY) --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "$(KERNEL_NAME)" >/dev/null
-	touch $(LAB_STAMP)
-
-setup-lab: $(LAB_STAMP)
 
 # after changing dependencies in pyproject.toml; keeps the pinned versions unless
 # LOCK_ARGS=--upgrade (or --upgrade-package NAME) asks for newer ones
@@ -61,8 +50,6 @@ LOCK_ARGS ?=
 lock: | $(UV)
 	$(UV) pip compile pyproject.toml $(LOCK_EXTRAS) --generate-hashes $(LOCK_TARGET) \
 		--custom-compile-command "make lock" $(LOCK_ARGS) --quiet -o $(LOCK)
-	$(UV) pip compile pyproject.toml $(LOCK_EXTRAS) --extra lab --generate-hashes $(LOCK_TARGET) \
-		--custom-compile-command "make lock" -c $(LOCK) --quiet -o $(LAB_LOCK)
 
 $(DATA)/truth.json: | $(STAMP)
 	$(VENV)/bin/welfare-eval synth --seed $(SEED) --scale $(SCALE) --out $(DATA)
@@ -82,8 +69,10 @@ lint: setup
 
 # everything: unit tests, the statistical checks marked slow, the report runs, the browser tests
 # and the notebooks (nbval)
-test: setup lint
-	$(PY) -m pytest -n $(JOBS)
+# (the suite runs even when lint fails, and make test then fails at the end)
+test: setup
+	@status=0; $(MAKE) --no-print-directory lint || status=$$?; \
+	$(PY) -m pytest -n $(JOBS) || status=$$?; exit $$status
 
 # everything but the four expensive markers, in under a minute
 test-fast: setup
@@ -92,7 +81,7 @@ test-fast: setup
 # JupyterLab at the repository root (notebooks/ one click away, docs/ and reports/ beside it).
 # --allow-root only when make runs as root; LAB_ARGS passes options through, e.g. LAB_ARGS="--no-browser".
 LAB_ARGS ?=
-lab: setup-lab synth
+lab: setup synth
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 clean:

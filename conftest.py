@@ -2,25 +2,66 @@
 
 A small synthetic province (scale TEST_SCALE) is generated once per session into a temporary
 folder; $WELFARE_EVAL_SOURCE points the notebooks at it, so nbval runs them on that data. The NIK
-key file goes to a temporary config folder, never to the user's.
+key file goes to a temporary config folder, never to the user's. Under pytest-xdist (``make
+test``) the controller generates it before the workers start, and they inherit the environment.
+
+Markers and xdist groups are given here, in one place (see tests/README.md):
+
+* ``FILE_MARKERS``: every test of a file whose name matches a pattern gets those markers;
+* ``FIXTURE_MARKERS``: a test that uses one of those fixtures gets those markers;
+* the notebooks (nbval items) get ``notebooks``;
+* ``xdist_group``: the notebooks run in file order on one worker (the briefing reads what the
+  others stored); the tests that use one expensive session fixture (``SHARED_GROUPS``) stay on the
+  worker that made it, whichever file they are in; the tests of a file that use a module-scoped
+  fixture stay together (it is computed once); all other tests are spread one by one.
 """
 from __future__ import annotations
 
+import fnmatch
+import functools
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+import pytest
 
 #: Population scale of the test province: about 76,000 households, 1,400 survey households and
 #: 1,200 panel households: small enough to be quick, large enough for the impact estimators.
 TEST_SCALE = 0.2
 TEST_SEED = 7
 
+#: Markers of whole test files, by file name pattern. A new file whose tests start report runs,
+#: kernels, worker processes or a Dask cluster is "runner"; one of long statistical checks "slow".
+FILE_MARKERS: dict[str, tuple[str, ...]] = {
+    "test_runner.py": ("runner",),
+    "test_scheduler.py": ("runner",),
+    "test_run_*.py": ("runner",),          # test_run_faults.py and the like
+    "test_impact_montecarlo.py": ("slow",),
+}
+
+#: Markers a test gets from a fixture it uses (directly or through another fixture). A fixture that
+#: makes a report run of its own (for data the shared run cannot serve) is listed here as "runner".
+FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
+    "report_run": ("runner",),     # the shared report run (tests/conftest.py)
+    "chromium": ("browser",),      # a headless Chromium (tests/conftest.py)
+    "tiny_run": ("runner",),       # test_disclosure.py: a kabupaten with a handful of households
+    "poisoned": ("runner",),       # test_injection.py: a province with markup in its names
+    "language_run": ("runner",),   # test_language.py: Indonesian and English pages of one run
+}
+
+#: Session fixtures whose users share one xdist group, so that the expensive thing is made once
+#: (each pytest-xdist worker has its own session).
+SHARED_GROUPS: dict[str, str] = {"report_run": "report_run", "world_full": "world_full"}
+
 _tmp: Path | None = None
+#: The test being run (set up, called, torn down), for the guard below.
+_current: pytest.Item | None = None
 
 
 def pytest_configure(config):
     global _tmp
+    _guard_report_runs()
     if os.environ.get("WELFARE_EVAL_TEST_DATA"):
         return
     _tmp = Path(tempfile.mkdtemp(prefix="welfare-eval-test-"))
@@ -39,3 +80,71 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _tmp is not None:
         shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def _matches(name: str, patterns) -> list:
+    return [p for p in patterns if fnmatch.fnmatch(name, p)]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
+            continue
+        for pattern in _matches(path.name, FILE_MARKERS):
+            for marker in FILE_MARKERS[pattern]:
+                item.add_marker(getattr(pytest.mark, marker))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        for fixture in fixtures & set(FIXTURE_MARKERS):
+            for marker in FIXTURE_MARKERS[fixture]:
+                item.add_marker(getattr(pytest.mark, marker))
+        if item.get_closest_marker("xdist_group"):
+            continue
+        shared = sorted({SHARED_GROUPS[f] for f in fixtures & set(SHARED_GROUPS)})
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+        elif _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(path.stem))
+
+
+def _uses_module_fixture(item) -> bool:
+    """Whether the test uses a module-, class- or package-scoped fixture (made once per worker that
+    runs one of its users: keeping its users together makes it once)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", {}) if info is not None else {}
+    return any(d.scope in ("module", "class", "package") for fds in defs.values() for d in fds)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    global _current
+    _current = item
+    try:
+        yield
+    finally:
+        _current = None
+
+
+def _guard_report_runs() -> None:
+    """A test (or a fixture it uses) that starts report jobs on local worker processes must carry
+    the ``runner`` marker, or ``make test-fast`` would run it: it fails with what to do instead."""
+    from welfare_eval.report import executors
+
+    original = executors.LocalExecutor.__init__
+    if getattr(original, "_runner_guard", False):
+        return
+
+    @functools.wraps(original)
+    def guarded(self, *args, **kwargs):
+        item = _current
+        if item is not None and item.get_closest_marker("runner") is None:
+            raise RuntimeError(f"{item.nodeid} starts report jobs but is not marked 'runner', so make test-fast "
+                               "would run it: use the shared report_run fixture, or list its own fixture in "
+                               "FIXTURE_MARKERS or its file in FILE_MARKERS in conftest.py (tests/README.md).")
+        original(self, *args, **kwargs)
+
+    guarded._runner_guard = True  # type: ignore[attr-defined]
+    executors.LocalExecutor.__init__ = guarded  # type: ignore[method-assign]

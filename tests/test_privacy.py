@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pandas as pd
 import pytest
 
 from welfare_eval import load_table
 from welfare_eval.io import contains_nik, hash_nik, pseudonymize
-from welfare_eval.report.runner import run
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +36,12 @@ def test_unmapped_nik_columns_are_caught_by_name():
     assert contains_nik(out.to_csv(index=False)) == []
 
 
-def test_no_nik_in_any_report_output(province, niks, tmp_path):
-    # a data folder whose registry came from the raw export with NIK numbers
-    data = tmp_path / "data"
-    shutil.copytree(province, data, ignore=shutil.ignore_patterns("raw"))
-    reg = load_table(province / "raw" / "dtks_registry.csv", table="registry", mapping="dtks_registry")
-    reg.to_parquet(data / "registry.parquet", index=False)
-    result = run(data_dir=data, output_root=tmp_path / "reports", run_id="privacy")
+def test_no_nik_in_any_report_output(report_data, report_run, niks):
+    # the shared run (tests/conftest.py) read a data folder whose registry came from the raw export
+    # with NIK numbers; nothing it wrote, nor that registry, may contain one
+    result = report_run
     assert result.ok
-    written = [p for p in result.run_dir.rglob("*") if p.is_file()] + [data / "registry.parquet"]
+    written = [p for p in result.run_dir.rglob("*") if p.is_file()] + [report_data / "registry.parquet"]
     for path in written:
         text = path.read_bytes().decode("utf-8", errors="ignore")
         assert contains_nik(text, niks) == [], path.name

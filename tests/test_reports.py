@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,12 +11,13 @@ import pandas as pd
 import pytest
 
 from welfare_eval.report import briefing, sections, store
-from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks, run
+from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks
 from welfare_eval.report.strings import t
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
 #: Extra parameters a notebook may declare beyond the runner's, each with a default.
-EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap", "programs", "boundaries", "boundary_code", "boundary_system"}
+EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap", "programs", "boundaries", "boundary_code",
+                    "boundary_system"}
 
 
 @pytest.mark.parametrize("nb", discover_notebooks(), ids=lambda p: p.stem)
@@ -28,11 +28,9 @@ def test_parameters_cell_declares_what_the_runner_passes(nb):
 
 
 @pytest.fixture(scope="module")
-def full_run(province, tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    result = run(data_dir=province, output_root=out, run_id="golden", kabupaten="all,7602")
-    assert result.ok, [j.get("error") for j in result.jobs if j["status"] != "ok"]
-    return result
+def full_run(report_run):
+    """The session's shared report run (tests/conftest.py): the province and kabupaten 7602."""
+    return report_run
 
 
 def test_every_report_ran_for_the_province_and_a_kabupaten(full_run):
@@ -82,15 +80,10 @@ def test_disclosure_suppresses_small_cells(province):
     assert marked.all()
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(_chromium() is None, reason="no chromium on this machine (.ci/run installs Debian's chromium)")
 @pytest.mark.parametrize("page", ["index.html", "briefing_provinsi_id.html"])
-def test_pages_in_a_real_browser(full_run, page, tmp_path):
+def test_pages_in_a_real_browser(full_run, chromium, page, tmp_path):
     path = full_run.run_dir / page
-    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000"]
     dom = subprocess.run([*cmd, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout

@@ -29,13 +29,13 @@ def test_notebooks_are_discovered_by_glob():
     assert NOTEBOOKS and all(p.name[:2].isdigit() for p in NOTEBOOKS)
 
 
-def test_full_run_writes_index_manifest_and_html(province, tmp_path):
-    result = run(data_dir=province, output_root=tmp_path, run_id="r1")
+def test_full_run_writes_index_manifest_and_html(report_run):
+    result = report_run  # the session's shared run (tests/conftest.py): every notebook, province and 7602
     assert result.ok
     files = {p.name for p in result.run_dir.iterdir()}
     assert {"index.html", "manifest.json"} <= files
     man = json.loads((result.run_dir / "manifest.json").read_text())
-    assert man["package_version"] and man["grid"]["kabupaten"] == ["all"]
+    assert man["package_version"] and man["grid"]["kabupaten"] == ["all", "7602"]
     assert set(man["inputs"]) >= {"survey.parquet", "registry.parquet"}
     for job in man["jobs"]:
         assert job["status"] == "ok" and job["duration_s"] > 0 and len(job["notebook_sha256"]) == 64

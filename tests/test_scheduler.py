@@ -118,14 +118,26 @@ def test_unknown_parameter_or_wrong_type_stops_before_anything_runs(province, tm
     assert not (tmp_path / "out").exists()
 
 
+#: The timeout of the fault test is this many times a healthy notebook's own measured run, and at
+#: least TIMEOUT_FLOOR seconds: on a loaded machine a fixed figure would time out the healthy one.
+TIMEOUT_FACTOR = 5.0
+TIMEOUT_FLOOR = 4.0
+#: The sleeping notebook sleeps far longer than any timeout above, so a stop at the timeout shows.
+SLEEP_S = 600
+
+
 def test_failures_are_isolated_recorded_retried_and_shown(province, tmp_path, nbdir):
     """A notebook that raises, a kernel killed with os._exit, a notebook past its timeout: the others
     finish, each failure is in the manifest and on the index, transient ones are retried."""
+    _notebook(nbdir / "40_works.ipynb", STORE.replace("{name}", "40_works"))
+    # the baseline: the healthy notebook alone, on this machine now
+    base = run_config(_cfg(nbdir, province, tmp_path / "baseline", timeout=600), quiet=True)
+    assert base.ok
+    timeout = max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * base.jobs[0]["duration_s"])
     _notebook(nbdir / "10_raises.ipynb", "raise RuntimeError('boom in cell')")
     _notebook(nbdir / "20_dies.ipynb", "import os\nos._exit(3)")
-    _notebook(nbdir / "30_sleeps.ipynb", "import time\ntime.sleep(60)")
-    _notebook(nbdir / "40_works.ipynb", STORE.replace("{name}", "40_works"))
-    cfg = _cfg(nbdir, province, tmp_path / "out", timeout=4, retries=1)
+    _notebook(nbdir / "30_sleeps.ipynb", f"import time\ntime.sleep({SLEEP_S})")
+    cfg = _cfg(nbdir, province, tmp_path / "out", timeout=timeout, retries=1)
     res = run_config(cfg, quiet=True)
     jobs = _manifest(res.run_dir)
     assert jobs["40_works"]["status"] == "ok" and jobs["40_works"]["retries"] == 0
@@ -137,7 +149,7 @@ def test_failures_are_isolated_recorded_retried_and_shown(province, tmp_path, nb
     assert len(died["attempts"]) == 2
     slept = jobs["30_sleeps"]
     assert slept["status"] == "failed" and slept["error"]["kind"] == "timeout" and slept["retries"] == 1
-    assert slept["attempts"][0]["duration_s"] < 30  # stopped at its timeout, not after the sleep
+    assert slept["attempts"][0]["duration_s"] < SLEEP_S / 2  # stopped at its timeout, not after the sleep
     for j in jobs.values():
         assert j["where"]["executor"] == "local" and j["where"]["host"] and j["started"] and j["finished"]
         assert j["package_versions"]["pandas"] and j["inputs"] and len(j["fingerprint"]) == 64
@@ -145,9 +157,8 @@ def test_failures_are_isolated_recorded_retried_and_shown(province, tmp_path, nb
     assert "boom in cell" in index and "kernel mati" in index and "melewati batas waktu" in index
     assert not list(res.run_dir.glob(".*.tmp*"))
     # the exit code says a job failed; a rerun redoes only what is missing
-    t0 = time.perf_counter()
     again = run_config(cfg.with_overrides(notebooks=("10_raises", "40_works")), quiet=True)
-    assert again.ran == 1 and again.skipped == 1 and time.perf_counter() - t0 < 30
+    assert again.ran == 1 and again.skipped == 1
 
 
 def test_resume_skips_completed_jobs_and_force_reruns(province, tmp_path, nbdir):
@@ -225,9 +236,12 @@ def test_resume_after_the_runner_is_killed(province, tmp_path, nbdir):
     state = {j["job_id"]: j["status"] for j in man["jobs"]}
     assert state["10_fast_provinsi_id"] == "ok" and state["20_slow_provinsi_id"] == "running"
     assert not (run_dir / "20_slow_provinsi_id.html").exists()  # no report of the killed job looks finished
-    # its workers, and their kernels, went with it (a worker that outlived it could still write here)
-    time.sleep(3.0)
+    # its workers, and their kernels, went with it (a worker that outlived it could still write here);
+    # they notice within a second or so, later on a loaded machine
     assert len(workers) == 2
+    gone_by = time.monotonic() + 60
+    while time.monotonic() < gone_by and any(Path(f"/proc/{pid}").exists() or _kernels_of(pid) for pid in workers):
+        time.sleep(0.25)
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists()
         assert not _kernels_of(pid)
