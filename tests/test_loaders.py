@@ -1,8 +1,6 @@
 """Each loader format reads back to the contract tables the generator wrote."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -12,8 +12,22 @@ from .exceptions import DataValidationError, ParameterError, parameter_error
 from .io import extreme_line_ids, extreme_line_value
 from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
-    Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
-    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, share_columns, variance_of_psu_totals,
+    Domains,
+    Prepared,
+    SurveyDesign,
+    _memo,
+    _method,
+    deff_srs,
+    domains,
+    estimate_table,
+    linearized_variance,
+    numeric,
+    prepare,
+    ratio_cells,
+    ratio_estimate,
+    replicate_variance,
+    share_columns,
+    variance_of_psu_totals,
 )
 
 

@@ -487,7 +487,7 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     estimate over their population-weighted mean.
     """
     from . import poverty
-    from .survey import SUSENAS, domains
+    from .survey import SUSENAS
 
     where = "area_poverty"
     indicator = check_choice(indicator, Indicator, "indicator", where)

@@ -42,7 +42,7 @@ from scipy.stats import norm
 from . import __version__, regions
 from .config import DEFAULT_SEED, data_dir, synthetic_dir
 from .exceptions import parameter_error
-from .io import extreme_line_value, poverty_lines, DEFAULT_EXTREME_LINE
+from .io import DEFAULT_EXTREME_LINE, extreme_line_value, poverty_lines
 from .poverty import fgt_value, gini_value
 
 GENERATOR_VERSION = "1"

@@ -43,8 +43,21 @@ from .exceptions import DataValidationError, ParameterError, parameter_error
 from .poverty import _line, _person_fgt, _size, _welfare, gini_parts, welfare_order
 from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
-    SurveyDesign, _method, domains, estimate_table, linearized_variance, numeric, prepare, ratio_estimate,
-    _memo, ratio_cells, ratio_family, replicate_variance, reuse_prepared, share_columns, variance_of_psu_totals,
+    SurveyDesign,
+    _memo,
+    _method,
+    domains,
+    estimate_table,
+    linearized_variance,
+    numeric,
+    prepare,
+    ratio_cells,
+    ratio_estimate,
+    ratio_family,
+    replicate_variance,
+    reuse_prepared,
+    share_columns,
+    variance_of_psu_totals,
 )
 
 Threshold = Literal["poverty_line", "quota"]

@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import regions
 from .exceptions import DataValidationError
-from .schema import Column, Table, table as contract_table
+from .schema import Column, Table
+from .schema import table as contract_table
 
 #: How many example rows a finding lists.
 EXAMPLE_ROWS = 5
@@ -122,8 +123,8 @@ def _numeric(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return num.astype(float), bad
 
 
-_TRUE = {True, 1, 1.0, "1", "true", "True", "TRUE", "ya", "Ya", "YA"}
-_FALSE = {False, 0, 0.0, "0", "false", "False", "FALSE", "tidak", "Tidak", "TIDAK"}
+_TRUE = {True, "1", "true", "True", "TRUE", "ya", "Ya", "YA"}
+_FALSE = {False, "0", "false", "False", "FALSE", "tidak", "Tidak", "TIDAK"}
 
 
 def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:

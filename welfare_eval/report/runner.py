@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
+from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, notebooks_dir
+from ..config import data_dir as reference_dir
 from ..exceptions import ParameterError, RunError
 from ..io import write_text_atomic
 from . import runconfig

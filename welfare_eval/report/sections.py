@@ -11,18 +11,29 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import impact, poverty, regions, survey, targeting
+from .. import impact, plots, poverty, regions, survey, targeting
 from ..config import DEFAULT_MIN_CELL, data_dir
 from ..exceptions import DataValidationError
 from ..impact.common import bpnt_receipt_covariates, pkh_receipt_covariates
 from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
-from .. import plots
 from .display import md, md_lines
 from .store import display_table, markers, n_column, secondary_suppress, suppress
-from .strings import (check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_pp, fmt_pvalue,
-                      fmt_rp, fmt_sd, fmt_year, notes_text, t)
+from .strings import (
+    check_language,
+    diagnostic_text,
+    diagnostic_warnings,
+    fmt_number,
+    fmt_pct,
+    fmt_pp,
+    fmt_pvalue,
+    fmt_rp,
+    fmt_sd,
+    fmt_year,
+    notes_text,
+    t,
+)
 
 
 @dataclass
