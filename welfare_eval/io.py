@@ -264,12 +264,16 @@ def _mapping_problems(raw: object) -> list[str]:
     for key in ("rename", "date_format"):
         v = raw.get(key)
         if v is not None and not (isinstance(v, dict) and all(isinstance(x, str) for x in v.values())):
-            out.append(f"'{key}' must be a map of column names to text ({'new names' if key == 'rename' else 'formats'});"
-                       f" got {type(v).__name__}")
+            out.append(
+                f"'{key}' must be a map of column names to text ({'new names' if key == 'rename' else 'formats'});"
+                f" got {type(v).__name__}"
+            )
     comp = raw.get("compose")
     if comp is not None:
         if not isinstance(comp, dict):
-            out.append(f"'compose' must be a map of column -> {{from: [...], widths: [...]}}; got {type(comp).__name__}")
+            out.append(
+                f"'compose' must be a map of column -> {{from: [...], widths: [...]}}; got {type(comp).__name__}"
+            )
         else:
             for name, spec in comp.items():
                 if not isinstance(spec, dict):
@@ -469,7 +473,9 @@ DOTTED_CODE = re.compile(r"^\d{2}(\.\d{1,4})+$")
 def _as_code(s: pd.Series) -> pd.Series:
     """Codes as text; numbers read from Stata/SPSS lose their '.0'; dotted codes (76.04.01) lose their dots."""
     if pd.api.types.is_float_dtype(s):
-        return s.map(lambda v: pd.NA if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype("string")
+        return s.map(lambda v: pd.NA if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype(
+            "string"
+        )
     txt = s.astype("string").str.strip()
     dotted = txt.str.fullmatch(DOTTED_CODE.pattern).fillna(False)
     return txt.where(~dotted, txt.str.replace(".", "", regex=False))

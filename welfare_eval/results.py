@@ -230,10 +230,12 @@ class Estimate:
 
     def summary(self) -> str:
         lo, hi = self.conf_int()
-        lines = [f"{self.estimand} of {self.treatment} on {self.outcome} ({self.method})",
-                 f"  estimate {self.estimate:.6g}  SE {self.std_error if self.std_error is not None else float('nan'):.4g}"
-                 f"  95% CI [{lo:.6g}, {hi:.6g}]  p = {self.pvalue:.3g}  n = {self.nobs}"
-                 + (f" ({self.n_treated} treated)" if self.n_treated is not None else "")]
+        lines = [
+            f"{self.estimand} of {self.treatment} on {self.outcome} ({self.method})",
+            f"  estimate {self.estimate:.6g}  SE {self.std_error if self.std_error is not None else float('nan'):.4g}"
+            f"  95% CI [{lo:.6g}, {hi:.6g}]  p = {self.pvalue:.3g}  n = {self.nobs}"
+            + (f" ({self.n_treated} treated)" if self.n_treated is not None else ""),
+        ]
         lines += [f"  [{'ok' if d.passed else 'WARNING' if d.passed is False else 'info'}] {d.message}"
                   for d in self.diagnostics]
         lines += [f"  note: {n}" for n in self.notes]
@@ -243,8 +245,12 @@ class Estimate:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        diag = "".join(f"<li>{'⚠ ' if d.passed is False else ''}{html.escape(d.message)}</li>" for d in self.diagnostics)
-        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + (f"<ul>{diag}</ul>" if diag else "")
+        diag = "".join(
+            f"<li>{'⚠ ' if d.passed is False else ''}{html.escape(d.message)}</li>" for d in self.diagnostics
+        )
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + (
+            f"<ul>{diag}</ul>" if diag else ""
+        )
 
 
 class EstimateTable:

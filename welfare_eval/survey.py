@@ -349,7 +349,7 @@ def replicate_weights(prep: Prepared) -> tuple[np.ndarray, np.ndarray, float]:
     reps = np.empty((prep.n, R))
     for r in range(R):
         mult = np.zeros(prep.n_psu)
-        for h, (start, m) in enumerate(zip(prep.psu_start, n_h)):
+        for start, m in zip(prep.psu_start, n_h):
             if m < 2:
                 mult[start:start + m] = 1.0
                 continue

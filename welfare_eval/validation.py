@@ -134,8 +134,13 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
               "fill them in or drop those rows before loading")
     if col.kind in ("int", "float"):
         num, bad = _numeric(s)
-        c.add(col.name, "type", bad, "{n} values are not numbers",
-              f"{col.name} must be numeric ({col.unit or 'a number'}); remove text such as units or thousands separators")
+        c.add(
+            col.name,
+            "type",
+            bad,
+            "{n} values are not numbers",
+            f"{col.name} must be numeric ({col.unit or 'a number'}); remove text such as units or thousands separators",
+        )
         v = num.to_numpy()
         inf = np.isinf(v)
         c.add(col.name, "finite", inf, "{n} values are infinite (inf or -inf)",
@@ -151,8 +156,13 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
                 below = ok & (v < col.min)
                 c.add(col.name, "range", zero, "{n} values are zero",
                       f"{col.name} must be > {col.min:g}; drop or correct those rows")
-                c.add(col.name, "range", below, "{n} negative values" if col.min == 0 else f"{{n}} values below {col.min:g}",
-                      f"{col.name} must be > {col.min:g}")
+                c.add(
+                    col.name,
+                    "range",
+                    below,
+                    "{n} negative values" if col.min == 0 else f"{{n}} values below {col.min:g}",
+                    f"{col.name} must be > {col.min:g}",
+                )
             else:
                 c.add(col.name, "range", ok & (v < col.min), f"{{n}} values below {col.min:g}",
                       f"{col.name} must be >= {col.min:g}")

@@ -314,14 +314,18 @@ def table(models, *, names=None, level: float = DEFAULT_LEVEL, stars: bool = Tru
         raise ParameterError("impact.table needs at least one model. Got an empty list instead.")
     bad = [i for i, m in enumerate(models) if not isinstance(m, (Estimate, EstimateTable))]
     if bad:
-        raise ParameterError(f"The 'models' parameter of impact.table must hold Estimate or EstimateTable results; "
-                             f"item(s) {', '.join(map(str, bad))} are {', '.join(type(models[i]).__name__ for i in bad)}.")
+        raise ParameterError(
+            f"The 'models' parameter of impact.table must hold Estimate or EstimateTable results; "
+            f"item(s) {', '.join(map(str, bad))} are {', '.join(type(models[i]).__name__ for i in bad)}."
+        )
     names = [f"({i + 1})" for i in range(len(models))] if names is None else [str(n) for n in names]
     if len(names) != len(models) or len(set(names)) != len(names):
         raise ParameterError(f"The 'names' parameter of impact.table must give {len(models)} distinct names, one per "
                              f"model. Got {names!r} instead.")
     if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
-        raise ParameterError(f"The 'digits' parameter of impact.table must be a whole number >= 0. Got {digits!r} instead.")
+        raise ParameterError(
+            f"The 'digits' parameter of impact.table must be a whole number >= 0. Got {digits!r} instead."
+        )
     level = check_level(level, "impact.table")
     rows = [r for n, m in zip(names, models) for r in _rows(n, m, level)]
     frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

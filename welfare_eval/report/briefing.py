@@ -154,9 +154,14 @@ def _unit(unit: str, language: str) -> str:
 def effect_sentence(e: Effect, language: str) -> str:
     """One sentence for an effect, by the rule of ``Effect.shown``."""
     L = language
-    kw = {"program": t(f"br_p_{e.program}", L), "outcome": t(f"br_o_{e.outcome}", L),
-          "est": _value(e.estimate, e.unit, L), "lo": _value(e.ci_lower, e.unit, L), "hi": _value(e.ci_upper, e.unit, L),
-          "unit": _unit(e.unit, L)}
+    kw = {
+        "program": t(f"br_p_{e.program}", L),
+        "outcome": t(f"br_o_{e.outcome}", L),
+        "est": _value(e.estimate, e.unit, L),
+        "lo": _value(e.ci_lower, e.unit, L),
+        "hi": _value(e.ci_upper, e.unit, L),
+        "unit": _unit(e.unit, L),
+    }
     if e.shown:
         kw["abs"] = _value(abs(e.estimate), e.unit, L)
         text = t("br_effect_up" if e.estimate > 0 else "br_effect_down", L, **kw)
@@ -269,16 +274,28 @@ def build(results: str | os.PathLike | None, *, language: str = "id", region: st
 
     def pct_row(label, row, digits=1):
         if row is not None:
-            b.numbers.append((label, fmt_pct(row["estimate"], L, digits=digits),
-                              f"{fmt_pct(row['ci_lower'], L, digits=digits)} {to} {fmt_pct(row['ci_upper'], L, digits=digits)}"
-                              if pd.notna(row["ci_lower"]) else ""))
+            b.numbers.append(
+                (
+                    label,
+                    fmt_pct(row["estimate"], L, digits=digits),
+                    f"{fmt_pct(row['ci_lower'], L, digits=digits)} {to} {fmt_pct(row['ci_upper'], L, digits=digits)}"
+                    if pd.notna(row["ci_lower"])
+                    else "",
+                )
+            )
 
     pct_row(t("headcount", L), p0)
     pct_row(t("extreme", L), ext)
     if gini is not None:
-        b.numbers.append((t("gini", L), fmt_number(gini["estimate"], L, digits=3),
-                          f"{fmt_number(gini['ci_lower'], L, digits=3)} {to} {fmt_number(gini['ci_upper'], L, digits=3)}"
-                          if pd.notna(gini["ci_lower"]) else ""))
+        b.numbers.append(
+            (
+                t("gini", L),
+                fmt_number(gini["estimate"], L, digits=3),
+                f"{fmt_number(gini['ci_lower'], L, digits=3)} {to} {fmt_number(gini['ci_upper'], L, digits=3)}"
+                if pd.notna(gini["ci_lower"])
+                else "",
+            )
+        )
     pct_row(t("br_label_pkh_cov", L), cov["PKH"])
     pct_row(t("br_label_bpnt_cov", L), cov["BPNT"])
     pct_row(t("br_label_pkh_exc", L), exc)
@@ -417,7 +434,9 @@ def _figures(store: pd.DataFrame, L: str, region: str) -> dict:
     if not pov.empty:
         names = regions.kab_names()
         pov["label"] = [names.get(_field(g, "kab_code"), _field(g, "kab_code")) for g in pov["group"]]
-        pov["measure"] = pov["outcome"].map({"P0 by kabupaten": t("headcount", L), "extreme by kabupaten": t("extreme", L)})
+        pov["measure"] = pov["outcome"].map(
+            {"P0 by kabupaten": t("headcount", L), "extreme by kabupaten": t("extreme", L)}
+        )
         fig, _ = plots.bar_with_intervals(pov, label="label", series="measure", title=t("br_chart_poverty", L),
                                           language=L, digits=1,
                                           highlight=None if str(region) in ("all", "") else names.get(str(region)))
@@ -473,12 +492,19 @@ def output_stem(region: str, language: str) -> str:
 def to_html(b: Briefing, *, for_pdf: bool = False) -> str:
     L = b.language
     esc = html.escape
-    parts = [(f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
-              f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>"),
-             f"<h1>{esc(b.title)}</h1>", *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
-             f"<h2>{esc(t('headline', L))}</h2>",
-             (f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th>"
-              f"<th class='c2'>{esc(t('br_col_estimate', L))}</th><th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>")]
+    parts = [
+        (
+            f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
+            f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>"
+        ),
+        f"<h1>{esc(b.title)}</h1>",
+        *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
+        f"<h2>{esc(t('headline', L))}</h2>",
+        (
+            f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th>"
+            f"<th class='c2'>{esc(t('br_col_estimate', L))}</th><th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>"
+        ),
+    ]
     parts += [f"<tr><td>{esc(label)}</td><td class='v'>{esc(value)}</td><td>{esc(ci)}</td></tr>"
               for label, value, ci in b.numbers]
     parts.append("</tbody></table>")

@@ -503,9 +503,13 @@ def _execute_job(spec: dict, rec: dict) -> None:
         if faults and rec["status"] == "ok":
             first = faults[0]
             rec["status"] = "failed"
-            rec["error"] = {"kind": "page_output", "type": "StderrOutput" if first["output"] == "stderr" else "ErrorOutput",
-                            "message": f"{len(faults)} output(s) on stderr or errors in the executed notebook; the "
-                                       f"first, in cell {first['cell']}: {first['text'][:300]}", "outputs": faults[:20]}
+            rec["error"] = {
+                "kind": "page_output",
+                "type": "StderrOutput" if first["output"] == "stderr" else "ErrorOutput",
+                "message": f"{len(faults)} output(s) on stderr or errors in the executed notebook; the "
+                f"first, in cell {first['cell']}: {first['text'][:300]}",
+                "outputs": faults[:20],
+            }
         for kind, with_code in (("html", False), ("html_code", True)):
             target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
             try:

@@ -184,7 +184,8 @@ def _allowed_rule(spec: str):
 
 
 def _spec_words(spec: str) -> str:
-    """``0 | at least 99`` -> ``0 or at least 99``; ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
+    """``0 | at least 99`` -> ``0 or at least 99``;
+    ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
     if spec.startswith("list of "):
         return "a comma-separated list of " + ", ".join(a.strip() for a in spec[len("list of "):].split("|"))
     alts = [a.strip() for a in spec.split("|")]
@@ -297,8 +298,10 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
     problems = []
     nobody = sorted(k for k in fixed if not any(k in d for d in declared.values()))
     if nobody:
-        problems.append(f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
-                        f"{', '.join(sorted(set().union(*declared.values())))}.")
+        problems.append(
+            f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
+            f"{', '.join(sorted(set().union(*declared.values())))}."
+        )
     for combo in combos:  # one combination's notebooks in order
         base = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
                 "results": str(run_dir / "results"), **combo}
@@ -608,7 +611,8 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
     if dry_run:
         for j in jobs:
             state = "run" if j in todo else "up to date"
-            say(f"{j.job_id:48s} {state}{f'  (after {len(j.deps)} job(s) of its region)' if j.deps and j in todo else ''}")
+            after = f"  (after {len(j.deps)} job(s) of its region)" if j.deps and j in todo else ""
+            say(f"{j.job_id:48s} {state}{after}")
         say(f"{len(jobs)} job(s): {len(todo)} to run, {len(jobs) - len(todo)} up to date (dry run; nothing written)")
         result.jobs = [{"job_id": j.job_id, "status": "planned" if j in todo else "ok", "parameters": j.parameters}
                        for j in jobs]
@@ -642,9 +646,16 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         base = {}
         for j in jobs:
             base[j.job_id] = {
-                "job_id": j.job_id, "notebook": j.notebook.name, "title": j.title, "notebook_sha256": nb_sha[j.notebook],
-                "parameters": j.parameters, "fingerprint": prints[j.job_id], "deps": list(j.deps),
-                "inputs": inputs, "package_versions": versions, "git_commit": commit,
+                "job_id": j.job_id,
+                "notebook": j.notebook.name,
+                "title": j.title,
+                "notebook_sha256": nb_sha[j.notebook],
+                "parameters": j.parameters,
+                "fingerprint": prints[j.job_id],
+                "deps": list(j.deps),
+                "inputs": inputs,
+                "package_versions": versions,
+                "git_commit": commit,
             }
             if j not in todo:
                 records[j.job_id] = {**prev[j.job_id], **base[j.job_id], "resumed": True}
@@ -847,7 +858,9 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
                 r["status"] = "interrupted"
                 r["finished"] = _now()
         sync()
-        progress.event("run_interrupted", interrupted=[k for k, r in records.items() if r.get("status") == "interrupted"])
+        progress.event(
+            "run_interrupted", interrupted=[k for k, r in records.items() if r.get("status") == "interrupted"]
+        )
         if own:
             executor.close(now=True)
             own = False

@@ -232,8 +232,12 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
         v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
         return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out
 
-    sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
-                    "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
+    sec.headline = {
+        "pkh_coverage_poor": pick("PKH", "coverage_rate"),
+        "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
+        "pkh_exclusion": pick("PKH", "exclusion_error_rate"),
+        "pkh_cgh": pick("PKH", "cgh"),
+    }
     # the text follows the table: a suppressed figure is said to be suppressed, not printed
     def say(prog: str, estimand: str) -> str:
         row = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]
@@ -306,7 +310,9 @@ def bpnt_monthly() -> float:
     """BPNT's transfer per family per month (Rp), from the programme rules (``program_rules.yaml``)."""
     import yaml
 
-    return float(yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))["bpnt"]["monthly_amount"])
+    return float(
+        yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))["bpnt"]["monthly_amount"]
+    )
 
 
 def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str,
@@ -368,9 +374,15 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             try:
                 ests.append(fn(d, outcome="y", treatment="d", covariates=cov, estimand="ATT"))
             except Exception as exc:  # noqa: BLE001 - a failed estimator is reported, the others shown
-                warnings.append(t("not_computable", language, outcome=t(outcome if outcome != "poor" else "poor_outcome",
-                                                                        language),
-                                  method=t(fn.__name__, language), reason=exc))
+                warnings.append(
+                    t(
+                        "not_computable",
+                        language,
+                        outcome=t(outcome if outcome != "poor" else "poor_outcome", language),
+                        method=t(fn.__name__, language),
+                        reason=exc,
+                    )
+                )
         for e in ests:
             f = e.to_frame()
             f["outcome"] = outcome
@@ -400,7 +412,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     shown = aipw_rows["pvalue"].notna().to_numpy()  # suppressed rows take no part in the adjustment
     aipw_rows["pvalue_bh"] = np.nan
     if shown.any():
-        aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows.loc[shown, "pvalue"].to_numpy())
+        aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(
+            aipw_rows.loc[shown, "pvalue"].to_numpy()
+        )
     sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
     sec.rows += checks
     disp = pd.DataFrame({
@@ -455,11 +469,17 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         for (_, r), m, n_text in zip(hf.iterrows(), markers(hf, language, min_cell=min_cell), n_values):
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
                      else t("yes" if r[col] else "no", language))
-            het.append({t("indicator", language): f"{label} = {value}",
-                        t("effect_pp", language): m or fmt_pp(r["estimate"], language, unit=False),
-                        t("ci95", language): "" if m else
-                            f"{fmt_pp(r['ci_lower'], language, unit=False)} – {fmt_pp(r['ci_upper'], language, unit=False)}",
-                        n_head: n_text})
+            het.append(
+                {
+                    t("indicator", language): f"{label} = {value}",
+                    t("effect_pp", language): m or fmt_pp(r["estimate"], language, unit=False),
+                    t("ci95", language): ""
+                    if m
+                    else f"{fmt_pp(r['ci_lower'], language, unit=False)} – "
+                    f"{fmt_pp(r['ci_upper'], language, unit=False)}",
+                    n_head: n_text,
+                }
+            )
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
     # BPNT: its effect on consumption and poverty, by AIPW beside the naive comparison
@@ -595,8 +615,15 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
             sec.figures["event_study"] = fig
     # each kecamatan's first accompanied wave (0 = never): where TKSK is missing, for the briefing
     kec = p.groupby("kec_code", observed=True)["tksk_cohort"].max()
-    sec.rows.append(("TKSK", "kecamatan cohort", pd.DataFrame({"estimand": "tksk_cohort", "kec_code": kec.index.astype(str),
-                                                               "estimate": kec.to_numpy(float)})))
+    sec.rows.append(
+        (
+            "TKSK",
+            "kecamatan cohort",
+            pd.DataFrame(
+                {"estimand": "tksk_cohort", "kec_code": kec.index.astype(str), "estimate": kec.to_numpy(float)}
+            ),
+        )
+    )
     res = pd.DataFrame(rows)
     def pctfmt(v, o, unit=True):
         return fmt_sd(v, language, unit=unit) if o == "summary_index" else fmt_pp(v, language, unit=unit)
