@@ -6,7 +6,9 @@ and a paragraph of text whose numbers come from the estimates.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,7 +69,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     """P0/P1/P2 and extreme poverty by kabupaten and area, Gini, change across waves, the poor's profile."""
     ds, kab = _load(data_dir, kabupaten, language, ("survey", "panel"))
     s = ds["survey"]
-    kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
+    kw: dict[str, Any] = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
     sec = Section()
     # headline for the scope (a domain of the full design when one kabupaten is asked for)
     by = None if kab is None else "kab_code"
@@ -183,7 +185,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     # one "poor" for coverage of the poor, the errors and the missed poor: before all transfers (ASPIRE/CEQ)
     s = s.assign(pre_poor=targeting.pre_transfer_poor(s, poverty_line="poverty_line"))
     sec = Section()
-    kw = dict(design=survey.SUSENAS, household_size="hh_size")
+    kw: dict[str, Any] = dict(design=survey.SUSENAS, household_size="hh_size")
     cov = []
     for prog in progs:
         # deciles make up the programme's coverage; kabupaten x decile cells also the province's deciles
@@ -322,7 +324,8 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
     rows, frames, found, checks = [], [], [], []
     for outcome in BPNT_OUTCOMES:
         d = data.assign(y=data[outcome].astype(float))
-        for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
+        estimators: tuple[tuple[str, Callable[..., Any]], ...] = (("naive", impact.naive), ("aipw", impact.aipw))
+        for key, fn in estimators:
             try:
                 e = fn(d, outcome="y", treatment="d") if key == "naive" else fn(
                     d, outcome="y", treatment="d", covariates=cov, estimand="ATT")
@@ -565,7 +568,7 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
     for outcome in (*TKSK_OUTCOMES, "summary_index", "graduated"):
         data = p[p["pkh"]] if outcome == "graduated" else p
         d = data.assign(y=data[outcome].astype(float))
-        kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
+        kw: dict[str, Any] = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
                   control_group=control)
         # the households behind the comparisons decide first: too few, and nothing is estimated
         try:
