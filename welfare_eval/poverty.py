@@ -4,6 +4,8 @@ The design-based estimators with standard errors build on these.
 """
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import pandas as pd
 
@@ -97,6 +99,12 @@ def _welfare(data: pd.DataFrame, welfare: str) -> np.ndarray:
     return y
 
 
+@overload
+def _size(data: pd.DataFrame, household_size: str) -> np.ndarray: ...
+@overload
+def _size(data: pd.DataFrame, household_size: None) -> None: ...
+@overload
+def _size(data: pd.DataFrame, household_size: str | None) -> np.ndarray | None: ...
 def _size(data: pd.DataFrame, household_size: str | None) -> np.ndarray | None:
     if household_size is None:
         return None
@@ -141,8 +149,10 @@ class _Measure:
         self.person = size is not None
         self.s = np.ones(len(y)) if size is None else size
         if kind == "fgt":
+            assert z is not None, "the FGT measures are always built with a poverty line"
             self.a = _person_fgt(y, z, alpha, self.s)
         elif kind == "watts":
+            assert z is not None, "the Watts index is always built with a poverty line"
             self.a = watts_indicator(y, z) * self.s
 
     def parts(self, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -316,7 +316,7 @@ class EstimateTable:
         if len(rows) != 1:
             raise KeyError(f"{len(rows)} rows match {group}; give every group column")
         r = rows.iloc[0]
-        share = {}
+        share: dict[str, Any] = {}
         if "ci_method" in r and isinstance(r["ci_method"], str):
             share = {"ci_method": r["ci_method"], "ci_n": float(r["ci_n"]), "ci_df": float(r["ci_df"])}
         return Estimate(r["estimand"], float(r["estimate"]), float(r["std_error"]), int(r["nobs"]), r["method"],
@@ -383,6 +383,9 @@ class Note(str):
     """A note on a result: English text (it is a ``str``) that also carries a string-table ``key``
     and the ``params`` of its sentence, so that ``report.strings.note_text`` words it in another
     language, as ``Diagnostic.params`` does for diagnostics."""
+
+    key: str
+    params: dict[str, Any]
 
     def __new__(cls, text: str, key: str, **params):
         obj = super().__new__(cls, text)

@@ -111,7 +111,7 @@ class RegressionTable:
         r = self.frame[(self.frame["model"] == name) & (self.frame["term"] == term)]
         return None if r.empty else r.iloc[0]
 
-    def _stats(self) -> list[tuple[str, list]]:
+    def _stats(self) -> list[tuple[str, str, list]]:
         out = []
         for key, label in self.stat_labels:
             vals = [_one(self.frame.loc[self.frame["model"] == n, key]) for n in self.names]
@@ -190,7 +190,7 @@ class RegressionTable:
             parts.append(rf"\label{{{label}}}")
         return "\n".join(parts + [body, note, r"\end{table}"]) + "\n"
 
-    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> os.PathLike:
+    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> str | os.PathLike:
         """Write the table to an ``.xlsx``: numeric cells (the stars and parentheses are number formats).
 
         A second sheet ``<sheet_name>_data`` holds :meth:`to_frame` (intervals, p-values, n).
