@@ -336,7 +336,7 @@ class ColumnMapping:
     """
 
     table: str
-    region_codes: str = "bps"
+    region_codes: regions.CodeSystem = "bps"
     rename: dict = field(default_factory=dict)
     compose: dict = field(default_factory=dict)
     recode: dict = field(default_factory=dict)
@@ -837,9 +837,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
-    tmp = Path(tmp)
+    tmp = Path(tmp_name)
     os.chmod(tmp, 0o644)  # reports are shared: readable like any file written the ordinary way
     try:
         yield tmp

@@ -6,6 +6,8 @@ once drawn, so a notebook shows each one where it is displayed, not where it was
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -13,7 +15,10 @@ from matplotlib.ticker import Formatter, FuncFormatter  # noqa: E402
 
 from .report.strings import fmt_number, fmt_pct  # noqa: E402
 
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (7.5, 4.2), "figure.dpi": 110, "font.size": 11, "axes.titlesize": 12,
     "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#cccccc", "grid.linewidth": 0.6, "axes.axisbelow": True,

@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -537,7 +538,7 @@ def _panel(
                             pop.loc[pop["decile"] == 4, "pmt_score"].min()]))
     near = np.abs(p["pmt_score"].to_numpy() - cutoff) < 0.05
     fs = (p["p_pkh_in"] - p["p_pkh_out"]).to_numpy()
-    rd = {"running": "pmt_score", "cutoff": cutoff, "bandwidth_for_truth": 0.05,
+    rd: dict[str, Any] = {"running": "pmt_score", "cutoff": cutoff, "bandwidth_for_truth": 0.05,
           "first_stage_population": float(np.mean(((pop["p_pkh_in"] - pop["p_pkh_out"]).to_numpy())[
               np.abs(pop["pmt_score"].to_numpy() - cutoff) < 0.02])),
           "late": {}}
@@ -910,7 +911,7 @@ def write(world: World, out: str | os.PathLike) -> Path:
         rng = np.random.default_rng(np.random.SeedSequence(world.seed).spawn(5)[4])
         _write_raw_registry(world, rng, stage / "raw" / "dtks_registry.csv")
         sv, labels = raw_survey(world)
-        col_labels = [SUSENAS_LABELS[c] for c in sv.columns]
+        col_labels: list[str | None] = [SUSENAS_LABELS[c] for c in sv.columns]
         pyreadstat.write_dta(sv, str(stage / "raw" / "susenas_kor.dta"), variable_value_labels=labels,
                              column_labels=col_labels, file_label="SUSENAS KOR sintetis, Sulawesi Barat")
         pyreadstat.write_sav(sv, str(stage / "raw" / "susenas_kor.sav"), variable_value_labels=labels,

@@ -100,6 +100,12 @@ def locate(results: str | os.PathLike | None = None) -> Path:
     return Path(value) if value else latest_store()
 
 
+def _named(names: dict[str, str], group: str, key: str) -> str:
+    """The name of the ``key`` code of ``group``, the code itself where ``names`` lacks it."""
+    code = str(_field(group, key))
+    return names.get(code, code)
+
+
 def _passed(row) -> bool | None:
     v = _field(row["group"], "passed")
     return None if v is None else v == "True"
@@ -329,23 +335,23 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
                    & ~store["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     missed = missed[missed["estimate"] > 0].head(MAX_NAMED)
     if len(missed):
-        names = [kec_names.get(_field(g, "kec_code"), _field(g, "kec_code")) for g in missed["group"]]
+        names = [_named(kec_names, g, "kec_code") for g in missed["group"]]
         steps.append(t("br_next_missed", L, names=_join(names, L),
                        counts=_join([fmt_number(v, L) for v in missed["estimate"]], L)))
     pay = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "disbursement")]
     late = pay[pay["estimand"] == "late_rate"].sort_values("estimate", ascending=False)
     if len(late) and late["estimate"].iloc[0] > 0:
         top = late.iloc[0]
-        kec, channel = _field(top["group"], "kec_code"), _field(top["group"], "channel")
+        channel = _field(top["group"], "channel")
         delay = pay[(pay["estimand"] == "median_delay_days") & (pay["group"] == top["group"])]["estimate"]
         key = f"br_channel_{channel}"
         steps.append(t("br_next_payment", L, channel=t(key, L) if key in _strings() else channel,
-                       kec=kec_names.get(kec, kec), late=fmt_pct(top["estimate"], L, digits=0),
+                       kec=_named(kec_names, top["group"], "kec_code"), late=fmt_pct(top["estimate"], L, digits=0),
                        days=fmt_number(delay.iloc[0], L) if len(delay) else "–"))
     cohorts = store[(store["notebook"] == "40_tksk_empowerment") & (store["estimand"] == "tksk_cohort")]
     tk = effects.get("tksk")
     if len(cohorts) and tk is not None:
-        without = [kec_names.get(_field(g, "kec_code"), _field(g, "kec_code"))
+        without = [_named(kec_names, g, "kec_code")
                    for g, v in zip(cohorts["group"], cohorts["estimate"]) if v == 0]
         shown_text = f"{_value(tk.estimate, 'sd', L)} {_unit('sd', L)}"
         more = len(without) > MAX_NAMED + 1  # "and 1 other" would be longer than the name
@@ -359,7 +365,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     pov = store[store["notebook"] == "10_poverty_profile"]
     if str(region) in ("all", ""):
         ext = pov[(pov["outcome"] == "extreme by kabupaten")]
-        place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code"), ""))  # noqa: E731
+        place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code") or "", ""))  # noqa: E731
     else:
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
         place_of = lambda g: t("br_area_place", L, area=_area(_field(g, "area"), L).lower(),  # noqa: E731
@@ -377,7 +383,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     sae = sae.sort_values("estimate", ascending=False).head(SAE_NAMED)
     if len(sae):
         steps.append(t("br_next_sae_extreme", L, n=len(sae), names=_join(
-            [f"{kec_names.get(_field(g, 'kec_code'), _field(g, 'kec_code'))} ({fmt_pct(v, L)})"
+            [f"{_named(kec_names, g, 'kec_code')} ({fmt_pct(v, L)})"
              for g, v in zip(sae["group"], sae["estimate"])], L)))
     return steps or [t("br_next_none", L)]
 
@@ -433,7 +439,7 @@ def _figures(store: pd.DataFrame, L: str, region: str) -> dict:
                 & store["outcome"].isin(["P0 by kabupaten", "extreme by kabupaten"])].copy()
     if not pov.empty:
         names = regions.kab_names()
-        pov["label"] = [names.get(_field(g, "kab_code"), _field(g, "kab_code")) for g in pov["group"]]
+        pov["label"] = [_named(names, g, "kab_code") for g in pov["group"]]
         pov["measure"] = pov["outcome"].map(
             {"P0 by kabupaten": t("headcount", L), "extreme by kabupaten": t("extreme", L)}
         )

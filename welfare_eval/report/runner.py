@@ -29,8 +29,10 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, notebooks_dir
@@ -52,7 +54,7 @@ EXIT_OK, EXIT_JOB_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
 RECORDED_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyfixest", "papermill", "nbclient",
                      "ipykernel", "pyarrow")
 
-_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
+_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
 class RunLocked(RunError):
@@ -163,7 +165,7 @@ def _allowed_rule(spec: str):
     alts = [a.strip() for a in (spec[len("list of "):] if listed else spec).split("|")]
     if not all(alts):
         raise ValueError("an alternative is empty")
-    tests = []
+    tests: list[Callable[..., bool]] = []
     for alt in alts:
         if m := _BOUND.match(alt):
             op, bound = m.group(1), _number(m.group(2))
@@ -226,7 +228,7 @@ def check_parameters(notebook: str | os.PathLike, parameters: dict) -> None:
     problems = []
     for key, value in parameters.items():
         typ = declared[key].get("inferred_type_name")
-        want = _TYPES.get(typ)
+        want = _TYPES.get(typ) if isinstance(typ, str) else None
         if want is not None:
             wrong = not isinstance(value, want) or (typ in ("int", "float") and isinstance(value, bool))
             if wrong:
@@ -905,8 +907,9 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
     """
     regions = [k.strip() for k in kabupaten.split(",")] if isinstance(kabupaten, str) else list(kabupaten)
     langs = [language] if isinstance(language, str) else list(language)
-    kw = dict(data=Path(data_dir), grid={"kabupaten": regions, "language": langs}, parameters=dict(parameters or {}),
-              timeout=timeout, workers=workers, retries=retries, executor=executor, scheduler=scheduler)
+    kw: dict[str, Any] = dict(data=Path(data_dir), grid={"kabupaten": regions, "language": langs},
+                              parameters=dict(parameters or {}), timeout=timeout, workers=workers, retries=retries,
+                              executor=executor, scheduler=scheduler)
     if notebooks:
         paths = [Path(n) for n in notebooks]
         kw["notebook_dir"] = paths[0].resolve().parent if paths[0].suffix else notebooks_dir()
