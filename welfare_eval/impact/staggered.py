@@ -301,6 +301,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     inf = np.column_stack(infs)
     cells = pd.DataFrame(rows)
     cells["se"] = _analytic_se(inf, p.cluster)
+    cells.loc[cells["base"], "se"] = np.nan      # the reference cell of a universal base: zero by definition
     if p.X is not None:
         notes.append(f"covariates {', '.join(p.names)} ({'doubly robust' if method == 'dr' else method}, "
                      "Sant'Anna and Zhao 2020)")
@@ -498,6 +499,7 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
     else:
         se, crit = _analytic_se(inf, res.panel.cluster), float("nan")
         method_label = f"Callaway-Sant'Anna ({control_group}{what}), analytical"
+    se = np.where(np.any(inf != 0, axis=0), se, np.nan)   # rows fixed at zero (universal base) have no error
     group_cols = tuple(c for c in table.columns if c != "estimate")
     out = table.copy()
     out.insert(0, "estimand", f"ATT ({aggregate})")
