@@ -42,7 +42,8 @@ def _fit(method, data=DATA, **kw):
     return getattr(impact, method)(data, outcome="y", treatment="d", covariates=COV, **extra, **kw)
 
 
-@pytest.mark.parametrize("row", [r for _, r in REF.iterrows()], ids=[f"{r.method}-{r.estimand}" for _, r in REF.iterrows()])
+@pytest.mark.parametrize("row", [r for _, r in REF.iterrows()],
+                         ids=[f"{r.method}-{r.estimand}" for _, r in REF.iterrows()])
 def test_weighted_estimators_match_r_survey(row):
     w = _fit(row.method, weights="w", estimand=row.estimand)
     d = _fit(row.method, design=DESIGN, estimand=row.estimand)

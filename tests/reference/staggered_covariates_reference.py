@@ -14,7 +14,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
-
 from csdid.att_gt import ATTgt
 
 HERE = Path(__file__).resolve().parent

@@ -203,10 +203,11 @@ def _check_cell_covariates(X: np.ndarray, D: np.ndarray, w: np.ndarray, names: t
             const = [nm for j, nm in enumerate(names, 1) if np.ptp(Xm[pos, j]) == 0] if pos.any() else list(names)
             what = (f"covariate(s) {', '.join(map(repr, const))} are constant" if const
                     else "the covariates are collinear")
+            model = "outcome regression" if label.startswith("comp") else "propensity score"
             raise DataValidationError(
                 f"For cohort {g} in period {t}, {what} among the {int(m.sum())} {label} (cohort "
-                f"{g} and its comparison group), so the {'outcome regression' if label.startswith('comp') else 'propensity score'} "
-                "cannot be fitted; drop those covariates or use method='ipw'/'reg' or another control_group.")
+                f"{g} and its comparison group), so the {model} cannot be fitted; drop those covariates, "
+                "or use method='ipw' or 'reg' or another control_group.")
 
 
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
@@ -248,8 +249,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         gi = times.index(g)
         pre_idx = [i for i, s in enumerate(times) if s + anticipation < g]
         if not pre_idx:
-            notes.append(f"cohort {g} is treated from the first period{' (with anticipation)' if anticipation else ''}: "
-                         "no pre-period, skipped")
+            ant = " (with anticipation)" if anticipation else ""
+            notes.append(f"cohort {g} is treated from the first period{ant}: no pre-period, skipped")
             continue
         last_pre = pre_idx[-1]
         treated = p.G == g

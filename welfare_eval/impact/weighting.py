@@ -25,8 +25,15 @@ from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic, Estimate, check_level
 from .bootstrap import aipw_draws, bootstrap_t
-from .common import (balance_diagnostic, design_matrix_gram, e_value_statement, gram_rank, influence_se,
-                     outcome_and_treatment, sampling_weights)
+from .common import (
+    balance_diagnostic,
+    design_matrix_gram,
+    e_value_statement,
+    gram_rank,
+    influence_se,
+    outcome_and_treatment,
+    sampling_weights,
+)
 
 Estimand = Literal["ATE", "ATT"]
 #: Propensity scores are clipped here before any division, and overlap is flagged outside it.
