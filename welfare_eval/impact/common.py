@@ -43,11 +43,13 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
     return X, names
 
 
-def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """:func:`design_matrix` and ``X'X`` (formed for the rank check; callers reuse it)."""
+def design_matrix_gram(data: pd.DataFrame, covariates, s: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`design_matrix` and ``X'X`` (formed for the rank check; callers reuse it); with
+    weights ``s``, ``X'SX`` (a covariate that varies only among zero-weight rows is constant)."""
     if covariates is None or (not isinstance(covariates, str) and len(covariates) == 0):
         X = np.ones((len(data), 1))
-        return X, ["Intercept"], X.T @ X
+        return X, ["Intercept"], X.T @ X if s is None else X.T @ (X * s[:, None])
     if isinstance(covariates, str):
         import patsy
 
@@ -64,7 +66,7 @@ def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list
                                       "encode categories (C(name) in a formula) and drop or impute missing rows.")
         X = np.column_stack([np.ones(len(data)), block.to_numpy(dtype=float)])
         names = ["Intercept", *cols]
-    G = X.T @ X
+    G = X.T @ X if s is None else X.T @ (X * s[:, None])
     if gram_rank(G) < X.shape[1]:
         # name the columns that add nothing to the ones before them
         redundant: list[str] = []

@@ -121,7 +121,7 @@ def _overlap(p: np.ndarray, d: np.ndarray) -> Diagnostic:
 
 def _prepare(data, outcome, treatment, covariates, trim, s=None, fn="ipw/aipw"):
     y, d, df = outcome_and_treatment(data, outcome, treatment)
-    X, names, G = design_matrix_gram(df, covariates)
+    X, names, G = design_matrix_gram(df, covariates, s)
     if s is not None:
         for arm in (0, 1):
             if not np.sum(s[d == arm]) > 0:
@@ -156,7 +156,8 @@ def _arm_grams(X: np.ndarray, d: np.ndarray, G: np.ndarray | None = None,
     """``X'X`` within the comparison and the treated units (the outcome regressions' normal matrices);
     ``G`` is the whole ``X'X`` when already formed; ``s``: sampling weights (``X'SX`` then)."""
     if s is not None:
-        return X.T @ (X * (s * (1 - d))[:, None]), X.T @ (X * (s * d)[:, None])
+        G1 = X.T @ (X * (s * d)[:, None])
+        return (X.T @ (X * s[:, None]) if G is None else G) - G1, G1
     G1 = X.T @ (X * d[:, None])
     return (X.T @ X if G is None else G) - G1, G1
 
