@@ -234,3 +234,21 @@ def test_bad_staggered_input():
     for name, value in (("method", "aipw"), ("base_period", "fixed"), ("anticipation", -1)):
         with pytest.raises(ParameterError, match=name):
             att_gt(COV_DATA, **COV_KW, **{name: value})
+
+
+@pytest.mark.parametrize("kind", ["simple", "dynamic", "group", "calendar"])
+@pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"], ids=["never", "not-yet"])
+def test_weights_without_covariates_match_csdid(kind, control):
+    """Weights alone (no covariates) in every aggregation, against csdid run here."""
+    from csdid.att_gt import ATTgt
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        cs = ATTgt(yname="y", tname="period", idname="id", gname="cohort", data=COV_DATA.copy(),
+                   control_group=control.replace("_", ""), weights_name="w")
+        cs.fit(est_method="dr", bstrap=False)
+        cs.aggte(typec=kind, bstrap=False)
+    got = staggered_did(COV_DATA, outcome="y", unit="id", time="period", cohort="cohort", control_group=control,
+                        weights="w", aggregate=kind, bootstrap=None).to_frame()
+    assert got["estimate"].iloc[0] == pytest.approx(cs.atte["overall_att"], rel=CS_RTOL)
+    assert got["std_error"].iloc[0] == pytest.approx(cs.atte["overall_se"], rel=CS_RTOL)
