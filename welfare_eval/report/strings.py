@@ -261,6 +261,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "run_label": {"id": "Proses", "en": "Run"},
     "briefings": {"id": "Ringkasan untuk pimpinan", "en": "Briefings"},
     "html_page": {"id": "halaman web", "en": "web page"},
+    "xlsx_tables": {"id": "tabel Excel", "en": "Excel tables"},
     "executor_local": {"id": "komputer ini", "en": "this computer"},
     "het_not_estimable": {"id": "efek per subkelompok tidak dapat diestimasi: di salah satu subkelompok keluarga penerima "
                                 "atau pembanding terlalu sedikit untuk modelnya.",
