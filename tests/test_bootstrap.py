@@ -36,7 +36,7 @@ def test_batched_draws_are_the_estimator(pkh, estimand, cluster):
     data, cov = pkh
     a = impact.aipw(data, outcome="y", treatment="d", covariates=cov, estimand=estimand, cluster=cluster,
                     bootstrap=False)
-    y, d, X, _, beta, _, df, _, _ = _prepare(data, "y", "d", cov, None)
+    y, d, X, _, beta, _, df, *_ = _prepare(data, "y", "d", cov, None)
     codes = pd.factorize(df[cluster])[0] if cluster else None
     e, s, ok = aipw_draws(y, d, X, np.ones((1, len(y))), estimand, beta, 1e-4, codes)
     assert ok[0] and abs(e[0] - a.estimate) < SAME_FIT and abs(s[0] - a.std_error) < SAME_FIT

@@ -158,7 +158,7 @@ def test_an_effect_is_shown_only_by_the_written_rule(lo, hi, pretrend, implausib
         implausible=implausible,
     )
     assert e.shown is shown
-    for language, unproven in (("id", "belum terbukti"), ("en", "not shown")):
+    for language, unproven in (("id", "belum terbukti"), ("en", "not established")):
         text = briefing.effect_sentence(e, language)
         assert (unproven not in text) is shown, text
 
@@ -170,9 +170,9 @@ def test_no_claim_when_the_interval_includes_zero(tmp_path, language):
     said = " ".join(b.paragraphs)
     for claim in ("menurunkan", "menaikkan", "lowers", "raises", "terbukti (", "is shown"):
         assert claim not in said
-    assert said.count("belum terbukti" if language == "id" else "not shown") == 2
+    assert said.count("belum terbukti" if language == "id" else "not established") == 2
     marked = [ci for label, _, ci in b.numbers if "PKH:" in label and ("tidak sekolah" in label or "school" in label)]
-    assert marked[0].endswith("(belum terbukti)" if language == "id" else "(not shown)")
+    assert marked[0].endswith("(belum terbukti)" if language == "id" else "(not established)")
     # with no effect shown, accompaniment is not recommended on the strength of its effect
     assert not any("terbukti (" in s or "effect is shown" in s for s in b.next_steps)
 
@@ -180,9 +180,7 @@ def test_no_claim_when_the_interval_includes_zero(tmp_path, language):
 def test_shown_effects_are_stated_with_their_interval(tmp_path):
     b = briefing.build(_store(tmp_path), language="id", data_dir=tmp_path, when=WHEN)
     said = " ".join(b.paragraphs)
-    assert (
-        "PKH menurunkan anak tidak sekolah sebesar 4,0 poin persen (selang kepercayaan 95%: -7,0 sampai -1,0)" in said
-    )
+    assert "PKH menurunkan anak tidak sekolah sebesar 4,0 poin persen (selang kepercayaan 95%: 1,0 sampai 7,0)" in said
     assert "Pendampingan TKSK menaikkan indeks pemberdayaan keluarga sebesar 0,20 simpangan baku" in said
     assert any(s.startswith("Perluas pendampingan TKSK ke 1 kecamatan") for s in b.next_steps)
 
@@ -222,7 +220,7 @@ def test_caveats_come_from_the_diagnostics(tmp_path):
     assert "PKH: perbandingan bertumpu pada sekitar 85 keluarga efektif" in sure
     assert "BPNT: 7,6% keluarga berada di luar wilayah tumpang tindih" in sure
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 56.138)" in sure
-    assert "1 angka dalam laporan run ini disamarkan" in sure
+    assert "1 angka dalam laporan proses ini disamarkan" in sure
 
 
 def test_title_names_region_period_and_run_date(tmp_path, province):
@@ -396,7 +394,7 @@ def test_briefing_on_a_province_the_run_did_not_generate(province, tmp_path):
             sentence = briefing.effect_sentence(e, language)
             assert sentence in b.paragraphs
             if not briefing.excludes_zero(e.ci_lower, e.ci_upper):
-                assert ("belum terbukti" if language == "id" else "not shown") in sentence
+                assert ("belum terbukti" if language == "id" else "not established") in sentence
         assert "sintetis" not in text.lower() and "synthetic" not in text.lower() and "dinsos-sulbar" in text
         assert b.title.endswith("Provinsi Sulawesi Barat" if language == "id" else "West Sulawesi province")
         assert any("2020–2024" in s for s in b.subtitle)

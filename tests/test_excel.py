@@ -177,3 +177,14 @@ def test_regression_table_takes_an_estimate_table_and_checks_its_input(models):
         impact.table([models[0], "not a model"])
     with pytest.raises(ParameterError, match="distinct names"):
         impact.table(models[:2], names=["a", "a"])
+
+
+def test_index_links_each_regions_workbook(tmp_path):
+    """The index lists a region's Excel tables beside its briefing, in the briefing's language."""
+    from welfare_eval.report.index import _briefing_table
+
+    for name in ("briefing_provinsi_id.html", "briefing_provinsi_en.html", "tabel_provinsi_id.xlsx"):
+        (tmp_path / name).write_text("x")
+    html_text = _briefing_table(tmp_path, "id", ["id", "en"])
+    assert 'href="tabel_provinsi_id.xlsx">tabel Excel</a>' in html_text
+    assert "tabel_provinsi_en.xlsx" not in html_text      # no link to a workbook that was not written

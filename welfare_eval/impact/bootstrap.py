@@ -57,12 +57,17 @@ def _grams(W: np.ndarray, XX: np.ndarray, k: int) -> np.ndarray:
 
 
 def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estimand: str, beta0: np.ndarray,
-               clip: float, codes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               clip: float, codes: np.ndarray | None = None, s: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """AIPW estimate and influence-function standard error for each row of counts ``C`` (draws x
     units): the same estimator as ``weighting.aipw`` with unit ``i`` counted ``C[b, i]`` times.
-    ``codes`` (cluster of each unit) gives cluster-robust errors. Returns (estimates, standard
-    errors, valid draws)."""
+    ``codes`` (cluster of each unit) gives cluster-robust errors. ``s``: sampling weights; a unit
+    drawn ``c`` times then counts ``c s_i`` in every sum, and ``c`` times ``(s_i infl_i)^2`` in the
+    variance. Returns (estimates, standard errors, valid draws)."""
     B, n = C.shape
+    Cn = C                                              # resampling counts (for the variance)
+    if s is not None:
+        C = C * s                                       # counts times sampling weights (for every sum)
     k = X.shape[1]
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, k * k)
     N = C.sum(axis=1)                                   # units in each draw
@@ -110,15 +115,17 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
     for arm, g, G, m in g_or:
         e = np.where(d == arm, y - m, 0.0)
         infl = infl + e * (_solve(G / N[:, None, None], g, ok) @ X.T)
+    if s is not None:
+        infl = infl * s                                 # the variance counts (s_i infl_i)^2 per draw of unit i
     if codes is None:
-        se = np.sqrt((C * infl**2).sum(axis=1)) / N
+        se = np.sqrt((Cn * infl**2).sum(axis=1)) / N
     else:
         # cluster sums of the influence function; a cluster drawn k times counts k times (every
         # unit of a cluster carries its cluster's count)
         n_clusters = int(codes.max()) + 1
         member = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_clusters, n))
         per = np.asarray((member @ infl.T).T)           # draws x clusters
-        kc = C[:, np.unique(codes, return_index=True)[1]]
+        kc = Cn[:, np.unique(codes, return_index=True)[1]]
         se = np.sqrt((kc * per**2).sum(axis=1)) / N
     ok &= np.isfinite(est) & np.isfinite(se) & (se > 0)
     return est, se, ok

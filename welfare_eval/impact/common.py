@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ParameterError
+from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic
 
 #: Standardized mean differences above this flag imbalance (Austin 2009; Stuart 2010).
@@ -43,11 +43,13 @@ def design_matrix(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]
     return X, names
 
 
-def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """:func:`design_matrix` and ``X'X`` (formed for the rank check; callers reuse it)."""
+def design_matrix_gram(data: pd.DataFrame, covariates, s: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """:func:`design_matrix` and ``X'X`` (formed for the rank check; callers reuse it); with
+    weights ``s``, ``X'SX`` (a covariate that varies only among zero-weight rows is constant)."""
     if covariates is None or (not isinstance(covariates, str) and len(covariates) == 0):
         X = np.ones((len(data), 1))
-        return X, ["Intercept"], X.T @ X
+        return X, ["Intercept"], X.T @ X if s is None else X.T @ (X * s[:, None])
     if isinstance(covariates, str):
         import patsy
 
@@ -64,7 +66,7 @@ def design_matrix_gram(data: pd.DataFrame, covariates) -> tuple[np.ndarray, list
                                       "encode categories (C(name) in a formula) and drop or impute missing rows.")
         X = np.column_stack([np.ones(len(data)), block.to_numpy(dtype=float)])
         names = ["Intercept", *cols]
-    G = X.T @ X
+    G = X.T @ X if s is None else X.T @ (X * s[:, None])
     if gram_rank(G) < X.shape[1]:
         # name the columns that add nothing to the ones before them
         redundant: list[str] = []
@@ -198,3 +200,69 @@ def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[
     out["decile_nonelig"] = out["decile"] * (1 - elig)
     out["d"] = out["pkh"].astype(float)
     return out, ["elig", "female_elig", "comp_elig", "decile_nonelig", "pmt_score"]
+
+
+def sampling_weights(data: pd.DataFrame, weights: str | None, design, fn: str):
+    """The sampling weights of ``weights=`` (or of ``design``) as a float array, and the design.
+
+    Returns ``(s, design)``: ``s`` is None when neither is given (the unweighted estimator runs
+    unchanged). A design whose weights column differs from ``weights=``, and negative, missing or
+    all-zero weights, stop with one error each.
+    """
+    if design is not None:
+        from ..survey import SurveyDesign
+
+        if not isinstance(design, SurveyDesign):
+            raise parameter_error("design", fn, "a SurveyDesign or None", design)
+        if weights is None:
+            weights = design.weights
+        elif design.weights != weights:
+            raise ParameterError(f"{fn} was given weights={weights!r} but a design whose weights column is "
+                                 f"{design.weights!r}; the two must be the same column (give only the design).")
+        if design.replicates is not None:
+            raise ParameterError(f"{fn} uses the linearized (influence-function) variance; a design with "
+                                 f"replicates={design.replicates!r} is not supported here. Give the design without "
+                                 "replicates.")
+    if weights is None:
+        return None, design
+    s = pd.to_numeric(_column(data, weights, "weights"), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(s) | (s < 0)
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5]) + (", ..." if bad.sum() > 5 else "")
+        kinds = [f"{int(k.sum())} {name}" for name, k in (("missing or non-numeric", ~np.isfinite(s)),
+                                                           ("negative", np.isfinite(s) & (s < 0))) if k.any()]
+        raise DataValidationError(f"Column {weights!r} (sampling weights) of the data given to {fn} has "
+                                  f"{' and '.join(kinds)} values (rows {rows}); weights must be numbers >= 0. "
+                                  "Drop those rows or fix the weights.")
+    if not s.sum() > 0:
+        raise DataValidationError(f"Column {weights!r} (sampling weights) of the data given to {fn} sums to zero "
+                                  f"over its {len(s)} rows; at least one unit needs a positive weight.")
+    return s, design
+
+
+def influence_se(u: np.ndarray, s: np.ndarray, data: pd.DataFrame, design, keep: np.ndarray | None = None
+                 ) -> tuple[float, str, float | None]:
+    """Standard error of ``sum_i s_i u_i`` (``u``: a linearized, per-unit influence function).
+
+    Without a design each unit is its own PSU, sampled with replacement: ``sqrt(sum (s u)^2)``.
+    With a :class:`~welfare_eval.survey.SurveyDesign` the variance of the weighted total of ``u``
+    between PSUs within strata (R ``svytotal`` of the influence function, Binder 1983). ``keep``:
+    the rows of ``data`` that ``u`` belongs to (after trimming); the others count as zero.
+    Returns the standard error, a note for the result and the degrees of freedom of intervals
+    (the design's PSUs minus strata; None without a design: normal intervals).
+    """
+    if design is None:
+        return float(np.sqrt(np.sum((s * u) ** 2))), "standard error from the weighted influence function", None
+    from ..survey import linearized_variance, prepare
+
+    prep = prepare(data, design)
+    full = np.zeros(len(data))
+    if keep is None:
+        full[:] = u
+    else:
+        full[keep] = u
+    var = linearized_variance(full, np.zeros(len(data), dtype=np.int64), 1, prep)[0]
+    parts = [p for p in (f"strata {design.strata!r}" if design.strata else "",
+                         f"PSUs {design.psu!r}" if design.psu else "") if p]
+    return float(np.sqrt(var)), ("design-based standard error (influence function linearized over "
+                                 + (" and ".join(parts) or "units as PSUs") + f", {prep.df:.0f} design df)"), prep.df

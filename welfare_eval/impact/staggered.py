@@ -27,10 +27,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import expit
 
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic, EstimateTable, Note, check_level
+from .common import gram_rank, sampling_weights
+from .weighting import fit_logit
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 Aggregate = Literal["simple", "dynamic", "group", "calendar"]
@@ -45,13 +48,34 @@ class _Panel:
     Y: np.ndarray            # outcome (n, T)
     G: np.ndarray            # first treated period per unit, 0 = never (n,)
     cluster: np.ndarray      # cluster index per unit (n,)
+    X: np.ndarray | None = None      # intercept and covariates per period (T, n, k), or None
+    names: tuple = ()                # covariate names (without the intercept)
+    w: np.ndarray | None = None      # sampling weights per unit, mean one (n,), or None
+    unit_rows: pd.DataFrame | None = None   # one row per unit (the first period's), for a design
 
 
-def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, cluster: str | None) -> _Panel:
+def _unit_constant(d: pd.DataFrame, unit: str, col: str, role: str, index) -> pd.Series:
+    """The value of ``col`` per unit; a value that changes within a unit stops."""
+    k = d.groupby(unit)[col].nunique(dropna=False).loc[index]
+    if (k > 1).any():
+        raise DataValidationError(f"The {role} {col!r} changes within {int((k > 1).sum())} units (e.g. unit "
+                                  f"{k.index[k > 1][0]!r}); it must be one value per unit in every period.")
+    return d.groupby(unit)[col].first().loc[index]
+
+
+def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, cluster: str | None,
+           covariates=None, weights: str | None = None, design=None) -> _Panel:
     for col, role in ((outcome, "outcome"), (unit, "unit"), (time, "time"), (cohort, "cohort")):
         if col not in data.columns:
             raise ParameterError(f"The {role!r} column {col!r} is not in the data.")
-    d = data[[unit, time, cohort, outcome] + ([cluster] if cluster else [])].copy()
+    cov = list(covariates or [])
+    extra = [c for c in cov + ([weights] if weights else []) + (design.columns() if design is not None else [])
+             if c not in (unit, time, cohort, outcome, cluster)]
+    for c in extra:
+        if c not in data.columns:
+            raise ParameterError(f"The column {c!r} (covariate, weights or design) is not in the data; columns "
+                                 f"present: {', '.join(map(str, data.columns[:25]))}.")
+    d = data[[unit, time, cohort, outcome] + ([cluster] if cluster else []) + list(dict.fromkeys(extra))].copy()
     d[outcome] = pd.to_numeric(d[outcome], errors="coerce")
     if d[outcome].isna().any():
         raise DataValidationError(f"Outcome {outcome!r} has {int(d[outcome].isna().sum())} missing values; the "
@@ -74,8 +98,33 @@ def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, 
         cl = pd.factorize(d.groupby(unit)[cluster].first().loc[wide.index])[0]
     else:
         cl = np.arange(len(wide))
+    X = None
+    if cov:
+        block = d[cov].apply(pd.to_numeric, errors="coerce")
+        if block.isna().any().any():
+            bad = [c for c in cov if block[c].isna().any()]
+            raise DataValidationError(f"Covariate(s) {', '.join(map(repr, bad))} have missing or non-numeric values "
+                                      f"({int(block.isna().any(axis=1).sum())} rows); drop those units or impute.")
+        d[cov] = block
+        X = np.stack([np.column_stack([np.ones(len(wide))] + [
+            d.pivot(index=unit, columns=time, values=c).sort_index(axis=1).loc[wide.index].to_numpy(float)[:, j]
+            for c in cov]) for j in range(wide.shape[1])])
+    w = None
+    if weights:
+        s, _ = sampling_weights(d, weights, None, "staggered_did")
+        d[weights] = s
+        w = _unit_constant(d, unit, weights, "sampling weight", wide.index).to_numpy(float)
+        if not w.sum() > 0:
+            raise DataValidationError(f"Column {weights!r} (sampling weights) of the data given to staggered_did "
+                                      "sums to zero over the units; at least one unit needs a positive weight.")
+        w = w / w.mean()
+    unit_rows = None
+    if design is not None:
+        for c in design.columns():
+            _unit_constant(d, unit, c, "design column", wide.index)
+        unit_rows = d.sort_values(time).groupby(unit).first().loc[wide.index, design.columns()].reset_index(drop=True)
     return _Panel(wide.index.to_numpy(), wide.columns.to_numpy(), wide.to_numpy(float),
-                  g["min"].to_numpy(), cl)
+                  g["min"].to_numpy(), cl, X, tuple(cov), w, unit_rows)
 
 
 @dataclass
@@ -89,55 +138,180 @@ class ATTgt:
     notes: list = field(default_factory=list)
 
 
+Method = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+#: Comparison units with a propensity score at or above this are dropped from the weighted
+#: comparison (R DRDID's ``trim.level``), and scores are capped at 1 - 1e-6, as DRDID.
+TRIM_LEVEL = 0.995
+
+
+def _drdid_cell(dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str,
+                ps: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """The 2x2 panel DiD with covariates of Sant'Anna and Zhao (2020), as R DRDID's
+    ``drdid_panel`` (dr), ``std_ipw_did_panel`` (ipw) and ``reg_did_panel`` (reg): the estimate,
+    its influence function over the cell's units, and the propensity score (for reuse).
+    ``w``: weights, mean one over the cell."""
+    n = len(D)
+    if method in ("ipw", "dr"):
+        if ps is None:
+            ps = expit(X @ fit_logit(X, D, s=w)[0])
+        psc = np.minimum(ps, 1 - 1e-6)
+        keep = np.ones(n, bool)
+        keep[D == 0] = psc[D == 0] < TRIM_LEVEL
+        Hinv = np.linalg.inv(X.T @ (X * (w * psc * (1 - psc))[:, None])) * n
+        asy_ps = (X * (w * (D - psc))[:, None]) @ Hinv
+        w_treat = keep * w * D
+        w_cont = keep * w * psc * (1 - D) / (1 - psc)
+    if method in ("reg", "dr"):
+        c = w * (1 - D)
+        XcX = X.T @ (X * c[:, None])
+        out = X @ np.linalg.solve(XcX, X.T @ (c * dy))
+        asy_ols = (X * (c * (dy - out))[:, None]) @ np.linalg.inv(XcX / n)
+    if method == "reg":
+        w_treat = w * D
+        mt = w_treat.mean()
+        att_t, att_c = w_treat * dy, w_treat * out
+        eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mt
+        inf_t = (att_t - w_treat * eta_t) / mt
+        inf_c = (att_c - w_treat * eta_c + asy_ols @ (w_treat @ X / n)) / mt
+        return float(eta_t - eta_c), inf_t - inf_c, None
+    if method == "ipw":
+        mt, mc = w_treat.mean(), w_cont.mean()
+        att_t, att_c = w_treat * dy, w_cont * dy
+        eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mc
+        inf_t = (att_t - w_treat * eta_t) / mt
+        inf_c = (att_c - w_cont * eta_c + asy_ps @ ((w_cont * (dy - eta_c)) @ X / n)) / mc
+        return float(eta_t - eta_c), inf_t - inf_c, ps
+    r = dy - out
+    mt, mc = w_treat.mean(), w_cont.mean()
+    att_t, att_c = w_treat * r, w_cont * r
+    eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mc
+    inf_t = (att_t - w_treat * eta_t - asy_ols @ (w_treat @ X / n)) / mt
+    inf_c = (att_c - w_cont * eta_c + asy_ps @ ((w_cont * (r - eta_c)) @ X / n) - asy_ols @ (w_cont @ X / n)) / mc
+    return float(eta_t - eta_c), inf_t - inf_c, ps
+
+
+def _check_cell_covariates(X: np.ndarray, D: np.ndarray, w: np.ndarray, names: tuple, g, t, method: str) -> None:
+    """A covariate without variation among the cell's comparison units (or among all its units)
+    leaves the outcome regression or the propensity score unidentified: stop, naming it."""
+    groups = [("comparison units", D == 0)] if method in ("reg", "dr") else []
+    groups.append(("treated and comparison units", np.ones(len(D), bool)))
+    for label, m in groups:
+        Xm, wm = X[m], w[m]
+        if gram_rank(Xm.T @ (Xm * wm[:, None])) < X.shape[1]:
+            pos = wm > 0
+            const = [nm for j, nm in enumerate(names, 1) if np.ptp(Xm[pos, j]) == 0] if pos.any() else list(names)
+            what = (f"covariate(s) {', '.join(map(repr, const))} are constant" if const
+                    else "the covariates are collinear")
+            model = "outcome regression" if label.startswith("comp") else "propensity score"
+            raise DataValidationError(
+                f"For cohort {g} in period {t}, {what} among the {int(m.sum())} {label} (cohort "
+                f"{g} and its comparison group), so the {model} cannot be fitted; drop those covariates, "
+                "or use method='ipw' or 'reg' or another control_group.")
+
+
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
-           control_group: ControlGroup = "never_treated", cluster: str | None = None) -> ATTgt:
-    """All ATT(g, t) with influence functions (see the module notes)."""
+           control_group: ControlGroup = "never_treated", cluster: str | None = None, covariates=None,
+           method: Method = "dr", weights: str | None = None, anticipation: int = 0,
+           base_period: BasePeriod = "varying", design=None) -> ATTgt:
+    """All ATT(g, t) with influence functions (see the module notes and :func:`staggered_did`)."""
     if control_group not in ("never_treated", "not_yet_treated"):
         raise parameter_error("control_group", "staggered_did", "'never_treated' or 'not_yet_treated'", control_group)
-    p = _panel(data, outcome, unit, time, cohort, cluster)
+    if method not in ("dr", "ipw", "reg"):
+        raise parameter_error("method", "staggered_did", "'dr', 'ipw' or 'reg'", method)
+    if base_period not in ("varying", "universal"):
+        raise parameter_error("base_period", "staggered_did", "'varying' or 'universal'", base_period)
+    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise parameter_error("anticipation", "staggered_did", "a whole number of periods >= 0", anticipation)
+    if covariates is not None and isinstance(covariates, str):
+        covariates = [covariates]
+    if design is not None:
+        sampling_weights(data, weights, design, "staggered_did")   # checks the design and its weights column
+        weights = design.weights
+        if cluster:
+            raise ParameterError("staggered_did was given both cluster= and design=; give the clusters as the "
+                                 "design's psu (SurveyDesign(psu=...)) and drop cluster=.")
+    p = _panel(data, outcome, unit, time, cohort, cluster, covariates, weights, design)
     n, T = p.Y.shape
     times = list(p.times)
     cohorts = sorted(int(g) for g in np.unique(p.G) if g > 0)
     notes = []
     if not (p.G == 0).any() and control_group == "never_treated":
         raise DataValidationError("No never-treated units: use control_group='not_yet_treated'.")
+    general = p.X is not None or p.w is not None      # else the plain difference of mean changes, as before
+    wall = p.w if p.w is not None else np.ones(n)
     rows, infs = [], []
+    ps_cache: dict = {}
     for g in cohorts:
         if g not in times:
             notes.append(Note(f"cohort {g} is not a period of the panel; skipped", "note_cohort_not_period", cohort=g))
             continue
         gi = times.index(g)
-        if gi == 0:
-            notes.append(Note(f"cohort {g} is treated from the first period: no pre-period, skipped",
+        pre_idx = [i for i, s in enumerate(times) if s + anticipation < g]
+        if not pre_idx:
+            ant = " (with anticipation)" if anticipation else ""
+            notes.append(Note(f"cohort {g} is treated from the first period{ant}: no pre-period, skipped",
                               "note_cohort_first_period", cohort=g))
             continue
+        last_pre = pre_idx[-1]
         treated = p.G == g
         for ti, t in enumerate(times):
-            base = gi - 1 if ti >= gi else ti - 1  # "varying" base: the period before, until treatment
-            if base < 0:
+            if base_period == "varying":
+                if ti == 0:
+                    continue
+                base = last_pre if g - anticipation <= t else ti - 1
+            else:
+                base = last_pre
+            if base_period == "universal" and base == ti:
+                rows.append({"cohort": g, "time": t, "att": 0.0, "n_treated": int(treated.sum()), "n_control": 0,
+                             "post": t >= g, "event_time": ti - gi, "base": True})
+                infs.append(np.zeros(n))
                 continue
             if control_group == "never_treated":
                 ctrl = p.G == 0
-            else:  # not yet treated at max(t, base): never treated or first treated later
-                later = times[max(ti, base)]
+            else:  # not yet treated at max(t, base) (+ anticipation): never treated or first treated later
+                later = times[max(ti, base)] + anticipation
                 ctrl = (p.G == 0) | ((p.G > later) & (p.G != g))
             if not ctrl.any():
                 notes.append(Note(f"no comparison units for cohort {g} in {t}; cell skipped", "note_cell_skipped",
                                    cohort=g, period=t))
                 continue
             dy = p.Y[:, ti] - p.Y[:, base]
-            pi_g, pi_c = treated.mean(), ctrl.mean()
-            m_g, m_c = dy[treated].mean(), dy[ctrl].mean()
-            att = m_g - m_c
-            inf = treated * (dy - m_g) / pi_g - ctrl * (dy - m_c) / pi_c
+            if not general:
+                pi_g, pi_c = treated.mean(), ctrl.mean()
+                m_g, m_c = dy[treated].mean(), dy[ctrl].mean()
+                att = m_g - m_c
+                inf = treated * (dy - m_g) / pi_g - ctrl * (dy - m_c) / pi_c
+            else:
+                cell = treated | ctrl
+                X = p.X[min(ti, base)][cell] if p.X is not None else np.ones((int(cell.sum()), 1))
+                D = treated[cell].astype(float)
+                wc = wall[cell] / wall[cell].mean()
+                if p.X is not None:
+                    _check_cell_covariates(X, D, wc, p.names, g, t, method)
+                key = (g, ctrl.tobytes(), min(ti, base))
+                att, inf_c, ps = _drdid_cell(dy[cell], D, X, wc, method if p.X is not None else "reg",
+                                             ps_cache.get(key))
+                if ps is not None:
+                    ps_cache[key] = ps
+                inf = np.zeros(n)
+                inf[cell] = n / cell.sum() * inf_c
             rows.append({"cohort": g, "time": t, "att": att, "n_treated": int(treated.sum()),
-                         "n_control": int(ctrl.sum()), "post": t >= g, "event_time": ti - gi})
+                         "n_control": int(ctrl.sum()), "post": t >= g, "event_time": ti - gi, "base": False})
             infs.append(inf)
     if not rows:
         raise DataValidationError("No cohort has both a pre-period and comparison units: nothing to estimate.")
     inf = np.column_stack(infs)
     cells = pd.DataFrame(rows)
     cells["se"] = _analytic_se(inf, p.cluster)
+    cells.loc[cells["base"], "se"] = np.nan      # the reference cell of a universal base: zero by definition
+    if p.X is not None:
+        notes.append(f"covariates {', '.join(p.names)} ({'doubly robust' if method == 'dr' else method}, "
+                     "Sant'Anna and Zhao 2020)")
+    if anticipation:
+        notes.append(f"anticipation: {anticipation} period(s) before treatment count as treated")
+    if base_period == "universal":
+        notes.append("universal base period: every effect is measured from the cohort's last period before treatment")
     return ATTgt(cells, inf, p, control_group, notes)
 
 
@@ -159,7 +333,15 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
     """Aggregated effects and their influence functions (with the weights' own influence)."""
     c = res.cells
     G = res.panel.G
-    pg_unit = {g: (G == g).mean() for g in c["cohort"].unique()}
+    wu = res.panel.w
+    if wu is None:
+        pg_unit = {g: (G == g).mean() for g in c["cohort"].unique()}
+    else:  # weighted cohort shares, as R did's aggte (weights of mean one)
+        pg_unit = {g: (wu * (G == g)).mean() for g in c["cohort"].unique()}
+
+    def indicators(gs) -> np.ndarray:
+        ind = np.column_stack([(G == g).astype(float) for g in gs])
+        return ind if wu is None else ind * wu[:, None]
     c = c.assign(pg=c["cohort"].map(pg_unit))
 
     def combine(mask: np.ndarray, label: dict, weights: str) -> tuple[dict, np.ndarray]:
@@ -173,7 +355,7 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
         w = pg / pg.sum()
         est = float(np.sum(w * sub["att"]))
         # influence of the estimated weights (Callaway and Sant'Anna's wif)
-        ind = np.column_stack([(G == g).astype(float) for g in sub["cohort"]])
+        ind = indicators(sub["cohort"])
         wif = (ind - pg) / pg.sum() - np.outer((ind - pg).sum(axis=1), pg) / pg.sum() ** 2
         return {**label, "estimate": est}, res.inf[:, idx] @ w + wif @ sub["att"].to_numpy()
 
@@ -209,8 +391,8 @@ def _aggregate(res: ATTgt, kind: str, min_e=-np.inf, max_e=np.inf) -> tuple[pd.D
                 gp_list.append(pg_unit[g])
         gp = np.array(gp_list)
         w = gp / gp.sum()
-        ind = np.column_stack([(G == g).astype(float) for g in sorted(c["cohort"].unique())
-                               if (post & (c["cohort"] == g).to_numpy()).any()])
+        ind = indicators([g for g in sorted(c["cohort"].unique())
+                          if (post & (c["cohort"] == g).to_numpy()).any()])
         wif = (ind - gp) / gp.sum() - np.outer((ind - gp).sum(axis=1), gp) / gp.sum() ** 2
         rows.insert(0, {"cohort": "all", "estimate": float(np.sum(w * gest))})
         infs.insert(0, np.column_stack(ginf) @ w + wif @ np.array(gest))
@@ -257,7 +439,9 @@ def multiplier_bootstrap(inf: np.ndarray, cluster: np.ndarray, *, draws: int, se
 def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
                   control_group: ControlGroup = "never_treated", aggregate: Aggregate = "simple",
                   cluster: str | None = None, bootstrap: int | None = DEFAULT_BOOT, seed: int = 0,
-                  level: float = DEFAULT_LEVEL, min_e: float = -np.inf, max_e: float = np.inf) -> EstimateTable:
+                  level: float = DEFAULT_LEVEL, min_e: float = -np.inf, max_e: float = np.inf, covariates=None,
+                  method: Method = "dr", weights: str | None = None, anticipation: int = 0,
+                  base_period: BasePeriod = "varying", design=None) -> EstimateTable:
     """Callaway and Sant'Anna's estimator, aggregated.
 
     Parameters
@@ -274,21 +458,51 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
         Column of clusters containing whole units (the kecamatan where TKSK is assigned).
     bootstrap : int or None
         Multiplier bootstrap draws; None gives analytical standard errors and pointwise intervals.
+    covariates : list of str, optional
+        Pre-treatment covariates (each unit's value in the earlier period of each comparison, as R
+        did): parallel trends then need to hold only conditional on them. ``method`` chooses the
+        2x2 estimator of every ATT(g, t), as R did's ``est_method``: ``"dr"`` (doubly robust,
+        Sant'Anna and Zhao 2020, ``drdid_panel``), ``"ipw"`` (normalized inverse probability
+        weighting, ``std_ipw_did_panel``) or ``"reg"`` (outcome regression, ``reg_did_panel``).
+        Comparison units with a propensity score >= ``TRIM_LEVEL`` are left out, as DRDID.
+    weights : str, optional
+        Sampling weights, one value per unit (normalized to mean one, as R did): every 2x2 fit
+        and the cohort shares of the aggregation are weighted.
+    anticipation : int
+        Periods before the first treated period in which units may already react; the base
+        period moves back by as many, and not-yet-treated comparisons exclude them (R did).
+    base_period : {"varying", "universal"}
+        ``"varying"``: pre-treatment effects compare consecutive periods; ``"universal"``: every
+        effect is measured from the cohort's last untreated period (that cell is zero), as R did.
+    design : SurveyDesign, optional
+        Strata and PSUs (constant within units): standard errors from the design-based variance
+        of the influence function's weighted total, between PSUs within strata; no bootstrap
+        band then (the multiplier bootstrap does not know the strata).
 
     Returns an EstimateTable with ``ci_lower``/``ci_upper`` (pointwise) and, for bootstrap runs,
     ``band_lower``/``band_upper`` (uniform over the rows).
     """
     check_level(level, "staggered_did")
     res = att_gt(data, outcome=outcome, unit=unit, time=time, cohort=cohort, control_group=control_group,
-                 cluster=cluster)
+                 cluster=cluster, covariates=covariates, method=method, weights=weights,
+                 anticipation=anticipation, base_period=base_period, design=design)
     table, inf = _aggregate(res, aggregate, min_e, max_e)
     n = inf.shape[0]
-    if bootstrap:
+    what = "" if covariates is None else f", {method}"
+    if design is not None:
+        se = _design_se(inf, res.panel.unit_rows, design)
+        crit = float("nan")
+        bootstrap = None
+        method_label = f"Callaway-Sant'Anna ({control_group}{what}), design-based"
+        res.notes.append("standard errors from the survey design (influence function linearized over its strata and "
+                         "PSUs); no bootstrap band")
+    elif bootstrap:
         se, crit = multiplier_bootstrap(inf, res.panel.cluster, draws=bootstrap, seed=seed, level=level)
-        method = f"Callaway-Sant'Anna ({control_group}), multiplier bootstrap ({bootstrap} draws)"
+        method_label = f"Callaway-Sant'Anna ({control_group}{what}), multiplier bootstrap ({bootstrap} draws)"
     else:
         se, crit = _analytic_se(inf, res.panel.cluster), float("nan")
-        method = f"Callaway-Sant'Anna ({control_group}), analytical"
+        method_label = f"Callaway-Sant'Anna ({control_group}{what}), analytical"
+    se = np.where(np.any(inf != 0, axis=0), se, np.nan)   # rows fixed at zero (universal base) have no error
     group_cols = tuple(c for c in table.columns if c != "estimate")
     out = table.copy()
     out.insert(0, "estimand", f"ATT ({aggregate})")
@@ -297,13 +511,13 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
     out["ci_upper"] = np.nan
     out["level"] = level
     out["nobs"] = n
-    out["method"] = method
+    out["method"] = method_label
     out["df"] = np.inf
     out["outcome"] = outcome
     if bootstrap:
         out["band_lower"] = out["estimate"] - crit * se
         out["band_upper"] = out["estimate"] + crit * se
-    pre = res.cells[~res.cells["post"]]
+    pre = res.cells[~res.cells["post"] & ~res.cells["base"]]
     notes = tuple(res.notes)
     diags: tuple[Diagnostic, ...] = ()
     if len(pre):
@@ -313,9 +527,21 @@ def staggered_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, coh
     return EstimateTable(out, group_columns=group_cols, level=level, notes=notes, diagnostics=diags)
 
 
+def _design_se(inf: np.ndarray, unit_rows: pd.DataFrame, design) -> np.ndarray:
+    """Design-based standard errors of the columns of ``inf`` (units x estimates; the estimate
+    minus the truth is about ``inf.sum(axis=0) / n``, the weights already inside): the variance of
+    PSU totals between PSUs within strata (R ``svyrecvar``)."""
+    from ..survey import prepare, variance_of_psu_totals
+
+    prep = prepare(unit_rows, design)
+    n = inf.shape[0]
+    t = np.stack([np.bincount(prep.psu, weights=inf[:, j] / n, minlength=prep.n_psu) for j in range(inf.shape[1])])
+    return np.sqrt(variance_of_psu_totals(t, np.zeros(n, dtype=np.int64), prep))
+
+
 def _pretrend_test(res: ATTgt) -> Diagnostic:
     """Joint Wald test that every pre-treatment ATT(g, t) is zero (placebo cells)."""
-    pre = ~res.cells["post"].to_numpy()
+    pre = ~res.cells["post"].to_numpy() & ~res.cells["base"].to_numpy()
     est = res.cells.loc[pre, "att"].to_numpy()
     s = _cluster_sum(res.inf[:, pre], res.panel.cluster)
     n = res.inf.shape[0]

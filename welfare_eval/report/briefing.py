@@ -170,6 +170,8 @@ def effect_sentence(e: Effect, language: str) -> str:
     }
     if e.shown:
         kw["abs"] = _value(abs(e.estimate), e.unit, L)
+        if e.estimate < 0:  # "lowers by 5,4 (2,2 to 8,9)": the interval in the sentence's own direction
+            kw["lo"], kw["hi"] = _value(-e.ci_upper, e.unit, L), _value(-e.ci_lower, e.unit, L)
         text = t("br_effect_up" if e.estimate > 0 else "br_effect_down", L, **kw)
     elif e.pretrend_passed is False and excludes_zero(e.ci_lower, e.ci_upper):
         text = t("br_effect_pretrend", L, p=fmt_number(e.pretrend_p, L, digits=3), **kw)
@@ -380,11 +382,14 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
                 & ~store["suppressed"].fillna(False).astype(bool)]
     if str(region) not in ("all", ""):
         sae = sae[sae["group"].map(lambda g: _field(g, "kab_code") == str(region)).astype(bool)]
+    sae = sae[sae["estimate"].notna()]   # not published: too uncertain, or hidden by secondary suppression
     sae = sae.sort_values("estimate", ascending=False).head(SAE_NAMED)
     if len(sae):
+        marked = [_field(g, "quality") == "caution" for g in sae["group"]]
         steps.append(t("br_next_sae_extreme", L, n=len(sae), names=_join(
-            [f"{_named(kec_names, g, 'kec_code')} ({fmt_pct(v, L)})"
-             for g, v in zip(sae["group"], sae["estimate"])], L)))
+            [f"{_named(kec_names, g, 'kec_code')} ({fmt_pct(v, L)}{'*' if m else ''})"
+             for g, v, m in zip(sae["group"], sae["estimate"], marked)], L))
+            + (" " + t("br_sae_caution", L) if any(marked) else ""))
     return steps or [t("br_next_none", L)]
 
 

@@ -163,7 +163,8 @@ def _title(job: dict, language: str) -> str:
 
 
 def _briefing_table(run_dir: Path, language: str, order: list) -> str:
-    """The briefings by region (rows) and language (columns), each as a web page and a PDF."""
+    """The briefings by region (rows) and language (columns), each as a web page and a PDF, with
+    the region's tables for Excel beside them."""
     found: dict = {}
     for page in run_dir.glob("briefing_*.html"):
         m = _BRIEFING.match(page.name)
@@ -188,6 +189,9 @@ def _briefing_table(run_dir: Path, language: str, order: list) -> str:
             link = f'<a href="{html.escape(name)}"{f" hreflang={x!r}" if x else ""}>{t("html_page", language)}</a>'
             if (run_dir / pdf).exists():
                 link += f' · <a href="{html.escape(pdf)}">PDF</a>'
+            xlsx = f"tabel_{region}_{x}.xlsx"   # the run's tables for Excel (report/excel.py)
+            if x and (run_dir / xlsx).exists():
+                link += f' · <a href="{html.escape(xlsx)}">{t("xlsx_tables", language)}</a>'
             cells.append(f"<td>{link}</td>")
         rows.append(f"<tr><td>{html.escape(_region_name(region, language))}</td>{''.join(cells)}</tr>")
     return (f"<h2>{t('briefings', language)}</h2><table class='briefings'><thead><tr><th>{t('region', language)}</th>"

@@ -125,7 +125,8 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     # the six kabupaten's P0 and extreme poverty, whatever the scope (the briefing's first chart)
     for key, table in (("P0 by kabupaten", poverty.fgt(s, poverty_line="poverty_line", by="kab_code", **kw)),
                        ("extreme by kabupaten", poverty.extreme_poverty(s, line=extreme_line, by="kab_code", **kw))):
-        sec.rows.append(("", key, suppress(table.to_frame(), min_cell=min_cell)))
+        # the kabupaten make up the province, whose figure is published: one hidden hides another
+        sec.rows.append(("", key, secondary_suppress(table.to_frame(), margins=[()], min_cell=min_cell)))
     # change across waves in real terms (panel households; clustered by kecamatan)
     pn = _pick(ds["panel"], kab)
     pn = pn.assign(real_cons=pn["cons_pc"] / (pn["cpi"] / 100), poor_f=pn["poor"].astype(float))
@@ -503,7 +504,8 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
                                          t("ci95", language):
                                              ["" if m else f"{fmt_rp(lo, language)} – {fmt_rp(hi, language)}"],
                                          n_column(rdf, language)[0]: n_column(rdf, language)[1]})
-        warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
+        if not m:  # the diagnostics quote the households on each side: none for a suppressed estimate
+            warnings += [diagnostic_text(d, language) for d in rd.diagnostics]
     except Exception as exc:  # noqa: BLE001
         sec.tables["rd"] = pd.DataFrame({"RD": [str(exc)]})
     sec.text = md_lines(dict.fromkeys(warnings)) if warnings else ""  # messages may quote the data
@@ -599,7 +601,9 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
                     diagnostic_text(d, language) for d in dyn.diagnostics]
                 dyn_f = dyn.to_frame()
                 if "event_time" in dyn_f.columns:  # each event time rests on the cohorts observed then
-                    counts = pd.DataFrame([_cs_groups(cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
+                    # the overall row ("all") rests on every post-treatment cell
+                    counts = pd.DataFrame([_cs_groups(cells[cells["post"]] if e == "all" else
+                                                      cells[cells["event_time"] == e]) for e in dyn_f["event_time"]],
                                           index=dyn_f.index)
                     dyn_f = dyn_f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
                 dyn_f = suppress(dyn_f, min_cell=min_cell)

@@ -47,9 +47,10 @@ def store_rows(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL, kabupaten
     kec = kec if kabupaten is None else kec[kec["kab_code"] == kabupaten]
     ok = publishable(kec, min_cell=min_cell)
     out = kec[["estimand", "kab_code", "kec_code", "estimate", "std_error", "ci_lower", "ci_upper", "nobs",
-               "method"]].copy()
+               "method", "quality"]].copy()   # quality (BPS band) goes into the store's group text
     for c in ("estimate", "std_error", "ci_lower", "ci_upper"):
         out[c] = out[c].where(ok)
+    out["suppressed"] = ~ok.to_numpy()   # unreliable or hidden by secondary suppression, not only small
     return out
 
 
@@ -77,7 +78,8 @@ def kecamatan_table(kec: pd.DataFrame, language: str, *, min_cell: int = DEFAULT
         rows.append({
             t("kabupaten", language): kab.get(str(r["kab_code"]), str(r["kab_code"])),
             t("kecamatan", language): kec_names.get(str(r["kec_code"]), str(r["kec_code"])),
-            t("sa_direct", language): fmt_pct(r["direct"], language) if r["nobs"] >= min_cell else "–",
+            # the direct estimate only where the kecamatan is published at all (it is the less reliable one)
+            t("sa_direct", language): fmt_pct(r["direct"], language) if show else "–",
             t("sa_model", language): fmt_pct(r["estimate"], language) if show else "–",
             t("sa_ci", language, level=level): (f"{fmt_pct(r['ci_lower'], language)} – "
                                                 f"{fmt_pct(r['ci_upper'], language)}") if show else "–",
