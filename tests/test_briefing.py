@@ -30,30 +30,102 @@ def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pret
         _row("10_poverty_profile", "FGT(alpha=0)", estimate=0.112, lo=0.10, hi=0.124, outcome="P0"),
         _row("10_poverty_profile", "extreme_headcount", estimate=0.02, lo=0.015, hi=0.025, outcome="extreme"),
         _row("10_poverty_profile", "Gini", estimate=0.35, lo=0.34, hi=0.36, outcome="Gini"),
-        *[_row("10_poverty_profile", "FGT(alpha=0)", estimate=v, lo=v - 0.02, hi=v + 0.02, outcome="P0 by kabupaten",
-               group=f"kab_code={k}") for k, v in zip(("7601", "7602", "7603", "7604", "7605", "7606"),
-                                                     (0.15, 0.16, 0.14, 0.05, 0.06, 0.08))],
-        *[_row("10_poverty_profile", "extreme_headcount", estimate=v, lo=v - 0.005, hi=v + 0.005,
-               outcome="extreme by kabupaten", group=f"kab_code={k}")
-          for k, v in zip(("7601", "7602", "7603", "7604", "7605", "7606"), (0.02, 0.035, 0.017, 0.006, 0.01, 0.017))],
-        _row("20_targeting", "coverage_rate", estimate=0.58, lo=0.55, hi=0.61, program="PKH", group="pre_poor=True",
-             outcome="targeting"),
-        _row("20_targeting", "exclusion_error_rate", estimate=0.42, lo=0.39, hi=0.45, program="PKH", outcome="targeting"),
-        *[_row("20_targeting", "missed_poor_total", estimate=v, program="PKH", outcome="missed_poor",
-               group=f"kec_code={k}") for k, v in (("7602060", 7887.0), ("7602020", 6484.0), ("7602080", 6038.0),
-                                                   ("7601010", 10.0))],
+        *[
+            _row(
+                "10_poverty_profile",
+                "FGT(alpha=0)",
+                estimate=v,
+                lo=v - 0.02,
+                hi=v + 0.02,
+                outcome="P0 by kabupaten",
+                group=f"kab_code={k}",
+            )
+            for k, v in zip(("7601", "7602", "7603", "7604", "7605", "7606"), (0.15, 0.16, 0.14, 0.05, 0.06, 0.08))
+        ],
+        *[
+            _row(
+                "10_poverty_profile",
+                "extreme_headcount",
+                estimate=v,
+                lo=v - 0.005,
+                hi=v + 0.005,
+                outcome="extreme by kabupaten",
+                group=f"kab_code={k}",
+            )
+            for k, v in zip(("7601", "7602", "7603", "7604", "7605", "7606"), (0.02, 0.035, 0.017, 0.006, 0.01, 0.017))
+        ],
+        _row(
+            "20_targeting",
+            "coverage_rate",
+            estimate=0.58,
+            lo=0.55,
+            hi=0.61,
+            program="PKH",
+            group="pre_poor=True",
+            outcome="targeting",
+        ),
+        _row(
+            "20_targeting", "exclusion_error_rate", estimate=0.42, lo=0.39, hi=0.45, program="PKH", outcome="targeting"
+        ),
+        *[
+            _row(
+                "20_targeting",
+                "missed_poor_total",
+                estimate=v,
+                program="PKH",
+                outcome="missed_poor",
+                group=f"kec_code={k}",
+            )
+            for k, v in (("7602060", 7887.0), ("7602020", 6484.0), ("7602080", 6038.0), ("7601010", 10.0))
+        ],
         _row("20_targeting", "late_rate", estimate=0.76, outcome="disbursement", group="kec_code=7601030; channel=pos"),
-        _row("20_targeting", "median_delay_days", estimate=49, outcome="disbursement",
-             group="kec_code=7601030; channel=pos"),
-        _row("20_targeting", "late_rate", estimate=0.10, outcome="disbursement", group="kec_code=7601010; channel=bank"),
-        _row("30_impact_bansos", "ATT aipw", estimate=pkh[0], lo=pkh[1], hi=pkh[2], program="PKH",
-             outcome="child_out_of_school"),
-        _row("40_tksk_empowerment", "ATT (simple)", estimate=tksk[0], lo=tksk[1], hi=tksk[2], program="TKSK",
-             outcome="summary_index"),
-        _row("40_tksk_empowerment", "diagnostic pre_trends", estimate=pretrend_p, program="TKSK",
-             outcome="summary_index", group=f"passed={pretrend_passed}"),
-        *[_row("40_tksk_empowerment", "tksk_cohort", estimate=0 if k in without_tksk else 2022, program="TKSK",
-               outcome="kecamatan cohort", group=f"kec_code={k}") for k in ("7601010", "7601020", "7601030")],
+        _row(
+            "20_targeting",
+            "median_delay_days",
+            estimate=49,
+            outcome="disbursement",
+            group="kec_code=7601030; channel=pos",
+        ),
+        _row(
+            "20_targeting", "late_rate", estimate=0.10, outcome="disbursement", group="kec_code=7601010; channel=bank"
+        ),
+        _row(
+            "30_impact_bansos",
+            "ATT aipw",
+            estimate=pkh[0],
+            lo=pkh[1],
+            hi=pkh[2],
+            program="PKH",
+            outcome="child_out_of_school",
+        ),
+        _row(
+            "40_tksk_empowerment",
+            "ATT (simple)",
+            estimate=tksk[0],
+            lo=tksk[1],
+            hi=tksk[2],
+            program="TKSK",
+            outcome="summary_index",
+        ),
+        _row(
+            "40_tksk_empowerment",
+            "diagnostic pre_trends",
+            estimate=pretrend_p,
+            program="TKSK",
+            outcome="summary_index",
+            group=f"passed={pretrend_passed}",
+        ),
+        *[
+            _row(
+                "40_tksk_empowerment",
+                "tksk_cohort",
+                estimate=0 if k in without_tksk else 2022,
+                program="TKSK",
+                outcome="kecamatan cohort",
+                group=f"kec_code={k}",
+            )
+            for k in ("7601010", "7601020", "7601030")
+        ],
         *extra,
     ]
     path = tmp_path / "results.csv"
@@ -74,8 +146,17 @@ def _text(b: briefing.Briefing) -> str:
     (np.nan, np.nan, None, False, False)],
     ids=["above-zero", "below-zero", "spans-zero", "touches-zero", "pretrend-rejects", "implausible", "no-interval"])
 def test_an_effect_is_shown_only_by_the_written_rule(lo, hi, pretrend, implausible, shown):
-    e = briefing.Effect("TKSK", "summary_index", 0.2 if lo > 0 or np.isnan(lo) else -0.2, lo, hi, "sd",
-                        pretrend_p=0.01 if pretrend is False else 0.5, pretrend_passed=pretrend, implausible=implausible)
+    e = briefing.Effect(
+        "TKSK",
+        "summary_index",
+        0.2 if lo > 0 or np.isnan(lo) else -0.2,
+        lo,
+        hi,
+        "sd",
+        pretrend_p=0.01 if pretrend is False else 0.5,
+        pretrend_passed=pretrend,
+        implausible=implausible,
+    )
     assert e.shown is shown
     for language, unproven in (("id", "belum terbukti"), ("en", "not established")):
         text = briefing.effect_sentence(e, language)
@@ -249,7 +330,9 @@ def test_plausibility_flags_what_the_programme_cannot_explain():
                                  transfer=transfer)["estimand"].iloc[0] == "plausibility lower_beyond"
     # a share: the recipients' mean is 0.2, so the ATT lies in [-0.8, 0.2]
     assert sections.plausibility(est(-0.1, 0.01), data, outcome="poor") is None
-    assert sections.plausibility(est(0.3, 0.01), data, outcome="poor")["estimand"].iloc[0] == "plausibility rate_outside"
+    assert (
+        sections.plausibility(est(0.3, 0.01), data, outcome="poor")["estimand"].iloc[0] == "plausibility rate_outside"
+    )
     text = sections.plausibility_text(beyond, "BPNT", "konsumsi", "id")
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 50.000)" in text
 

@@ -1,7 +1,6 @@
 """Documentation in step with the code; the string table and the Indonesian number formats."""
 from __future__ import annotations
 
-
 import pytest
 
 from welfare_eval.cli import main
@@ -58,10 +57,10 @@ def test_every_estimator_diagnostic_has_an_indonesian_sentence():
     English sentence passed through), with Indonesian number formatting."""
     import numpy as np
     import pandas as pd
+    from test_language import english_in, reader_text  # the scanner of the Indonesian pages (same folder)
 
     from welfare_eval import impact
     from welfare_eval.impact.inference import heterogeneity
-    from test_language import english_in, reader_text  # the scanner of the Indonesian pages (same folder)
     from welfare_eval.report.strings import diagnostic_text
 
     rng = np.random.default_rng(3)

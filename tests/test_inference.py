@@ -7,7 +7,11 @@ import pytest
 
 from welfare_eval import impact
 from welfare_eval.impact.inference import (
-    benjamini_hochberg, heterogeneity, intracluster_correlation, minimum_detectable_effect, sharpened_qvalues,
+    benjamini_hochberg,
+    heterogeneity,
+    intracluster_correlation,
+    minimum_detectable_effect,
+    sharpened_qvalues,
     summary_index,
 )
 

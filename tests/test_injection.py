@@ -13,14 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from welfare_eval.config import data_dir
 from welfare_eval.report import show
-from welfare_eval.report.display import md, md_lines
+from welfare_eval.report.display import md_lines
 from welfare_eval.report.runner import run
 
 #: Each payload carries a marker so that a live one can be told from the page's own scripts.

@@ -139,9 +139,21 @@ def page(tmp_path_factory):
     port = _port()
     log = tmp / "chromium.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--remote-debugging-port={port}",
-                                 f"--user-data-dir={tmp / 'profile'}", "--window-size=1400,1000", "about:blank"],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={tmp / 'profile'}",
+                "--window-size=1400,1000",
+                "about:blank",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         targets = json.loads(_wait_http(f"http://127.0.0.1:{port}/json/list", proc, log))
         tab = next(t for t in targets if t["type"] == "page")
@@ -185,10 +197,12 @@ def test_notebook_opens_unmodified_and_its_first_cells_run(lab, page, tmp_path):
     # the kernel started and is idle; the toolbar names the kernel the notebook asked for
     kernel_name = page.wait_for(
         "(() => { const s = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');"
-        " const k = document.querySelector('.jp-NotebookPanel .jp-KernelName, .jp-NotebookPanel .jp-Toolbar-kernelName');"
+        " const k = document.querySelector("
+        "'.jp-NotebookPanel .jp-KernelName, .jp-NotebookPanel .jp-Toolbar-kernelName');"
         " const name = k ? k.textContent.trim() : '';"
         " return s && s.getAttribute('data-status') === 'idle' && name && name !== 'No Kernel' ? name : ''; })()",
-        "an idle kernel")
+        "an idle kernel",
+    )
     assert kernel_name == _makefile_kernel_name()
     time.sleep(2)  # let Lab apply what the kernel reported (language_info) before looking at the dirty mark
     assert not page.js("!!document.querySelector('.lm-TabBar-tab.jp-mod-dirty')"), \

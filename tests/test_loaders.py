@@ -1,15 +1,14 @@
 """Each loader format reads back to the contract tables the generator wrote."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+import pyreadstat
 import pytest
 
 from welfare_eval import load_dataset, load_table
 from welfare_eval.exceptions import DataValidationError, ParameterError
-from welfare_eval.io import ColumnMapping
+from welfare_eval.io import ColumnMapping, read_raw
 
 FLOAT_RTOL = 1e-12  # Stata and SPSS store doubles; CSV round-trips floats with pyarrow's shortest repr
 
@@ -88,10 +87,6 @@ def test_missing_file_hint_does_not_suggest_synthetic_data(tmp_path):
 
 # --------------------------------------------------------------------------------------------
 # Stata and SPSS value labels, declared encodings, delimiters, dates; dotted Kemendagri codes
-
-import pyreadstat
-
-from welfare_eval.io import read_raw
 
 
 def _inverted_pkh(province, tmp_path, ext):

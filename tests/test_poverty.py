@@ -35,7 +35,9 @@ def test_gini_matches_the_point_formula_and_pairwise_definition(tables):
     g = poverty.gini(s, welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size").estimate[0]
     p = s["weight"].to_numpy() * s["hh_size"].to_numpy()
     y = s["cons_pc"].to_numpy()
-    pair = np.sum(p[:, None] * p[None, :] * np.abs(y[:, None] - y[None, :])) / (2 * p.sum() ** 2 * np.average(y, weights=p))
+    pair = np.sum(p[:, None] * p[None, :] * np.abs(y[:, None] - y[None, :])) / (
+        2 * p.sum() ** 2 * np.average(y, weights=p)
+    )
     assert g == pytest.approx(pair, abs=1e-12)
     assert g == pytest.approx(poverty.gini_value(y, p), abs=EXACT)
 

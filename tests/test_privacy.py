@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from welfare_eval import load_table
-from welfare_eval.io import contains_nik, hash_nik, pseudonymize
+from welfare_eval import nik as nikmod
+from welfare_eval.exceptions import DataValidationError, NikKeyError
+from welfare_eval.io import contains_nik, hash_nik, pseudonymize, pseudonymize_checked
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +51,6 @@ def test_no_nik_in_any_report_output(report_data, report_run, niks):
 
 # --------------------------------------------------------------------------------------------
 # NIK values checked where they are read, NIK-like columns found by value, the key
-
-from welfare_eval import nik as nikmod
-from welfare_eval.exceptions import DataValidationError, NikKeyError
-from welfare_eval.io import pseudonymize_checked
 
 #: Hand-checked NIKs: (value, the check it fails or "" when valid).
 NIK_CASES = {

@@ -306,10 +306,12 @@ def test_a_full_disk_is_recorded_as_disk_full_and_rerun(province, tmp_path, free
               "print('x' * 20000)")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    cmd = (f"mount -t tmpfs -o size=3m tmpfs {mnt} && for i in 1 2; do "
-           f"{sys.executable} -m welfare_eval.cli run --data {province} --notebooks {nbdir / '01_fills_the_disk.ipynb'} "
-           f"--output-root {mnt} --run-id r --retries 0; echo \"exit $?\"; "
-           f"cp {mnt}/r/manifest.json {tmp_path}/manifest-$i.json; rm -f {mnt}/filler; done")
+    cmd = (
+        f"mount -t tmpfs -o size=3m tmpfs {mnt} && for i in 1 2; do "
+        f"{sys.executable} -m welfare_eval.cli run --data {province} --notebooks {nbdir / '01_fills_the_disk.ipynb'} "
+        f'--output-root {mnt} --run-id r --retries 0; echo "exit $?"; '
+        f"cp {mnt}/r/manifest.json {tmp_path}/manifest-$i.json; rm -f {mnt}/filler; done"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO), "WELFARE_EVAL_NO_SCREENSHOTS": "1"}
     env.pop("PYTEST_CURRENT_TEST", None)
     res = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, env=env,
@@ -358,8 +360,10 @@ def test_jobs_on_a_saturated_machine_have_clean_pages(province, tmp_path):
     """CPU hogs on every core (bounded in time, killed at the end) while a kabupaten's reports run on
     two workers: no job failed, no error output and nothing on stderr in any executed notebook, and
     no reader page shows a traceback, a warning or a path into the code or its environment."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 900\nwhile time.time() < end: pass"])
-            for _ in range(2 * (os.cpu_count() or 1))]
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 900\nwhile time.time() < end: pass"])
+        for _ in range(2 * (os.cpu_count() or 1))
+    ]
     try:
         res = _cli("--data", str(province), "--kabupaten", "7603", "--output-root", str(tmp_path), "--run-id", "r",
                    "--workers", "2")

@@ -71,8 +71,13 @@ def test_ratio_by_domain():
 
 
 def test_proportion_by_domain():
-    _check(survey.proportion(_prep(DATA), "poor", design=DESIGN, by="region", deff=True), "proportion_by_region", "poor",
-           ("region",), deff=True)
+    _check(
+        survey.proportion(_prep(DATA), "poor", design=DESIGN, by="region", deff=True),
+        "proportion_by_region",
+        "poor",
+        ("region",),
+        deff=True,
+    )
 
 
 @pytest.mark.parametrize("alpha,var", [(0, "poor"), (1, "gap"), (2, "gap2")], ids=["P0", "P1", "P2"])

@@ -115,11 +115,11 @@ def test_naive_twfe_misses_the_tksk_effect(world_full):
     for outcome in ("knows_program", "has_savings", "graduated"):
         d = p[[outcome, "tksk", "hh_id", "wave"]].astype(float)
 
-        def within(col):
+        def within(d, col):
             return (d[col] - d.groupby("hh_id")[col].transform("mean") - d.groupby("wave")[col].transform("mean")
                     + d[col].mean())
 
-        y, x = within(outcome), within("tksk")
+        y, x = within(d, outcome), within(d, "tksk")
         twfe = float((x * y).sum() / (x * x).sum())
         truth = world_full.truth["panel"]["tksk"][outcome]["att_simple"]
         assert twfe < truth * (1 - NAIVE_MISS_SHARE), outcome
@@ -132,5 +132,7 @@ def test_population_gini_matches_pairwise_definition():
     # the trapezoid formula equals sum_ij w_i w_j |y_i - y_j| / (2 W^2 mean) (hand-sized data)
     rng = np.random.default_rng(0)
     y, w = rng.lognormal(0, 0.5, 60), rng.integers(1, 6, 60).astype(float)
-    pair = np.sum(w[:, None] * w[None, :] * np.abs(y[:, None] - y[None, :])) / (2 * w.sum() ** 2 * np.average(y, weights=w))
+    pair = np.sum(w[:, None] * w[None, :] * np.abs(y[:, None] - y[None, :])) / (
+        2 * w.sum() ** 2 * np.average(y, weights=w)
+    )
     assert gini_value(y, w) == pytest.approx(pair, abs=1e-12)

@@ -39,23 +39,54 @@ def _psu_spanning(d):
 CASES = {
     # id: (defect, column, check, words the message must contain)
     "missing-column": (lambda d: d.drop(columns=["weight"]), "weight", "missing_column", "required column"),
-    "text-in-consumption": (lambda d: d.assign(cons_pc=d["cons_pc"].astype(object).where(d.index != 4, "1.200.000 Rp")),
-                            "cons_pc", "type", "not numbers"),
-    "duplicate-key": (lambda d: pd.concat([d, d.iloc[[0, 1]]], ignore_index=True), "hh_id", "duplicate_key", "share a key"),
-    "unknown-kabupaten": (lambda d: d.assign(kab_code=d["kab_code"].where(d.index != 2, "7699")), "kab_code", "region",
-                          "unknown in province 76"),
+    "text-in-consumption": (
+        lambda d: d.assign(cons_pc=d["cons_pc"].astype(object).where(d.index != 4, "1.200.000 Rp")),
+        "cons_pc",
+        "type",
+        "not numbers",
+    ),
+    "duplicate-key": (
+        lambda d: pd.concat([d, d.iloc[[0, 1]]], ignore_index=True),
+        "hh_id",
+        "duplicate_key",
+        "share a key",
+    ),
+    "unknown-kabupaten": (
+        lambda d: d.assign(kab_code=d["kab_code"].where(d.index != 2, "7699")),
+        "kab_code",
+        "region",
+        "unknown in province 76",
+    ),
     "weight-missing": (_weight_missing, "weight", "missing", "missing values"),
     "weight-zero": (lambda d: d.assign(weight=d["weight"].where(d.index != 5, 0.0)), "weight", "range", "zero"),
-    "weight-negative": (lambda d: d.assign(weight=d["weight"].where(d.index != 6, -3.0)), "weight", "range", "negative"),
+    "weight-negative": (
+        lambda d: d.assign(weight=d["weight"].where(d.index != 6, -3.0)),
+        "weight",
+        "range",
+        "negative",
+    ),
     "consumption-zero": (lambda d: d.assign(cons_pc=d["cons_pc"].where(d.index != 7, 0.0)), "cons_pc", "range", "zero"),
-    "consumption-negative": (lambda d: d.assign(cons_pc=d["cons_pc"].where(d.index != 7, -5.0)), "cons_pc", "range",
-                             "negative"),
-    "decile-out-of-range": (lambda d: d.assign(decile=d["decile"].where(d.index != 9, 11)), "decile", "range", "above 10"),
+    "consumption-negative": (
+        lambda d: d.assign(cons_pc=d["cons_pc"].where(d.index != 7, -5.0)),
+        "cons_pc",
+        "range",
+        "negative",
+    ),
+    "decile-out-of-range": (
+        lambda d: d.assign(decile=d["decile"].where(d.index != 9, 11)),
+        "decile",
+        "range",
+        "above 10",
+    ),
     "decile-zero": (lambda d: d.assign(decile=d["decile"].where(d.index != 9, 0)), "decile", "range", "below 1"),
     "psu-spans-strata": (_psu_spanning, "psu", "design", "span more than one stratum"),
     "stratum-with-one-psu": (_drop_psus, "strata", "design", "single PSU"),
-    "urban-not-yes-no": (lambda d: d.assign(urban=d["urban"].astype(object).where(d.index != 1, "kota")), "urban",
-                         "type", "not yes/no"),
+    "urban-not-yes-no": (
+        lambda d: d.assign(urban=d["urban"].astype(object).where(d.index != 1, "kota")),
+        "urban",
+        "type",
+        "not yes/no",
+    ),
 }
 
 

@@ -183,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(dtks_registry, susenas) or a YAML file")
     v.add_argument("--encoding", default=None,
                    help="text encoding of CSV files that are not UTF-8, e.g. cp1252 or utf-16")
-    v.add_argument("--delimiter", default=None, help="field delimiter of CSV files that are not comma-separated, e.g. ';'")
+    v.add_argument(
+        "--delimiter", default=None, help="field delimiter of CSV files that are not comma-separated, e.g. ';'"
+    )
     v.add_argument("files", nargs="+", help="data files (CSV, Parquet, Stata .dta, SPSS .sav)")
     v.set_defaults(func=cmd_validate)
     r = sub.add_parser("run", help="run the report notebooks",
@@ -193,8 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
                         f"({configs_dir() / 'report.yaml'}); without one, the options below alone")
     r.add_argument("--data", type=Path, default=None,
                    help=f"folder of contract tables (default: the nearest {SYNTHETIC_SUBDIR}/ of the working folder)")
-    r.add_argument("--kabupaten", default=None,
-                   help="all (the province), a BPS code, a comma-separated list, or every (province and each kabupaten)")
+    r.add_argument(
+        "--kabupaten",
+        default=None,
+        help="all (the province), a BPS code, a comma-separated list, or every (province and each kabupaten)",
+    )
     r.add_argument("--language", default=None, help="id, en, or id,en")
     r.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
                    help="a notebook parameter for every job (repeatable), e.g. -p min_cell=20")

@@ -5,6 +5,8 @@ one shape: what, where, how many, how to fix.
 """
 from __future__ import annotations
 
+from typing import Any
+
 
 class WelfareEvalError(Exception):
     """Base class of the workbench's own errors."""
@@ -73,11 +75,14 @@ def missing_extra(feature: str, package: str, extra: str) -> MissingDependencyEr
         f"Install the extra: pip install 'welfare-eval[{extra}]' (make setup installs it).")
 
 
-def check_choice(value: object, choices: object, name: str, where: str) -> str:
-    """``value`` if it is one of the ``Literal`` type ``choices``, else the uniform ParameterError."""
+def check_choice(value: object, choices: object, name: str, where: str) -> Any:
+    """``value`` if it is one of the ``Literal`` type ``choices``, else the uniform ParameterError.
+
+    Typed ``Any``: the value is one of ``choices``, a member of the caller's ``Literal`` type, which
+    the annotations cannot pass through a runtime argument."""
     import typing
 
     allowed = typing.get_args(choices)
     if value not in allowed:
         raise parameter_error(name, where, "one of " + ", ".join(repr(a) for a in allowed), value)
-    return value  # type: ignore[return-value]
+    return value

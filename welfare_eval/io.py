@@ -264,12 +264,16 @@ def _mapping_problems(raw: object) -> list[str]:
     for key in ("rename", "date_format"):
         v = raw.get(key)
         if v is not None and not (isinstance(v, dict) and all(isinstance(x, str) for x in v.values())):
-            out.append(f"'{key}' must be a map of column names to text ({'new names' if key == 'rename' else 'formats'});"
-                       f" got {type(v).__name__}")
+            out.append(
+                f"'{key}' must be a map of column names to text ({'new names' if key == 'rename' else 'formats'});"
+                f" got {type(v).__name__}"
+            )
     comp = raw.get("compose")
     if comp is not None:
         if not isinstance(comp, dict):
-            out.append(f"'compose' must be a map of column -> {{from: [...], widths: [...]}}; got {type(comp).__name__}")
+            out.append(
+                f"'compose' must be a map of column -> {{from: [...], widths: [...]}}; got {type(comp).__name__}"
+            )
         else:
             for name, spec in comp.items():
                 if not isinstance(spec, dict):
@@ -332,7 +336,7 @@ class ColumnMapping:
     """
 
     table: str
-    region_codes: str = "bps"
+    region_codes: regions.CodeSystem = "bps"
     rename: dict = field(default_factory=dict)
     compose: dict = field(default_factory=dict)
     recode: dict = field(default_factory=dict)
@@ -469,7 +473,9 @@ DOTTED_CODE = re.compile(r"^\d{2}(\.\d{1,4})+$")
 def _as_code(s: pd.Series) -> pd.Series:
     """Codes as text; numbers read from Stata/SPSS lose their '.0'; dotted codes (76.04.01) lose their dots."""
     if pd.api.types.is_float_dtype(s):
-        return s.map(lambda v: pd.NA if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype("string")
+        return s.map(lambda v: pd.NA if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype(
+            "string"
+        )
     txt = s.astype("string").str.strip()
     dotted = txt.str.fullmatch(DOTTED_CODE.pattern).fillna(False)
     return txt.where(~dotted, txt.str.replace(".", "", regex=False))
@@ -831,9 +837,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
-    tmp = Path(tmp)
+    tmp = Path(tmp_name)
     os.chmod(tmp, 0o644)  # reports are shared: readable like any file written the ordinary way
     try:
         yield tmp

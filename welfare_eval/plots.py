@@ -6,6 +6,8 @@ once drawn, so a notebook shows each one where it is displayed, not where it was
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -13,7 +15,10 @@ from matplotlib.ticker import Formatter, FuncFormatter  # noqa: E402
 
 from .report.strings import fmt_number, fmt_pct  # noqa: E402
 
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (7.5, 4.2), "figure.dpi": 110, "font.size": 11, "axes.titlesize": 12,
     "axes.titleweight": "bold", "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#cccccc", "grid.linewidth": 0.6, "axes.axisbelow": True,
@@ -31,8 +36,8 @@ TICK_EQUAL = 1e-9
 
 class LanguageFormatter(Formatter):
     """Tick labels in the report's language with as many decimals as the ticks need and no more:
-    ticks at 2.5% steps read 0,0%, 2,5%, 5,0%, 7,5% (not 0%, 2%, 5%, 8%), one number of decimals per axis; ``scale`` multiplies the value
-    (100 for shares shown as percent or as poin persen)."""
+    ticks at 2.5% steps read 0,0%, 2,5%, 5,0%, 7,5% (not 0%, 2%, 5%, 8%), one number of decimals per axis;
+    ``scale`` multiplies the value (100 for shares shown as percent or as poin persen)."""
 
     def __init__(self, language: str, *, pct: bool, scale: float = 1.0, digits: int | None = None):
         super().__init__()
@@ -77,8 +82,9 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
     """
     with plt.rc_context(STYLE):
         n_keys = 1 if series is None else frame[series].nunique()
-        fig, ax = plt.subplots(figsize=(7.5, 0.4 * frame[label].nunique() * (1 if series is None else 0.6 * n_keys + 0.2)
-                                        + 1.6))
+        fig, ax = plt.subplots(
+            figsize=(7.5, 0.4 * frame[label].nunique() * (1 if series is None else 0.6 * n_keys + 0.2) + 1.6)
+        )
         groups = list(dict.fromkeys(frame[label]))
         keys = [None] if series is None else list(dict.fromkeys(frame[series]))
         height = 0.8 / len(keys)
@@ -90,18 +96,25 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
             y = np.arange(len(groups)) + (k - (len(keys) - 1) / 2) * height
             est = sub["estimate"].to_numpy(float)
             supp = sub["suppressed"].fillna(False).to_numpy(bool) if "suppressed" in sub else np.zeros(len(y), bool)
-            ax.barh(y, np.nan_to_num(est), height=height * 0.9, color=LIGHT if k == 0 else "white", edgecolor=INK,
-                    hatch=HATCHES[k % len(HATCHES)], label=(series_labels or {}).get(key, key) if key is not None else None)
+            ax.barh(
+                y,
+                np.nan_to_num(est),
+                height=height * 0.9,
+                color=LIGHT if k == 0 else "white",
+                edgecolor=INK,
+                hatch=HATCHES[k % len(HATCHES)],
+                label=(series_labels or {}).get(key, key) if key is not None else None,
+            )
             lo, hi = sub["ci_lower"].to_numpy(float), sub["ci_upper"].to_numpy(float)
             ok = ~np.isnan(lo) & ~supp
             ax.errorbar(est[ok], y[ok], xerr=[np.maximum(est[ok] - lo[ok], 0), np.maximum(hi[ok] - est[ok], 0)],
                         fmt="none", ecolor=INK, capsize=3, linewidth=1)
-            for yy, e, l, h, s in zip(y, est, lo, hi, supp):
+            for yy, e, lo_e, hi_e, s in zip(y, est, lo, hi, supp):
                 if s:
                     texts.append((0.0, yy, "*", "left"))
                 elif not np.isnan(e):
                     right = e >= 0
-                    end = (np.nanmax([e, h]) if right else np.nanmin([e, l])) if not np.isnan(h) else e
+                    end = (np.nanmax([e, hi_e]) if right else np.nanmin([e, lo_e])) if not np.isnan(hi_e) else e
                     ends.append(end)
                     texts.append((end, yy, _value_text(e, language, pct, scale, digits), "left" if right else "right"))
         span = (max(ends) - min(ends)) or 1.0

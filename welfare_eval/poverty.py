@@ -4,6 +4,8 @@ The design-based estimators with standard errors build on these.
 """
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import pandas as pd
 
@@ -12,8 +14,22 @@ from .exceptions import DataValidationError, ParameterError, parameter_error
 from .io import extreme_line_ids, extreme_line_value
 from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
-    Domains, Prepared, SurveyDesign, _method, deff_srs, domains, estimate_table, linearized_variance, numeric,
-    _memo, prepare, ratio_cells, ratio_estimate, replicate_variance, share_columns, variance_of_psu_totals,
+    Domains,
+    Prepared,
+    SurveyDesign,
+    _memo,
+    _method,
+    deff_srs,
+    domains,
+    estimate_table,
+    linearized_variance,
+    numeric,
+    prepare,
+    ratio_cells,
+    ratio_estimate,
+    replicate_variance,
+    share_columns,
+    variance_of_psu_totals,
 )
 
 
@@ -83,6 +99,12 @@ def _welfare(data: pd.DataFrame, welfare: str) -> np.ndarray:
     return y
 
 
+@overload
+def _size(data: pd.DataFrame, household_size: str) -> np.ndarray: ...
+@overload
+def _size(data: pd.DataFrame, household_size: None) -> None: ...
+@overload
+def _size(data: pd.DataFrame, household_size: str | None) -> np.ndarray | None: ...
 def _size(data: pd.DataFrame, household_size: str | None) -> np.ndarray | None:
     if household_size is None:
         return None
@@ -127,8 +149,10 @@ class _Measure:
         self.person = size is not None
         self.s = np.ones(len(y)) if size is None else size
         if kind == "fgt":
+            assert z is not None, "the FGT measures are always built with a poverty line"
             self.a = _person_fgt(y, z, alpha, self.s)
         elif kind == "watts":
+            assert z is not None, "the Watts index is always built with a poverty line"
             self.a = watts_indicator(y, z) * self.s
 
     def parts(self, w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

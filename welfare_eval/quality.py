@@ -128,7 +128,9 @@ def data_quality(data_dir: str | os.PathLike | None = None, *, kabupaten: str = 
     for name in TABLES:
         path = folder / f"{name}.parquet"
         if not path.exists():
-            rows.append((name, path.name, t("table_missing", lang), 0, 0, 0))  # rows of the scope (kabupaten or province)
+            rows.append(
+                (name, path.name, t("table_missing", lang), 0, 0, 0)
+            )  # rows of the scope (kabupaten or province)
             continue
         df, rep = prepare(path, table=name)
         reports[name] = rep

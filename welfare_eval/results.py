@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -230,10 +230,12 @@ class Estimate:
 
     def summary(self) -> str:
         lo, hi = self.conf_int()
-        lines = [f"{self.estimand} of {self.treatment} on {self.outcome} ({self.method})",
-                 f"  estimate {self.estimate:.6g}  SE {self.std_error if self.std_error is not None else float('nan'):.4g}"
-                 f"  95% CI [{lo:.6g}, {hi:.6g}]  p = {self.pvalue:.3g}  n = {self.nobs}"
-                 + (f" ({self.n_treated} treated)" if self.n_treated is not None else "")]
+        lines = [
+            f"{self.estimand} of {self.treatment} on {self.outcome} ({self.method})",
+            f"  estimate {self.estimate:.6g}  SE {self.std_error if self.std_error is not None else float('nan'):.4g}"
+            f"  95% CI [{lo:.6g}, {hi:.6g}]  p = {self.pvalue:.3g}  n = {self.nobs}"
+            + (f" ({self.n_treated} treated)" if self.n_treated is not None else ""),
+        ]
         lines += [f"  [{'ok' if d.passed else 'WARNING' if d.passed is False else 'info'}] {d.message}"
                   for d in self.diagnostics]
         lines += [f"  note: {n}" for n in self.notes]
@@ -243,8 +245,12 @@ class Estimate:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        diag = "".join(f"<li>{'⚠ ' if d.passed is False else ''}{html.escape(d.message)}</li>" for d in self.diagnostics)
-        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + (f"<ul>{diag}</ul>" if diag else "")
+        diag = "".join(
+            f"<li>{'⚠ ' if d.passed is False else ''}{html.escape(d.message)}</li>" for d in self.diagnostics
+        )
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.6g}") + (
+            f"<ul>{diag}</ul>" if diag else ""
+        )
 
 
 class EstimateTable:
@@ -310,7 +316,7 @@ class EstimateTable:
         if len(rows) != 1:
             raise KeyError(f"{len(rows)} rows match {group}; give every group column")
         r = rows.iloc[0]
-        share = {}
+        share: dict[str, Any] = {}
         if "ci_method" in r and isinstance(r["ci_method"], str):
             share = {"ci_method": r["ci_method"], "ci_n": float(r["ci_n"]), "ci_df": float(r["ci_df"])}
         return Estimate(r["estimand"], float(r["estimate"]), float(r["std_error"]), int(r["nobs"]), r["method"],
@@ -377,6 +383,9 @@ class Note(str):
     """A note on a result: English text (it is a ``str``) that also carries a string-table ``key``
     and the ``params`` of its sentence, so that ``report.strings.note_text`` words it in another
     language, as ``Diagnostic.params`` does for diagnostics."""
+
+    key: str
+    params: dict[str, Any]
 
     def __new__(cls, text: str, key: str, **params):
         obj = super().__new__(cls, text)

@@ -402,13 +402,13 @@ def registry_covariates(registry: pd.DataFrame, *, area: str = "kec_code",
     :data:`REGISTRY_COVARIATES`. Household-level means (the registry lists households).
     """
     covariates = REGISTRY_COVARIATES if covariates is None else covariates
-    cols = sorted({c for c, _ in covariates.values()} | {area, "hh_size"})
-    missing = [c for c in cols if c not in registry.columns]
+    needed = sorted({c for c, _ in covariates.values()} | {area, "hh_size"})
+    missing = [c for c in needed if c not in registry.columns]
     if missing:
         raise DataValidationError(f"Table registry lacks the columns {missing} needed for the small-area "
                                   f"covariates; add them or pass covariates= naming columns it has.")
     key = _as_text(registry[area])
-    cols = {}
+    cols: dict[str, pd.Series] = {}
     for name, (col, how) in covariates.items():
         x = pd.to_numeric(registry[col], errors="coerce")
         if how == "mean":
@@ -487,7 +487,7 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     estimate over their population-weighted mean.
     """
     from . import poverty
-    from .survey import SUSENAS, domains
+    from .survey import SUSENAS
 
     where = "area_poverty"
     indicator = check_choice(indicator, Indicator, "indicator", where)

@@ -5,8 +5,8 @@ fault, seen with SPSS files with a few bytes flipped) instead of raising an erro
 notebook kernel or in ``welfare-eval validate`` would lose everything, with no message. So
 :func:`read` runs the reading in a child process (``_statchild.py``, which imports only pyreadstat):
 the child reads the header, refuses a header that claims more rows than the file can hold, reads
-the data and hands them back (pickled, with the value labels) through a private temporary folder; the parent turns any failure, a
-crash included, into a :class:`~welfare_eval.exceptions.FileFormatError`.
+the data and hands them back (pickled, with the value labels) through a private temporary folder;
+the parent turns any failure, a crash included, into a :class:`~welfare_eval.exceptions.FileFormatError`.
 """
 from __future__ import annotations
 

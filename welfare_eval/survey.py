@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -349,7 +349,7 @@ def replicate_weights(prep: Prepared) -> tuple[np.ndarray, np.ndarray, float]:
     reps = np.empty((prep.n, R))
     for r in range(R):
         mult = np.zeros(prep.n_psu)
-        for h, (start, m) in enumerate(zip(prep.psu_start, n_h)):
+        for start, m in zip(prep.psu_start, n_h):
             if m < 2:
                 mult[start:start + m] = 1.0
                 continue
@@ -502,7 +502,7 @@ def estimate_table(estimand: str, est: np.ndarray, var: np.ndarray, dom: Domains
     nobs = dom.nobs
     est = np.where(nobs == 0, np.nan, est)
     se = np.where(nobs == 0, np.nan, np.sqrt(var))
-    cols = {"estimand": np.full(dom.n, estimand, dtype=object)}
+    cols: dict[str, Any] = {"estimand": np.full(dom.n, estimand, dtype=object)}
     cols.update({c: dom.frame[c].to_numpy() for c in dom.columns})
     cols.update(estimate=est, std_error=se, ci_lower=np.nan, ci_upper=np.nan, level=level, nobs=nobs, method=method,
                 df=prep.df if prep.design.replicates is None else float(prep.n_psu - len(prep.n_psu_h)))

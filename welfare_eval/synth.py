@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from scipy.stats import norm
 from . import __version__, regions
 from .config import DEFAULT_SEED, data_dir, synthetic_dir
 from .exceptions import parameter_error
-from .io import extreme_line_value, poverty_lines, DEFAULT_EXTREME_LINE
+from .io import DEFAULT_EXTREME_LINE, extreme_line_value, poverty_lines
 from .poverty import fgt_value, gini_value
 
 GENERATOR_VERSION = "1"
@@ -363,7 +364,9 @@ def draw_survey(population: pd.DataFrame, rng: np.random.Generator, *, household
 # ---------------------------------------------------------------------------------------------
 # the panel
 
-def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict, cpi: dict) -> tuple[pd.DataFrame, dict]:
+def _panel(
+    rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict, cpi: dict
+) -> tuple[pd.DataFrame, dict]:
     pc = cal["panel"]
     waves = np.array(pc["waves"])
     last = int(waves[-1])
@@ -430,9 +433,13 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
         b = np.clip(level + slope * (a - abar) + kec_lvl[k], lo, hi)
         return b[:, None] + trend * t0
 
-    p0 = {"child_out_of_school": np.where(has_school[:, None], base(0.16, -0.15, 0.06, 0.40, -0.005, "child_out_of_school"), 0.0),
-          "child_stunted": np.where(has_young[:, None], base(0.30, -0.20, 0.12, 0.55, -0.01, "child_stunted"), 0.0),
-          "early_marriage": np.where(has_teen[:, None], base(0.07, -0.05, 0.02, 0.20, -0.002, "early_marriage"), 0.0)}
+    p0 = {
+        "child_out_of_school": np.where(
+            has_school[:, None], base(0.16, -0.15, 0.06, 0.40, -0.005, "child_out_of_school"), 0.0
+        ),
+        "child_stunted": np.where(has_young[:, None], base(0.30, -0.20, 0.12, 0.55, -0.01, "child_stunted"), 0.0),
+        "early_marriage": np.where(has_teen[:, None], base(0.07, -0.05, 0.02, 0.20, -0.002, "early_marriage"), 0.0),
+    }
     binary = {}
     for k, r in PKH_REDUCTION.items():
         bp = 1.0 - BPNT_REDUCTION.get(k, 0.0) * bpnt[:, None]
@@ -531,7 +538,7 @@ def _panel(rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict,
                             pop.loc[pop["decile"] == 4, "pmt_score"].min()]))
     near = np.abs(p["pmt_score"].to_numpy() - cutoff) < 0.05
     fs = (p["p_pkh_in"] - p["p_pkh_out"]).to_numpy()
-    rd = {"running": "pmt_score", "cutoff": cutoff, "bandwidth_for_truth": 0.05,
+    rd: dict[str, Any] = {"running": "pmt_score", "cutoff": cutoff, "bandwidth_for_truth": 0.05,
           "first_stage_population": float(np.mean(((pop["p_pkh_in"] - pop["p_pkh_out"]).to_numpy())[
               np.abs(pop["pmt_score"].to_numpy() - cutoff) < 0.02])),
           "late": {}}
@@ -564,9 +571,12 @@ def _disbursement(rng: np.random.Generator, registry: pd.DataFrame, year: int) -
     kec_delay = rng.gamma(2.0, 7.0, len(kec_codes)) + 3.0
     cols: dict[str, list] = {k: [] for k in ("hh_id", "program", "quarter", "alloc", "paid", "sched", "paid_on",
                                             "channel", "kec")}
-    programs = (("PKH", "pkh_amount", ("bank", "pos"), 0.85, 15), ("BPNT", "bpnt_amount", ("e-warong", "pos"), 0.75, 20))
+    programs = (
+        ("PKH", "pkh_amount", ("bank", "pos"), 0.85, 15),
+        ("BPNT", "bpnt_amount", ("e-warong", "pos"), 0.75, 20),
+    )
     channels = ["bank", "e-warong", "pos"]
-    for pi, (prog, amount_col, chans, p_first, day) in enumerate(programs):
+    for pi, (_prog, amount_col, chans, p_first, day) in enumerate(programs):
         rows = np.flatnonzero(registry[amount_col].to_numpy() > 0)
         nb = len(rows)
         chan = np.where(rng.random(nb) > p_first, channels.index(chans[1]), channels.index(chans[0]))
@@ -656,7 +666,9 @@ def _population_truth(pop: pd.DataFrame) -> dict:
         rec = pop[prog].to_numpy()
         eligible = pop["decile"].to_numpy() <= quota_decile
         for name, target in (("poor", poor_pre), ("bottom30", bottom30)):
-            tg[f"{prog}_exclusion_error_rate_{name}"] = float(np.sum(persons * (target & ~rec)) / np.sum(persons * target))
+            tg[f"{prog}_exclusion_error_rate_{name}"] = float(
+                np.sum(persons * (target & ~rec)) / np.sum(persons * target)
+            )
             tg[f"{prog}_inclusion_error_rate_{name}"] = float(np.sum(persons * (~target & rec)) / np.sum(persons * rec))
         tg[f"{prog}_coverage_of_poor_rate"] = float(np.sum(persons * (poor_pre & rec)) / np.sum(persons * poor_pre))
         tg[f"{prog}_quota_share"] = float(np.sum(persons * eligible) / persons.sum())
@@ -899,7 +911,7 @@ def write(world: World, out: str | os.PathLike) -> Path:
         rng = np.random.default_rng(np.random.SeedSequence(world.seed).spawn(5)[4])
         _write_raw_registry(world, rng, stage / "raw" / "dtks_registry.csv")
         sv, labels = raw_survey(world)
-        col_labels = [SUSENAS_LABELS[c] for c in sv.columns]
+        col_labels: list[str | None] = [SUSENAS_LABELS[c] for c in sv.columns]
         pyreadstat.write_dta(sv, str(stage / "raw" / "susenas_kor.dta"), variable_value_labels=labels,
                              column_labels=col_labels, file_label="SUSENAS KOR sintetis, Sulawesi Barat")
         pyreadstat.write_sav(sv, str(stage / "raw" / "susenas_kor.sav"), variable_value_labels=labels,

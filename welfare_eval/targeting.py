@@ -43,8 +43,21 @@ from .exceptions import DataValidationError, ParameterError, parameter_error
 from .poverty import _line, _person_fgt, _size, _welfare, gini_parts, welfare_order
 from .results import CIMethod, EstimateTable, check_ci_method, check_level
 from .survey import (
-    SurveyDesign, _method, domains, estimate_table, linearized_variance, numeric, prepare, ratio_estimate,
-    _memo, ratio_cells, ratio_family, replicate_variance, reuse_prepared, share_columns, variance_of_psu_totals,
+    SurveyDesign,
+    _memo,
+    _method,
+    domains,
+    estimate_table,
+    linearized_variance,
+    numeric,
+    prepare,
+    ratio_cells,
+    ratio_estimate,
+    ratio_family,
+    replicate_variance,
+    reuse_prepared,
+    share_columns,
+    variance_of_psu_totals,
 )
 
 Threshold = Literal["poverty_line", "quota"]
@@ -213,7 +226,7 @@ def _inputs(data: pd.DataFrame, program: Program, *, welfare: str, poverty_line,
                                                       household_size=household_size, design=design))
 
 
-def _table(inp: _Inputs, a, b, *, by, level, estimand: str, ci_method: str | None = None, note: str = "",
+def _table(inp: _Inputs, a, b, *, by, level, estimand: str, ci_method: CIMethod | None = None, note: str = "",
            **extra) -> EstimateTable:
     t = ratio_family(a, b, inp.data, design=inp.prep.design, by=by, level=level, estimand=estimand, prep=inp.prep,
                      ci_method=ci_method)
@@ -325,7 +338,7 @@ def _poor(inp: _Inputs, poor_before: str, all_programs, where: str) -> tuple[np.
 
 
 def _share(inp: _Inputs, value: np.ndarray, groups: pd.Series, *, by, level, estimand: str,
-           ci_method: str) -> EstimateTable:
+           ci_method: CIMethod) -> EstimateTable:
     """Share of a total that falls in each group (incidence), within each ``by`` domain."""
     g = pd.Series(groups).to_numpy()
     out = []
@@ -417,6 +430,7 @@ def _reduction(inp: _Inputs, measure: str, *, by, level: float, ci_method: str |
         var = linearized_variance(scores, dom.codes, dom.n, prep)
     else:
         alpha = float(measure[-1])
+        assert inp.z is not None, "poverty_reduction always builds its inputs with a poverty line"
         e0, t0 = ratio_cells(_person_fgt(inp.y_pre, inp.z, alpha, inp.s), inp.s, dom, prep)
         e1, t1 = ratio_cells(_person_fgt(inp.y_post, inp.z, alpha, inp.s), inp.s, dom, prep)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -13,7 +13,8 @@ import pandas as pd
 
 from . import regions
 from .exceptions import DataValidationError
-from .schema import Column, Table, table as contract_table
+from .schema import Column, Table
+from .schema import table as contract_table
 
 #: How many example rows a finding lists.
 EXAMPLE_ROWS = 5
@@ -122,8 +123,8 @@ def _numeric(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return num.astype(float), bad
 
 
-_TRUE = {True, 1, 1.0, "1", "true", "True", "TRUE", "ya", "Ya", "YA"}
-_FALSE = {False, 0, 0.0, "0", "false", "False", "FALSE", "tidak", "Tidak", "TIDAK"}
+_TRUE = {True, "1", "true", "True", "TRUE", "ya", "Ya", "YA"}
+_FALSE = {False, "0", "false", "False", "FALSE", "tidak", "Tidak", "TIDAK"}
 
 
 def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
@@ -133,8 +134,13 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
               "fill them in or drop those rows before loading")
     if col.kind in ("int", "float"):
         num, bad = _numeric(s)
-        c.add(col.name, "type", bad, "{n} values are not numbers",
-              f"{col.name} must be numeric ({col.unit or 'a number'}); remove text such as units or thousands separators")
+        c.add(
+            col.name,
+            "type",
+            bad,
+            "{n} values are not numbers",
+            f"{col.name} must be numeric ({col.unit or 'a number'}); remove text such as units or thousands separators",
+        )
         v = num.to_numpy()
         inf = np.isinf(v)
         c.add(col.name, "finite", inf, "{n} values are infinite (inf or -inf)",
@@ -150,8 +156,13 @@ def _check_column(c: _Collector, col: Column, s: pd.Series) -> None:
                 below = ok & (v < col.min)
                 c.add(col.name, "range", zero, "{n} values are zero",
                       f"{col.name} must be > {col.min:g}; drop or correct those rows")
-                c.add(col.name, "range", below, "{n} negative values" if col.min == 0 else f"{{n}} values below {col.min:g}",
-                      f"{col.name} must be > {col.min:g}")
+                c.add(
+                    col.name,
+                    "range",
+                    below,
+                    "{n} negative values" if col.min == 0 else f"{{n}} values below {col.min:g}",
+                    f"{col.name} must be > {col.min:g}",
+                )
             else:
                 c.add(col.name, "range", ok & (v < col.min), f"{{n}} values below {col.min:g}",
                       f"{col.name} must be >= {col.min:g}")

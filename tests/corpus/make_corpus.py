@@ -122,7 +122,14 @@ def build(out: str | Path, province: str | Path) -> list[Case]:
             defect=f"first 60% of a {ext} file")
     csv_text = sv.to_csv(index=False)
     (out / "truncated.csv").write_text(csv_text[: int(len(csv_text) * 0.6)], encoding="utf-8")
-    add("truncated-csv", "truncated.csv", "survey", "ends in the middle of a row", 1, defect="CSV cut in the middle of a row")
+    add(
+        "truncated-csv",
+        "truncated.csv",
+        "survey",
+        "ends in the middle of a row",
+        1,
+        defect="CSV cut in the middle of a row",
+    )
     shutil.copy(out / "susenas_ok.dta", out / "stata_renamed.csv")
     add("dta-renamed-csv", "stata_renamed.csv", "survey", "holds a Stata file; rename it to stata_renamed.dta", 1,
         defect="a .dta renamed .csv")
@@ -154,8 +161,15 @@ def build(out: str | Path, province: str | Path) -> list[Case]:
     latin.to_csv(out / "utf16.csv", index=False, encoding="utf-16")
     add("utf16-csv", "utf16.csv", "survey", "UTF-16", 1, defect="UTF-16 text with BOM")
     latin.to_csv(out / "latin1_declared_wrong.csv", index=False, encoding="cp1252")
-    add("latin1-declared-utf16", "latin1_declared_wrong.csv", "survey", "is not utf-16 text as declared", 1, encoding="utf-16",
-        defect="encoding declared but wrong")
+    add(
+        "latin1-declared-utf16",
+        "latin1_declared_wrong.csv",
+        "survey",
+        "is not utf-16 text as declared",
+        1,
+        encoding="utf-16",
+        defect="encoding declared but wrong",
+    )
     sv.to_csv(out / "semicolon.csv", index=False, sep=";", decimal=",")
     add("semicolon-csv", "semicolon.csv", "survey", "delimiter is ';'", 1, defect="semicolon-separated")
     sv.to_csv(out / "tab.csv", index=False, sep="\t")

@@ -16,6 +16,8 @@ the same numbers as the resampled rows they stand for (tested).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
@@ -90,6 +92,7 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
 
     m0 = arm_fit(0, G0)
     Nb = N[:, None]
+    g_or: tuple[tuple[int, Any, np.ndarray, np.ndarray], ...]  # (arm, gradient, Gram matrices, fit) per arm
     if estimand == "ATE":
         m1 = arm_fit(1, G1)
         phi = m1 - m0 + d * (y - m1) / pc - (1 - d) * (y - m0) / (1 - pc)
@@ -119,8 +122,8 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
     else:
         # cluster sums of the influence function; a cluster drawn k times counts k times (every
         # unit of a cluster carries its cluster's count)
-        G = int(codes.max()) + 1
-        member = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(G, n))
+        n_clusters = int(codes.max()) + 1
+        member = sparse.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(n_clusters, n))
         per = np.asarray((member @ infl.T).T)           # draws x clusters
         kc = Cn[:, np.unique(codes, return_index=True)[1]]
         se = np.sqrt((kc * per**2).sum(axis=1)) / N
@@ -144,12 +147,12 @@ def bootstrap_t(est: float, se: float, draw, n: int, draws: int, seed: int, leve
     p-value, valid draws)."""
     rng = np.random.default_rng(seed)
     block = max(1, BLOCK_CELLS // n)
-    T = []
+    blocks = []
     for start in range(0, draws, block):
         C = counts(rng, n, min(block, draws - start), codes)
         e, s, ok = draw(C)
-        T.append((e[ok] - est) / s[ok])  # invalid draws (s = 0) are never divided
-    T = np.concatenate(T)
+        blocks.append((e[ok] - est) / s[ok])  # invalid draws (s = 0) are never divided
+    T = np.concatenate(blocks)
     a = (1 - level) / 2
     lo, hi = np.quantile(T, [a, 1 - a])
     t0 = est / se

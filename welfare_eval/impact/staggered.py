@@ -235,7 +235,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     n, T = p.Y.shape
     times = list(p.times)
     cohorts = sorted(int(g) for g in np.unique(p.G) if g > 0)
-    notes = []
+    notes: list[str] = []  # Note objects (a str) and plain sentences
     if not (p.G == 0).any() and control_group == "never_treated":
         raise DataValidationError("No never-treated units: use control_group='not_yet_treated'.")
     general = p.X is not None or p.w is not None      # else the plain difference of mean changes, as before

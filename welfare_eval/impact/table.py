@@ -111,7 +111,7 @@ class RegressionTable:
         r = self.frame[(self.frame["model"] == name) & (self.frame["term"] == term)]
         return None if r.empty else r.iloc[0]
 
-    def _stats(self) -> list[tuple[str, list]]:
+    def _stats(self) -> list[tuple[str, str, list]]:
         out = []
         for key, label in self.stat_labels:
             vals = [_one(self.frame.loc[self.frame["model"] == n, key]) for n in self.names]
@@ -190,7 +190,7 @@ class RegressionTable:
             parts.append(rf"\label{{{label}}}")
         return "\n".join(parts + [body, note, r"\end{table}"]) + "\n"
 
-    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> os.PathLike:
+    def to_excel(self, path: str | os.PathLike, *, sheet_name: str = "table") -> str | os.PathLike:
         """Write the table to an ``.xlsx``: numeric cells (the stars and parentheses are number formats).
 
         A second sheet ``<sheet_name>_data`` holds :meth:`to_frame` (intervals, p-values, n).
@@ -314,14 +314,18 @@ def table(models, *, names=None, level: float = DEFAULT_LEVEL, stars: bool = Tru
         raise ParameterError("impact.table needs at least one model. Got an empty list instead.")
     bad = [i for i, m in enumerate(models) if not isinstance(m, (Estimate, EstimateTable))]
     if bad:
-        raise ParameterError(f"The 'models' parameter of impact.table must hold Estimate or EstimateTable results; "
-                             f"item(s) {', '.join(map(str, bad))} are {', '.join(type(models[i]).__name__ for i in bad)}.")
+        raise ParameterError(
+            f"The 'models' parameter of impact.table must hold Estimate or EstimateTable results; "
+            f"item(s) {', '.join(map(str, bad))} are {', '.join(type(models[i]).__name__ for i in bad)}."
+        )
     names = [f"({i + 1})" for i in range(len(models))] if names is None else [str(n) for n in names]
     if len(names) != len(models) or len(set(names)) != len(names):
         raise ParameterError(f"The 'names' parameter of impact.table must give {len(models)} distinct names, one per "
                              f"model. Got {names!r} instead.")
     if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
-        raise ParameterError(f"The 'digits' parameter of impact.table must be a whole number >= 0. Got {digits!r} instead.")
+        raise ParameterError(
+            f"The 'digits' parameter of impact.table must be a whole number >= 0. Got {digits!r} instead."
+        )
     level = check_level(level, "impact.table")
     rows = [r for n, m in zip(names, models) for r in _rows(n, m, level)]
     frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

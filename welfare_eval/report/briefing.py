@@ -100,6 +100,12 @@ def locate(results: str | os.PathLike | None = None) -> Path:
     return Path(value) if value else latest_store()
 
 
+def _named(names: dict[str, str], group: str, key: str) -> str:
+    """The name of the ``key`` code of ``group``, the code itself where ``names`` lacks it."""
+    code = str(_field(group, key))
+    return names.get(code, code)
+
+
 def _passed(row) -> bool | None:
     v = _field(row["group"], "passed")
     return None if v is None else v == "True"
@@ -154,9 +160,14 @@ def _unit(unit: str, language: str) -> str:
 def effect_sentence(e: Effect, language: str) -> str:
     """One sentence for an effect, by the rule of ``Effect.shown``."""
     L = language
-    kw = {"program": t(f"br_p_{e.program}", L), "outcome": t(f"br_o_{e.outcome}", L),
-          "est": _value(e.estimate, e.unit, L), "lo": _value(e.ci_lower, e.unit, L), "hi": _value(e.ci_upper, e.unit, L),
-          "unit": _unit(e.unit, L)}
+    kw = {
+        "program": t(f"br_p_{e.program}", L),
+        "outcome": t(f"br_o_{e.outcome}", L),
+        "est": _value(e.estimate, e.unit, L),
+        "lo": _value(e.ci_lower, e.unit, L),
+        "hi": _value(e.ci_upper, e.unit, L),
+        "unit": _unit(e.unit, L),
+    }
     if e.shown:
         kw["abs"] = _value(abs(e.estimate), e.unit, L)
         if e.estimate < 0:  # "lowers by 5,4 (2,2 to 8,9)": the interval in the sentence's own direction
@@ -271,16 +282,28 @@ def build(results: str | os.PathLike | None, *, language: str = "id", region: st
 
     def pct_row(label, row, digits=1):
         if row is not None:
-            b.numbers.append((label, fmt_pct(row["estimate"], L, digits=digits),
-                              f"{fmt_pct(row['ci_lower'], L, digits=digits)} {to} {fmt_pct(row['ci_upper'], L, digits=digits)}"
-                              if pd.notna(row["ci_lower"]) else ""))
+            b.numbers.append(
+                (
+                    label,
+                    fmt_pct(row["estimate"], L, digits=digits),
+                    f"{fmt_pct(row['ci_lower'], L, digits=digits)} {to} {fmt_pct(row['ci_upper'], L, digits=digits)}"
+                    if pd.notna(row["ci_lower"])
+                    else "",
+                )
+            )
 
     pct_row(t("headcount", L), p0)
     pct_row(t("extreme", L), ext)
     if gini is not None:
-        b.numbers.append((t("gini", L), fmt_number(gini["estimate"], L, digits=3),
-                          f"{fmt_number(gini['ci_lower'], L, digits=3)} {to} {fmt_number(gini['ci_upper'], L, digits=3)}"
-                          if pd.notna(gini["ci_lower"]) else ""))
+        b.numbers.append(
+            (
+                t("gini", L),
+                fmt_number(gini["estimate"], L, digits=3),
+                f"{fmt_number(gini['ci_lower'], L, digits=3)} {to} {fmt_number(gini['ci_upper'], L, digits=3)}"
+                if pd.notna(gini["ci_lower"])
+                else "",
+            )
+        )
     pct_row(t("br_label_pkh_cov", L), cov["PKH"])
     pct_row(t("br_label_bpnt_cov", L), cov["BPNT"])
     pct_row(t("br_label_pkh_exc", L), exc)
@@ -314,23 +337,23 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
                    & ~store["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     missed = missed[missed["estimate"] > 0].head(MAX_NAMED)
     if len(missed):
-        names = [kec_names.get(_field(g, "kec_code"), _field(g, "kec_code")) for g in missed["group"]]
+        names = [_named(kec_names, g, "kec_code") for g in missed["group"]]
         steps.append(t("br_next_missed", L, names=_join(names, L),
                        counts=_join([fmt_number(v, L) for v in missed["estimate"]], L)))
     pay = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "disbursement")]
     late = pay[pay["estimand"] == "late_rate"].sort_values("estimate", ascending=False)
     if len(late) and late["estimate"].iloc[0] > 0:
         top = late.iloc[0]
-        kec, channel = _field(top["group"], "kec_code"), _field(top["group"], "channel")
+        channel = _field(top["group"], "channel")
         delay = pay[(pay["estimand"] == "median_delay_days") & (pay["group"] == top["group"])]["estimate"]
         key = f"br_channel_{channel}"
         steps.append(t("br_next_payment", L, channel=t(key, L) if key in _strings() else channel,
-                       kec=kec_names.get(kec, kec), late=fmt_pct(top["estimate"], L, digits=0),
+                       kec=_named(kec_names, top["group"], "kec_code"), late=fmt_pct(top["estimate"], L, digits=0),
                        days=fmt_number(delay.iloc[0], L) if len(delay) else "–"))
     cohorts = store[(store["notebook"] == "40_tksk_empowerment") & (store["estimand"] == "tksk_cohort")]
     tk = effects.get("tksk")
     if len(cohorts) and tk is not None:
-        without = [kec_names.get(_field(g, "kec_code"), _field(g, "kec_code"))
+        without = [_named(kec_names, g, "kec_code")
                    for g, v in zip(cohorts["group"], cohorts["estimate"]) if v == 0]
         shown_text = f"{_value(tk.estimate, 'sd', L)} {_unit('sd', L)}"
         more = len(without) > MAX_NAMED + 1  # "and 1 other" would be longer than the name
@@ -344,7 +367,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     pov = store[store["notebook"] == "10_poverty_profile"]
     if str(region) in ("all", ""):
         ext = pov[(pov["outcome"] == "extreme by kabupaten")]
-        place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code"), ""))  # noqa: E731
+        place_of = lambda g: t("br_kab_place", L, name=regions.kab_names().get(_field(g, "kab_code") or "", ""))  # noqa: E731
     else:
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
         place_of = lambda g: t("br_area_place", L, area=_area(_field(g, "area"), L).lower(),  # noqa: E731
@@ -364,7 +387,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     if len(sae):
         marked = [_field(g, "quality") == "caution" for g in sae["group"]]
         steps.append(t("br_next_sae_extreme", L, n=len(sae), names=_join(
-            [f"{kec_names.get(_field(g, 'kec_code'), _field(g, 'kec_code'))} ({fmt_pct(v, L)}{'*' if m else ''})"
+            [f"{_named(kec_names, g, 'kec_code')} ({fmt_pct(v, L)}{'*' if m else ''})"
              for g, v, m in zip(sae["group"], sae["estimate"], marked)], L))
             + (" " + t("br_sae_caution", L) if any(marked) else ""))
     return steps or [t("br_next_none", L)]
@@ -421,8 +444,10 @@ def _figures(store: pd.DataFrame, L: str, region: str) -> dict:
                 & store["outcome"].isin(["P0 by kabupaten", "extreme by kabupaten"])].copy()
     if not pov.empty:
         names = regions.kab_names()
-        pov["label"] = [names.get(_field(g, "kab_code"), _field(g, "kab_code")) for g in pov["group"]]
-        pov["measure"] = pov["outcome"].map({"P0 by kabupaten": t("headcount", L), "extreme by kabupaten": t("extreme", L)})
+        pov["label"] = [_named(names, g, "kab_code") for g in pov["group"]]
+        pov["measure"] = pov["outcome"].map(
+            {"P0 by kabupaten": t("headcount", L), "extreme by kabupaten": t("extreme", L)}
+        )
         fig, _ = plots.bar_with_intervals(pov, label="label", series="measure", title=t("br_chart_poverty", L),
                                           language=L, digits=1,
                                           highlight=None if str(region) in ("all", "") else names.get(str(region)))
@@ -478,12 +503,19 @@ def output_stem(region: str, language: str) -> str:
 def to_html(b: Briefing, *, for_pdf: bool = False) -> str:
     L = b.language
     esc = html.escape
-    parts = [(f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
-              f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>"),
-             f"<h1>{esc(b.title)}</h1>", *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
-             f"<h2>{esc(t('headline', L))}</h2>",
-             (f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th>"
-              f"<th class='c2'>{esc(t('br_col_estimate', L))}</th><th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>")]
+    parts = [
+        (
+            f"<html lang='{L}'><head><meta charset='utf-8'><title>{esc(b.title)}</title>"
+            f"<style>{CSS}{'' if for_pdf else SCREEN_CSS}</style></head><body>"
+        ),
+        f"<h1>{esc(b.title)}</h1>",
+        *[f"<p class='sub'>{esc(s)}</p>" for s in b.subtitle],
+        f"<h2>{esc(t('headline', L))}</h2>",
+        (
+            f"<table><thead><tr><th class='c1'>{esc(t('br_col_indicator', L))}</th>"
+            f"<th class='c2'>{esc(t('br_col_estimate', L))}</th><th>{esc(t('br_col_ci', L))}</th></tr></thead><tbody>"
+        ),
+    ]
     parts += [f"<tr><td>{esc(label)}</td><td class='v'>{esc(value)}</td><td>{esc(ci)}</td></tr>"
               for label, value, ci in b.numbers]
     parts.append("</tbody></table>")

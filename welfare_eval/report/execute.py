@@ -25,6 +25,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a kernel is started (jupyter_client is slow to import)
+    from jupyter_client.blocking import BlockingKernelClient
+    from jupyter_client.manager import AsyncKernelManager
 
 #: Modules a warm kernel imports before its job arrives: what the report notebooks import (their
 #: own imports and ``welfare_eval.report.sections``/``briefing``/``quality`` pull in numpy, pandas,
@@ -79,8 +84,8 @@ KERNEL_START_TIMEOUT = 120
 
 @dataclass
 class _Warm:
-    km: object
-    kc: object
+    km: AsyncKernelManager
+    kc: BlockingKernelClient
     msg_id: str
     key: tuple
     log: str = ""  # the kernel's log file (warnings, library notices), read into the job's record
@@ -334,7 +339,7 @@ _OS_KINDS = {errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full", errno.EACCES:
 
 def _os_error(exc: BaseException) -> dict | None:
     """The error of a failed read or write (the OSError itself or one it caused), or None."""
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno is not None:
             return {"kind": _OS_KINDS.get(seen.errno, "os_error"), "type": type(seen).__name__,
@@ -503,9 +508,13 @@ def _execute_job(spec: dict, rec: dict) -> None:
         if faults and rec["status"] == "ok":
             first = faults[0]
             rec["status"] = "failed"
-            rec["error"] = {"kind": "page_output", "type": "StderrOutput" if first["output"] == "stderr" else "ErrorOutput",
-                            "message": f"{len(faults)} output(s) on stderr or errors in the executed notebook; the "
-                                       f"first, in cell {first['cell']}: {first['text'][:300]}", "outputs": faults[:20]}
+            rec["error"] = {
+                "kind": "page_output",
+                "type": "StderrOutput" if first["output"] == "stderr" else "ErrorOutput",
+                "message": f"{len(faults)} output(s) on stderr or errors in the executed notebook; the "
+                f"first, in cell {first['cell']}: {first['text'][:300]}",
+                "outputs": faults[:20],
+            }
         for kind, with_code in (("html", False), ("html_code", True)):
             target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
             try:

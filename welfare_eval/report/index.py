@@ -17,7 +17,8 @@ from .strings import t
 INDEX_CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:60rem;color:#111;line-height:1.45}
 h1{font-size:1.5rem;margin-bottom:.2rem} p.sub{color:#444;margin-top:0}
-table{border-collapse:collapse;width:100%;margin-top:1rem} th,td{border-bottom:1px solid #999;padding:.45rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;margin-top:1rem}
+th,td{border-bottom:1px solid #999;padding:.45rem;text-align:left;vertical-align:top}
 th{border-bottom:2px solid #111} .ok{font-weight:bold} .failed,.interrupted{font-weight:bold;text-decoration:underline}
 td small{font-weight:normal;color:#333}
 code{font-size:.85em} .err{font-size:.85em;white-space:pre-wrap} td.dur{white-space:nowrap}
@@ -89,7 +90,9 @@ def _headline_rows(run_dir: Path, language: str, previous: Path | None = None) -
         from ..regions import kab_names
 
         name = t("province", language) if region == "all" else f"{kab_names().get(str(region), region)} ({region})"
-        rows.append(f"<tr><td>{html.escape(str(name))}</td><td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>")
+        rows.append(
+            f"<tr><td>{html.escape(str(name))}</td><td class='num'>{cells[0]}</td><td class='num'>{cells[1]}</td></tr>"
+        )
     return (f"<h2>{t('headline', language)}</h2><table class='headline'><thead><tr><th>{t('region', language)}</th>"
             f"<th>{t('headcount', language)}</th><th>{t('extreme', language)}</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>")
@@ -254,39 +257,45 @@ def write_index(run_dir: Path, manifest: dict, *, language: str | None = None, p
         lang_name = t("lang_" + lang, language) if lang in LANGUAGES else lang
         duration = fmt_duration(j["duration_s"], language) if j.get("duration_s") is not None else "–"
         rows.append(
-            f'<tr><td>{html.escape(_title(j, language))}<br><code>{html.escape(j.get("notebook", ""))}</code></td>'
+            f"<tr><td>{html.escape(_title(j, language))}<br><code>{html.escape(j.get('notebook', ''))}</code></td>"
             f"<td>{html.escape(_region_name(region, language))}</td>"
             f'<td class="lang" lang="{html.escape(lang)}">{html.escape(lang_name)}</td>'
-            f'<td class="{html.escape(str(j.get("status")))}">{status}{err}</td><td class="dur">{html.escape(duration)}</td>'
-            f"<td>{' · '.join(links)}</td></tr>")
+            f'<td class="{html.escape(str(j.get("status")))}">{status}{err}</td>'
+            f'<td class="dur">{html.escape(duration)}</td>'
+            f"<td>{' · '.join(links)}</td></tr>"
+        )
     briefs = _briefing_table(run_dir, language, others)
     prev_dir = (run_dir.parent / previous["run_id"]) if previous else None
     headline = _headline_rows(run_dir, language, prev_dir)
     if previous:
         pm = previous["manifest"]
         n_ok = sum(j.get("status") == "ok" for j in pm.get("jobs", []))
-        prev_line = (f'<p>{t("previous_run", language)}: <a href="../{html.escape(previous["run_id"])}/index.html">'
-                     f'{html.escape(previous["run_id"])}</a> ({html.escape(fmt_datetime(pm.get("finished") or pm.get("started"), language))},'
-                     f' {n_ok}/{len(pm.get("jobs", []))} {t("run_ok", language)})</p>')
+        prev_line = (
+            f'<p>{t("previous_run", language)}: <a href="../{html.escape(previous["run_id"])}/index.html">'
+            f"{html.escape(previous['run_id'])}</a> "
+            f"({html.escape(fmt_datetime(pm.get('finished') or pm.get('started'), language))},"
+            f" {n_ok}/{len(pm.get('jobs', []))} {t('run_ok', language)})</p>"
+        )
     else:
         prev_line = f"<p>{t('no_previous', language)}</p>"
     subtitles = "".join(f'<p class="sub" lang="{x}">{html.escape(t("index_title", x))}</p>' for x in others)
     when = fmt_datetime(manifest.get("finished") or manifest["started"], language)
     body = f"""<!DOCTYPE html>
-<html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(t('index_title', language))}</title>
+<html lang="{language}"><head><meta charset="utf-8"><title>{html.escape(t("index_title", language))}</title>
 <style>{INDEX_CSS}</style></head><body>
-<h1>{html.escape(t('index_title', language))}</h1>
+<h1>{html.escape(t("index_title", language))}</h1>
 {subtitles}
-<p>{t('generated', language)}: {html.escape(when)} ·
-{t('run_label', language)} <code>{html.escape(manifest['run_id'])}</code> · welfare-eval {html.escape(manifest['package_version'])}
+<p>{t("generated", language)}: {html.escape(when)} ·
+{t("run_label", language)} <code>{html.escape(manifest["run_id"])}</code>
+· welfare-eval {html.escape(manifest["package_version"])}
 · <a href="manifest.json">manifest.json</a></p>
 {prev_line}
 {briefs}
 {headline}
-<h2>{t('report', language)}</h2>
-<table><thead><tr><th>{t('report', language)}</th><th>{t('region', language)}</th><th>{t('language', language)}</th>
-<th>{t('status', language)}</th><th>{t('duration', language)}</th><th></th></tr></thead><tbody>
-{''.join(rows)}
+<h2>{t("report", language)}</h2>
+<table><thead><tr><th>{t("report", language)}</th><th>{t("region", language)}</th><th>{t("language", language)}</th>
+<th>{t("status", language)}</th><th>{t("duration", language)}</th><th></th></tr></thead><tbody>
+{"".join(rows)}
 </tbody></table></body></html>
 """
     path = run_dir / "index.html"

@@ -127,7 +127,9 @@ def check(cfg: RunConfig) -> RunConfig:
                             f"allowed: all, every, {', '.join(kab_names())} (write codes in quotes)")
         langs = [v for v in cfg.grid.get("language", []) if v not in LANGUAGES]
         if langs:
-            problems.append(f"grid.language: {', '.join(map(repr, langs))} is not offered; allowed: {', '.join(LANGUAGES)}")
+            problems.append(
+                f"grid.language: {', '.join(map(repr, langs))} is not offered; allowed: {', '.join(LANGUAGES)}"
+            )
         clash = sorted(set(cfg.grid) & set(cfg.parameters or {}))
         if clash:
             problems.append(f"parameters: {', '.join(clash)} is also in grid; give each parameter in one place")
@@ -174,7 +176,9 @@ def load(path: str | os.PathLike, **overrides) -> RunConfig:
     except yaml.YAMLError as exc:
         raise ConfigError(f"The run configuration {path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"The run configuration {path} must be a mapping of keys to values, got {type(raw).__name__}.")
+        raise ConfigError(
+            f"The run configuration {path} must be a mapping of keys to values, got {type(raw).__name__}."
+        )
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
         raise ConfigError(f"The run configuration {path} has unknown key(s) {', '.join(unknown)}; "

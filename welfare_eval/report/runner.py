@@ -29,11 +29,14 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
-from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, data_dir as reference_dir, notebooks_dir
+from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, notebooks_dir
+from ..config import data_dir as reference_dir
 from ..exceptions import ParameterError, RunError
 from ..io import write_text_atomic
 from . import runconfig
@@ -51,7 +54,7 @@ EXIT_OK, EXIT_JOB_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
 RECORDED_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "pyfixest", "papermill", "nbclient",
                      "ipykernel", "pyarrow")
 
-_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
+_TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float), "bool": bool}
 
 
 class RunLocked(RunError):
@@ -162,7 +165,7 @@ def _allowed_rule(spec: str):
     alts = [a.strip() for a in (spec[len("list of "):] if listed else spec).split("|")]
     if not all(alts):
         raise ValueError("an alternative is empty")
-    tests = []
+    tests: list[Callable[..., bool]] = []
     for alt in alts:
         if m := _BOUND.match(alt):
             op, bound = m.group(1), _number(m.group(2))
@@ -183,7 +186,8 @@ def _allowed_rule(spec: str):
 
 
 def _spec_words(spec: str) -> str:
-    """``0 | at least 99`` -> ``0 or at least 99``; ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
+    """``0 | at least 99`` -> ``0 or at least 99``;
+    ``list of PKH | BPNT`` -> ``a comma-separated list of PKH, BPNT``."""
     if spec.startswith("list of "):
         return "a comma-separated list of " + ", ".join(a.strip() for a in spec[len("list of "):].split("|"))
     alts = [a.strip() for a in spec.split("|")]
@@ -224,7 +228,7 @@ def check_parameters(notebook: str | os.PathLike, parameters: dict) -> None:
     problems = []
     for key, value in parameters.items():
         typ = declared[key].get("inferred_type_name")
-        want = _TYPES.get(typ)
+        want = _TYPES.get(typ) if isinstance(typ, str) else None
         if want is not None:
             wrong = not isinstance(value, want) or (typ in ("int", "float") and isinstance(value, bool))
             if wrong:
@@ -296,8 +300,10 @@ def plan(cfg: runconfig.RunConfig, run_dir: Path) -> list[Job]:
     problems = []
     nobody = sorted(k for k in fixed if not any(k in d for d in declared.values()))
     if nobody:
-        problems.append(f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
-                        f"{', '.join(sorted(set().union(*declared.values())))}.")
+        problems.append(
+            f"Every notebook of this run has no parameter {', '.join(map(repr, nobody))}; their parameters are "
+            f"{', '.join(sorted(set().union(*declared.values())))}."
+        )
     for combo in combos:  # one combination's notebooks in order
         base = {"data_dir": str(Path(cfg.data).resolve()), "kabupaten": "all", "language": "id",
                 "results": str(run_dir / "results"), **combo}
@@ -607,7 +613,8 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
     if dry_run:
         for j in jobs:
             state = "run" if j in todo else "up to date"
-            say(f"{j.job_id:48s} {state}{f'  (after {len(j.deps)} job(s) of its region)' if j.deps and j in todo else ''}")
+            after = f"  (after {len(j.deps)} job(s) of its region)" if j.deps and j in todo else ""
+            say(f"{j.job_id:48s} {state}{after}")
         say(f"{len(jobs)} job(s): {len(todo)} to run, {len(jobs) - len(todo)} up to date (dry run; nothing written)")
         result.jobs = [{"job_id": j.job_id, "status": "planned" if j in todo else "ok", "parameters": j.parameters}
                        for j in jobs]
@@ -641,9 +648,16 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         base = {}
         for j in jobs:
             base[j.job_id] = {
-                "job_id": j.job_id, "notebook": j.notebook.name, "title": j.title, "notebook_sha256": nb_sha[j.notebook],
-                "parameters": j.parameters, "fingerprint": prints[j.job_id], "deps": list(j.deps),
-                "inputs": inputs, "package_versions": versions, "git_commit": commit,
+                "job_id": j.job_id,
+                "notebook": j.notebook.name,
+                "title": j.title,
+                "notebook_sha256": nb_sha[j.notebook],
+                "parameters": j.parameters,
+                "fingerprint": prints[j.job_id],
+                "deps": list(j.deps),
+                "inputs": inputs,
+                "package_versions": versions,
+                "git_commit": commit,
             }
             if j not in todo:
                 records[j.job_id] = {**prev[j.job_id], **base[j.job_id], "resumed": True}
@@ -846,7 +860,9 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
                 r["status"] = "interrupted"
                 r["finished"] = _now()
         sync()
-        progress.event("run_interrupted", interrupted=[k for k, r in records.items() if r.get("status") == "interrupted"])
+        progress.event(
+            "run_interrupted", interrupted=[k for k, r in records.items() if r.get("status") == "interrupted"]
+        )
         if own:
             executor.close(now=True)
             own = False
@@ -891,8 +907,9 @@ def run(*, data_dir: str | os.PathLike, notebooks: list | None = None, kabupaten
     """
     regions = [k.strip() for k in kabupaten.split(",")] if isinstance(kabupaten, str) else list(kabupaten)
     langs = [language] if isinstance(language, str) else list(language)
-    kw = dict(data=Path(data_dir), grid={"kabupaten": regions, "language": langs}, parameters=dict(parameters or {}),
-              timeout=timeout, workers=workers, retries=retries, executor=executor, scheduler=scheduler)
+    kw: dict[str, Any] = dict(data=Path(data_dir), grid={"kabupaten": regions, "language": langs},
+                              parameters=dict(parameters or {}), timeout=timeout, workers=workers, retries=retries,
+                              executor=executor, scheduler=scheduler)
     if notebooks:
         paths = [Path(n) for n in notebooks]
         kw["notebook_dir"] = paths[0].resolve().parent if paths[0].suffix else notebooks_dir()

@@ -6,23 +6,36 @@ and a paragraph of text whose numbers come from the estimates.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import impact, poverty, regions, survey, targeting
+from .. import impact, plots, poverty, regions, survey, targeting
 from ..config import DEFAULT_MIN_CELL, data_dir
 from ..exceptions import DataValidationError
 from ..impact.common import bpnt_receipt_covariates, pkh_receipt_covariates
 from ..io import load_dataset
 from ..quality import check_kabupaten, resolve_source
 from ..simulate import Reform, simulate
-from .. import plots
 from .display import md, md_lines
 from .store import display_table, markers, n_column, secondary_suppress, suppress
-from .strings import (check_language, diagnostic_text, diagnostic_warnings, fmt_number, fmt_pct, fmt_pp, fmt_pvalue,
-                      fmt_rp, fmt_sd, fmt_year, notes_text, t)
+from .strings import (
+    check_language,
+    diagnostic_text,
+    diagnostic_warnings,
+    fmt_number,
+    fmt_pct,
+    fmt_pp,
+    fmt_pvalue,
+    fmt_rp,
+    fmt_sd,
+    fmt_year,
+    notes_text,
+    t,
+)
 
 
 @dataclass
@@ -56,7 +69,7 @@ def poverty_profile(data_dir: str = "", *, kabupaten: str = "all", language: str
     """P0/P1/P2 and extreme poverty by kabupaten and area, Gini, change across waves, the poor's profile."""
     ds, kab = _load(data_dir, kabupaten, language, ("survey", "panel"))
     s = ds["survey"]
-    kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
+    kw: dict[str, Any] = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
     sec = Section()
     # headline for the scope (a domain of the full design when one kabupaten is asked for)
     by = None if kab is None else "kab_code"
@@ -173,7 +186,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
     # one "poor" for coverage of the poor, the errors and the missed poor: before all transfers (ASPIRE/CEQ)
     s = s.assign(pre_poor=targeting.pre_transfer_poor(s, poverty_line="poverty_line"))
     sec = Section()
-    kw = dict(design=survey.SUSENAS, household_size="hh_size")
+    kw: dict[str, Any] = dict(design=survey.SUSENAS, household_size="hh_size")
     cov = []
     for prog in progs:
         # deciles make up the programme's coverage; kabupaten x decile cells also the province's deciles
@@ -222,8 +235,12 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
         v = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]["estimate"]
         return float(v.iloc[0]) if len(v) else float("nan")  # a programme the report leaves out
 
-    sec.headline = {"pkh_coverage_poor": pick("PKH", "coverage_rate"), "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
-                    "pkh_exclusion": pick("PKH", "exclusion_error_rate"), "pkh_cgh": pick("PKH", "cgh")}
+    sec.headline = {
+        "pkh_coverage_poor": pick("PKH", "coverage_rate"),
+        "bpnt_coverage_poor": pick("BPNT", "coverage_rate"),
+        "pkh_exclusion": pick("PKH", "exclusion_error_rate"),
+        "pkh_cgh": pick("PKH", "cgh"),
+    }
     # the text follows the table: a suppressed figure is said to be suppressed, not printed
     def say(prog: str, estimand: str) -> str:
         row = ind[(ind["program"] == prog) & (ind["estimand"] == estimand)]
@@ -296,7 +313,9 @@ def bpnt_monthly() -> float:
     """BPNT's transfer per family per month (Rp), from the programme rules (``program_rules.yaml``)."""
     import yaml
 
-    return float(yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))["bpnt"]["monthly_amount"])
+    return float(
+        yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))["bpnt"]["monthly_amount"]
+    )
 
 
 def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: str,
@@ -306,7 +325,8 @@ def _bpnt_effects(last: pd.DataFrame, sec: Section, warnings: list, language: st
     rows, frames, found, checks = [], [], [], []
     for outcome in BPNT_OUTCOMES:
         d = data.assign(y=data[outcome].astype(float))
-        for key, fn in (("naive", impact.naive), ("aipw", impact.aipw)):
+        estimators: tuple[tuple[str, Callable[..., Any]], ...] = (("naive", impact.naive), ("aipw", impact.aipw))
+        for key, fn in estimators:
             try:
                 e = fn(d, outcome="y", treatment="d") if key == "naive" else fn(
                     d, outcome="y", treatment="d", covariates=cov, estimand="ATT")
@@ -358,9 +378,15 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
             try:
                 ests.append(fn(d, outcome="y", treatment="d", covariates=cov, estimand="ATT"))
             except Exception as exc:  # noqa: BLE001 - a failed estimator is reported, the others shown
-                warnings.append(t("not_computable", language, outcome=t(outcome if outcome != "poor" else "poor_outcome",
-                                                                        language),
-                                  method=t(fn.__name__, language), reason=exc))
+                warnings.append(
+                    t(
+                        "not_computable",
+                        language,
+                        outcome=t(outcome if outcome != "poor" else "poor_outcome", language),
+                        method=t(fn.__name__, language),
+                        reason=exc,
+                    )
+                )
         for e in ests:
             f = e.to_frame()
             f["outcome"] = outcome
@@ -390,7 +416,9 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
     shown = aipw_rows["pvalue"].notna().to_numpy()  # suppressed rows take no part in the adjustment
     aipw_rows["pvalue_bh"] = np.nan
     if shown.any():
-        aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(aipw_rows.loc[shown, "pvalue"].to_numpy())
+        aipw_rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(
+            aipw_rows.loc[shown, "pvalue"].to_numpy()
+        )
     sec.rows.append(("PKH", "", res.assign(estimand="ATT " + res["method_key"])))
     sec.rows += checks
     disp = pd.DataFrame({
@@ -445,11 +473,17 @@ def impact_section(data_dir: str = "", *, kabupaten: str = "all", language: str 
         for (_, r), m, n_text in zip(hf.iterrows(), markers(hf, language, min_cell=min_cell), n_values):
             value = (regions.kab_names().get(str(r[col]), r[col]) if col == "kab_code" else r[col] if col == "decile"
                      else t("yes" if r[col] else "no", language))
-            het.append({t("indicator", language): f"{label} = {value}",
-                        t("effect_pp", language): m or fmt_pp(r["estimate"], language, unit=False),
-                        t("ci95", language): "" if m else
-                            f"{fmt_pp(r['ci_lower'], language, unit=False)} – {fmt_pp(r['ci_upper'], language, unit=False)}",
-                        n_head: n_text})
+            het.append(
+                {
+                    t("indicator", language): f"{label} = {value}",
+                    t("effect_pp", language): m or fmt_pp(r["estimate"], language, unit=False),
+                    t("ci95", language): ""
+                    if m
+                    else f"{fmt_pp(r['ci_lower'], language, unit=False)} – "
+                    f"{fmt_pp(r['ci_upper'], language, unit=False)}",
+                    n_head: n_text,
+                }
+            )
         warnings.append(_het_note(h, label, language))
     sec.tables["heterogeneity"] = pd.DataFrame(het)
     # BPNT: its effect on consumption and poverty, by AIPW beside the naive comparison
@@ -536,7 +570,7 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
     for outcome in (*TKSK_OUTCOMES, "summary_index", "graduated"):
         data = p[p["pkh"]] if outcome == "graduated" else p
         d = data.assign(y=data[outcome].astype(float))
-        kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
+        kw: dict[str, Any] = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
                   control_group=control)
         # the households behind the comparisons decide first: too few, and nothing is estimated
         try:
@@ -588,8 +622,15 @@ def tksk_section(data_dir: str = "", *, kabupaten: str = "all", language: str = 
             sec.figures["event_study"] = fig
     # each kecamatan's first accompanied wave (0 = never): where TKSK is missing, for the briefing
     kec = p.groupby("kec_code", observed=True)["tksk_cohort"].max()
-    sec.rows.append(("TKSK", "kecamatan cohort", pd.DataFrame({"estimand": "tksk_cohort", "kec_code": kec.index.astype(str),
-                                                               "estimate": kec.to_numpy(float)})))
+    sec.rows.append(
+        (
+            "TKSK",
+            "kecamatan cohort",
+            pd.DataFrame(
+                {"estimand": "tksk_cohort", "kec_code": kec.index.astype(str), "estimate": kec.to_numpy(float)}
+            ),
+        )
+    )
     res = pd.DataFrame(rows)
     def pctfmt(v, o, unit=True):
         return fmt_sd(v, language, unit=unit) if o == "summary_index" else fmt_pp(v, language, unit=unit)

@@ -421,7 +421,7 @@ def both(key: str, **fmt) -> str:
 
 
 def _group(int_text: str, sep: str) -> str:
-    out = []
+    out: list[str] = []
     while len(int_text) > 3:
         out.insert(0, int_text[-3:])
         int_text = int_text[:-3]
