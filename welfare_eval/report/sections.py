@@ -279,7 +279,7 @@ def targeting_section(data_dir: str = "", *, kabupaten: str = "all", language: s
         sec.rows.append(("", "disbursement", pd.DataFrame({
             "estimand": col, "kec_code": rec["kec_code"].astype(str).to_numpy(),
             "channel": rec["channel"].astype(str).to_numpy(), "estimate": rec[col].to_numpy(float),
-            "nobs": rec["nobs"].to_numpy()})))
+            "nobs": rec["nobs"].to_numpy(), "method": ADMINISTRATIVE})))
     sec.tables["disbursement"] = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rec["kec_code"].astype(str)],
         t("channel", language): rec["channel"].astype(str),
@@ -307,6 +307,10 @@ def _het_note(h, label: str, language: str) -> str:
     """The equality test of a heterogeneity table in one sentence of the language."""
     return f"{label}: {diagnostic_text(h.diagnostics[0], language)}"
 
+
+#: The method of rows counted over every record of an administrative file (the disbursement list):
+#: a census of payments, with no sampling error and so no interval.
+ADMINISTRATIVE = "administrative records (every payment; no sampling error)"
 
 BPNT_OUTCOMES = ("cons_pc", "poor", "extreme_poor")
 def bpnt_monthly() -> float:
