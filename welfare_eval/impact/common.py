@@ -266,3 +266,14 @@ def influence_se(u: np.ndarray, s: np.ndarray, data: pd.DataFrame, design, keep:
                          f"PSUs {design.psu!r}" if design.psu else "") if p]
     return float(np.sqrt(var)), ("design-based standard error (influence function linearized over "
                                  + (" and ".join(parts) or "units as PSUs") + f", {prep.df:.0f} design df)"), prep.df
+
+
+def check_arm_weights(s: np.ndarray | None, d: np.ndarray, where: str) -> None:
+    """Each arm (treated, comparison) needs units with a positive sampling weight."""
+    if s is None:
+        return
+    for arm in (0, 1):
+        if not np.sum(s[d == arm]) > 0:
+            raise DataValidationError(
+                f"The sampling weights of the {'treated' if arm else 'comparison'} units given to {where} "
+                f"({int((d == arm).sum())} units) sum to zero; each group needs units with a positive weight.")

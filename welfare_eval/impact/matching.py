@@ -30,7 +30,14 @@ import pandas as pd
 from ..config import DEFAULT_LEVEL
 from ..exceptions import DataValidationError, parameter_error
 from ..results import Diagnostic, Estimate, check_level
-from .common import balance_diagnostic, design_matrix, e_value_statement, outcome_and_treatment, sampling_weights
+from .common import (
+    balance_diagnostic,
+    check_arm_weights,
+    design_matrix,
+    e_value_statement,
+    outcome_and_treatment,
+    sampling_weights,
+)
 from .weighting import _overlap, effective_sample, fit_logit, kish
 
 
@@ -151,12 +158,7 @@ def matching(data: pd.DataFrame, *, outcome: str, treatment: str, covariates,
     y, d, df = outcome_and_treatment(data, outcome, treatment)
     X, names = design_matrix(df, covariates)
     s, _ = sampling_weights(data, weights, None, "matching")
-    if s is not None:
-        for arm in (0, 1):
-            if not np.sum(s[d == arm]) > 0:
-                raise DataValidationError(
-                    f"The sampling weights of the {'treated' if arm else 'comparison'} units given to matching "
-                    f"({int((d == arm).sum())} units) sum to zero; each group needs units with a positive weight.")
+    check_arm_weights(s, d, "matching")
     _, p = fit_logit(X, d, s=s)
     cal = np.inf if caliper is None else float(caliper) * float(np.std(p, ddof=1))
     t_idx, c_idx = np.flatnonzero(d == 1), np.flatnonzero(d == 0)

@@ -27,6 +27,7 @@ from ..results import Diagnostic, Estimate, check_level
 from .bootstrap import aipw_draws, bootstrap_t
 from .common import (
     balance_diagnostic,
+    check_arm_weights,
     design_matrix_gram,
     e_value_statement,
     gram_rank,
@@ -122,12 +123,7 @@ def _overlap(p: np.ndarray, d: np.ndarray) -> Diagnostic:
 def _prepare(data, outcome, treatment, covariates, trim, s=None, fn="ipw/aipw"):
     y, d, df = outcome_and_treatment(data, outcome, treatment)
     X, names, G = design_matrix_gram(df, covariates, s)
-    if s is not None:
-        for arm in (0, 1):
-            if not np.sum(s[d == arm]) > 0:
-                raise DataValidationError(
-                    f"The sampling weights of the {'treated' if arm else 'comparison'} units given to {fn} "
-                    f"({int((d == arm).sum())} units) sum to zero; each group needs units with a positive weight.")
+    check_arm_weights(s, d, fn)
     grams = _arm_grams(X, d, G, s)
     _check_arm_grams(grams, d, X.shape[1])
     beta, p = fit_logit(X, d, s=s)
