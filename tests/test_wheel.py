@@ -87,14 +87,17 @@ def test_every_option_has_help_and_help_names_only_shipped_docs(command):
 def _clean_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("WELFARE_EVAL_")}
     env["WELFARE_EVAL_NO_SCREENSHOTS"] = "1"
-    env["WELFARE_EVAL_NIK_KEY"] = "test-key-not-secret"
+    env["WELFARE_EVAL_NIK_KEY"] = os.environ["WELFARE_EVAL_NIK_KEY"]   # the session's test key (32+ bytes)
     return {**env, **(extra or {})}
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO_DIR), "--no-deps", "-q", "-w", str(out)],
+    # make setup's venv is uv's and holds no pip: build with the pip of a throwaway venv (ensurepip)
+    builder = tmp_path_factory.mktemp("build-venv")
+    subprocess.run([sys.executable, "-m", "venv", str(builder)], check=True, timeout=300)
+    subprocess.run([builder / "bin" / "python", "-m", "pip", "wheel", str(REPO_DIR), "--no-deps", "-q", "-w", str(out)],
                    check=True, capture_output=True, text=True, env=_clean_env(), timeout=600)
     (whl,) = out.glob("welfare_eval-*.whl")
     return whl
