@@ -154,7 +154,7 @@ def test_installed_wheel_runs_outside_the_repository(wheel, tmp_path):
     cli("run", "report", "--dry-run")  # the shipped configuration is found by name
     cli("run", "--kabupaten", "all", "--language", "id", "--run-id", "r1", "--workers", "2")
     run = work / "reports" / "r1"
-    for name in ("index.html", "briefing_provinsi.html", "briefing_provinsi.pdf", "results.csv",
+    for name in ("index.html", "briefing_provinsi_id.html", "briefing_provinsi_id.pdf", "results.csv",
                  "tabel_provinsi_id.xlsx"):
         assert (run / name).exists(), name
     after = {p: p.stat().st_mtime for p in Path(where.strip()).parent.rglob("*") if p.is_file()
