@@ -807,7 +807,7 @@ def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covari
             t_c = Xc @ beta + u[idx_c] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xc))
             truth = _area_fgt(_transform(t_c, lam, shift, inverse=True), zc, sizec, idx_c, n_areas)
             t_s = Xs @ beta + u[idx_s] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xs))
-            b_fit = _refit(t_s, Xs, idx_s, n_areas)
+            b_fit = _refit(t_s, Xs, idx_s)
             pred = _ebp_predict(b_fit[0], b_fit[1], b_fit[2], lam, shift, t_s, Xs, idx_s, n_areas, Xc, idx_c, zc,
                                 sizec, L, rng)
             err += (pred - truth) ** 2
@@ -827,9 +827,9 @@ def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covari
     return out
 
 
-def _refit(y, X, idx, n_areas):  # noqa: ARG001 - n_areas kept for symmetry with _ebp_predict
+def _refit(y, X, idx):
     """REML of the nested-error model on transformed values (areas without units dropped)."""
-    used, inv = np.unique(idx, return_inverse=True)
+    _, inv = np.unique(idx, return_inverse=True)
     n_i = np.bincount(inv).astype(float)
     beta, s2u, s2e, _ = _nested_error(y, X, inv, n_i)
     return beta, s2u, s2e
