@@ -198,3 +198,49 @@ def data_quality(data_dir: str | os.PathLike | None = None, *, kabupaten: str = 
     }
     scope = t("province", lang) if kab is None else f"{t('kabupaten', lang)} {names[kab]} ({kab})"
     return QualityReport(str(folder), scope, lang, tables, cov, strata, missingness, findings, headline)
+
+
+@dataclass(frozen=True)
+class Region:
+    """The data of one report's region: the tables of the source and the kabupaten asked for.
+
+    ``kab`` is None for the province. The tables hold the whole province (models such as the
+    small-area one are fitted on all of it); :meth:`pick` keeps the rows of the region.
+    """
+
+    data: object  # io.Dataset
+    kab: str | None
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.data[table]  # type: ignore[index]
+
+    def __contains__(self, table: str) -> bool:
+        return table in self.data  # type: ignore[operator]
+
+    def pick(self, frame: pd.DataFrame, column: str = "kab_code") -> pd.DataFrame:
+        """The rows of ``frame`` in the region (all of them for the province)."""
+        return frame if self.kab is None or column not in frame.columns else frame[frame[column] == self.kab]
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Table ``name`` restricted to the region."""
+        return self.pick(self[name])
+
+    def scope(self, language: str) -> str:
+        """'Provinsi Sulawesi Barat' or 'Kabupaten Majene', in the language."""
+        if self.kab is None:
+            return t("province", language)
+        return f"{t('kabupaten', language)} {regions.kab_names()[self.kab]}"
+
+
+def load_region(data_dir: str | os.PathLike | None = "", kabupaten: str = "all", *,
+                tables: tuple[str, ...] = tuple(TABLES), language: str = "id") -> Region:
+    """The notebooks' one call to load data: check the parameters, find the source, load and validate.
+
+    ``data_dir`` empty means ``$WELFARE_EVAL_SOURCE`` or the synthetic province; ``kabupaten`` is
+    ``"all"`` or a BPS code (checked); ``tables`` are the contract tables the report needs.
+    """
+    from .io import load_dataset
+
+    check_language(language)
+    kab = check_kabupaten(kabupaten)
+    return Region(load_dataset(resolve_source(data_dir), tables=tables), kab)
