@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -42,6 +43,11 @@ def test_full_run_writes_index_manifest_and_html(report_run):
         reader = (result.run_dir / job["outputs"]["html"]).read_text()
         analyst = (result.run_dir / job["outputs"]["html_code"]).read_text()
         assert "hl-ipython3" not in reader and "hl-ipython3" in analyst  # code cells only for analysts
+        region = "Provinsi Sulawesi Barat" if job["parameters"]["kabupaten"] == "all" else "Kabupaten Polewali Mandar"
+        for page in (reader, analyst):  # the run's language and the notebook's own heading, not "Notebook"
+            assert '<html lang="id">' in page
+            title = re.search(r"<title>(.*?)</title>", page).group(1)
+            assert title.endswith(f" — {region}") and "Notebook" not in title and 'lang="en"' not in title
         assert job["outputs"]["html"] in (result.run_dir / "index.html").read_text()
     assert not [p for p in result.run_dir.iterdir() if ".tmp" in p.name]
 
@@ -51,6 +57,7 @@ def test_run_for_one_kabupaten_in_english(province, tmp_path):
     assert result.ok
     html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
     assert "Polewali Mandar" in html and "Data quality" in html
+    assert '<html lang="en">' in html and "<title>Data quality — Kabupaten Polewali Mandar</title>" in html
 
 
 def test_unknown_parameter_stops_before_anything_runs(province, tmp_path):

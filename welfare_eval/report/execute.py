@@ -18,6 +18,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -282,20 +283,49 @@ def _take_kernel(cwd: str, imports) -> tuple[_Warm, float]:
     return warm, time.perf_counter() - t0
 
 
-def _exporter(with_code: bool):
-    ex = _EXPORTERS.get(with_code)
+def _exporter(with_code: bool, language: str = "id"):
+    ex = _EXPORTERS.get((with_code, language))
     if ex is None:
         from nbconvert import HTMLExporter
 
-        ex = HTMLExporter(template_name="lab")
+        # the page's <html lang> is the report's language (screen readers, hyphenation, translation)
+        ex = HTMLExporter(template_name="lab", language_code=language)
         ex.exclude_input = not with_code
         ex.exclude_input_prompt = not with_code
         ex.exclude_output_prompt = True
-        _EXPORTERS[with_code] = ex
+        _EXPORTERS[(with_code, language)] = ex
     return ex
 
 
-def export_html(notebook, out: Path, *, with_code: bool) -> None:
+_HEADING = re.compile(r"^#\s+(.+)$", re.M)
+_EN_SPAN = re.compile(r"<span lang=\"en\">\s*/?\s*(.*?)</span>", re.S)
+
+
+def page_title(nb, language: str, region: str = "") -> str:
+    """The page's <title>: the notebook's first heading in the report's language, then the region.
+
+    Headings are bilingual, ``# Profil kemiskinan <span lang="en">/ Poverty profile</span>``: the
+    Indonesian text outside the span, the English inside it."""
+    title = ""
+    for cell in nb.cells:
+        m = _HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if m:
+            head = m.group(1)
+            en = _EN_SPAN.search(head)
+            title = (en.group(1) if language == "en" and en else _EN_SPAN.sub("", head)).strip()
+            break
+    return " — ".join(x for x in (title, region) if x)
+
+
+def _region_name(kabupaten, language: str) -> str:
+    from .. import regions
+    from .strings import t
+
+    name = regions.kab_names().get(str(kabupaten))
+    return f"{t('kabupaten', language)} {name}" if name else t("province", language)
+
+
+def export_html(notebook, out: Path, *, with_code: bool, language: str = "id", title: str = "") -> None:
     """HTML of an executed notebook (a path or an already read notebook); without code cells (and
     prompts) for readers. nbconvert renders each page in its own conversion (the template decides
     what to include, and its HTML post-pass runs on each page), so the notebook is read once and
@@ -306,7 +336,9 @@ def export_html(notebook, out: Path, *, with_code: bool) -> None:
     from ..io import write_text_atomic
 
     nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, os.PathLike)) else notebook
-    body, _ = _exporter(with_code).from_notebook_node(nb)
+    if title:  # nbconvert's template takes the page title from the notebook's metadata
+        nb = nbformat.from_dict({**nb, "metadata": {**nb.metadata, "title": title}})
+    body, _ = _exporter(with_code, language).from_notebook_node(nb)
     write_text_atomic(out, body)
 
 
@@ -515,10 +547,12 @@ def _execute_job(spec: dict, rec: dict) -> None:
                 f"first, in cell {first['cell']}: {first['text'][:300]}",
                 "outputs": faults[:20],
             }
+        language = str(spec["parameters"].get("language", "id"))
+        title = page_title(nb, language, _region_name(spec["parameters"].get("kabupaten", "all"), language))
         for kind, with_code in (("html", False), ("html_code", True)):
             target = run_dir / f"{spec['job_id']}{'' if kind == 'html' else '.code'}.html"
             try:
-                export_html(nb, target, with_code=with_code)
+                export_html(nb, target, with_code=with_code, language=language, title=title)
                 rec["outputs"][kind] = target.name
             except Exception as exc:  # noqa: BLE001
                 err = _os_error(exc) or {"kind": "export", "type": type(exc).__name__, "message": str(exc)[:500]}
