@@ -25,7 +25,7 @@ def _row(notebook, estimand, *, estimate, lo=np.nan, hi=np.nan, group="", outcom
 
 
 def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pretrend_passed=True, pretrend_p=0.40,
-           without_tksk=("7601030",), extra=()):
+           without_tksk=("7601030",), extra=(), missed_half_width=3900.0):
     rows = [
         _row("10_poverty_profile", "FGT(alpha=0)", estimate=0.112, lo=0.10, hi=0.124, outcome="P0"),
         _row("10_poverty_profile", "extreme_headcount", estimate=0.02, lo=0.015, hi=0.025, outcome="extreme"),
@@ -72,6 +72,8 @@ def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pret
                 "20_targeting",
                 "missed_poor_total",
                 estimate=v,
+                lo=v - missed_half_width,
+                hi=v + missed_half_width,
                 program="PKH",
                 outcome="missed_poor",
                 group=f"kec_code={k}",
@@ -88,6 +90,9 @@ def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pret
         ),
         _row(
             "20_targeting", "late_rate", estimate=0.10, outcome="disbursement", group="kec_code=7601010; channel=bank"
+        ),
+        _row(
+            "20_targeting", "late_rate", estimate=0.66, outcome="disbursement", group="kec_code=7601030; channel=bank"
         ),
         _row(
             "30_impact_bansos",
@@ -197,11 +202,22 @@ def test_a_failed_pretrend_test_withholds_the_tksk_claim_and_is_said(tmp_path):
 def test_next_steps_name_the_findings(tmp_path):
     b = briefing.build(_store(tmp_path, without_tksk=()), language="id", data_dir=tmp_path, when=WHEN)
     steps = "\n".join(b.next_steps)
-    assert "Campalagian, Balanipa dan Wonomulyo" in steps and "7.887" in steps
-    assert "Kantor Pos di Kecamatan Pamboang: 76% pembayaran terlambat" in steps and "49 hari" in steps
+    assert "Campalagian (7.887 orang, selang 3.987 sampai 11.787), Balanipa (" in steps and "dan Wonomulyo (" in steps
+    assert "urutan kecamatan ini belum pasti" in steps    # the intervals overlap
+    # the kecamatan is late through every channel, and the sentence says so, worst first
+    assert "Kecamatan Pamboang; pembayaran yang terlambat lebih dari 30 hari: 76% melalui Kantor Pos dan 66% " \
+           "melalui bank (median keterlambatan melalui Kantor Pos: 49 hari)" in steps
     assert "Semua kecamatan sudah didampingi TKSK" in steps
     assert "Kabupaten Polewali Mandar" in steps          # highest extreme poverty of the six
     assert "efeknya tumbuh" not in steps                  # the old fixed claim is gone
+
+
+def test_missed_poor_order_is_called_certain_only_when_the_intervals_separate(tmp_path):
+    b = briefing.build(_store(tmp_path, without_tksk=(), missed_half_width=100.0), language="en", data_dir=tmp_path,
+                       when=WHEN)
+    steps = "\n".join(b.next_steps)
+    assert "Campalagian (7,887 people, interval 7,787 to 7,987)" in steps
+    assert "order of these kecamatan is not certain" not in steps
 
 
 def test_caveats_come_from_the_diagnostics(tmp_path):

@@ -337,18 +337,27 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
                    & ~store["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     missed = missed[missed["estimate"] > 0].head(MAX_NAMED)
     if len(missed):
-        names = [_named(kec_names, g, "kec_code") for g in missed["group"]]
-        steps.append(t("br_next_missed", L, names=_join(names, L),
-                       counts=_join([fmt_number(v, L) for v in missed["estimate"]], L)))
+        items = [t("br_missed_item", L, name=_named(kec_names, g, "kec_code"), count=fmt_number(v, L),
+                   lo=fmt_number(max(lo, 0.0), L), hi=fmt_number(hi, L))
+                 for g, v, lo, hi in zip(missed["group"], missed["estimate"], missed["ci_lower"], missed["ci_upper"])]
+        step = t("br_next_missed", L, items=_join(items, L))
+        # the ranking is a ranking of estimates: say so when the intervals do not separate them
+        lo, hi = missed["ci_lower"].to_numpy(), missed["ci_upper"].to_numpy()
+        if any(lo[i] <= hi[j] for i in range(len(lo)) for j in range(i + 1, len(hi))):
+            step += " " + t("br_missed_overlap", L)
+        steps.append(step)
     pay = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "disbursement")]
     late = pay[pay["estimand"] == "late_rate"].sort_values("estimate", ascending=False)
     if len(late) and late["estimate"].iloc[0] > 0:
         top = late.iloc[0]
-        channel = _field(top["group"], "channel")
+        kec = _field(top["group"], "kec_code")
         delay = pay[(pay["estimand"] == "median_delay_days") & (pay["group"] == top["group"])]["estimate"]
-        key = f"br_channel_{channel}"
-        steps.append(t("br_next_payment", L, channel=t(key, L) if key in _strings() else channel,
-                       kec=_named(kec_names, top["group"], "kec_code"), late=fmt_pct(top["estimate"], L, digits=0),
+        # every channel of that kecamatan, worst first: a kecamatan late through all of them is named as such
+        same = late[late["group"].map(lambda g: _field(g, "kec_code") == kec).astype(bool) & (late["estimate"] > 0)]
+        rates = [t("br_late_item", L, late=fmt_pct(v, L, digits=0), channel=_channel(_field(g, "channel"), L))
+                 for g, v in zip(same["group"], same["estimate"])]
+        steps.append(t("br_next_payment", L, kec=_named(kec_names, top["group"], "kec_code"), rates=_join(rates, L),
+                       channel=_channel(_field(top["group"], "channel"), L),
                        days=fmt_number(delay.iloc[0], L) if len(delay) else "–"))
     cohorts = store[(store["notebook"] == "40_tksk_empowerment") & (store["estimand"] == "tksk_cohort")]
     tk = effects.get("tksk")
@@ -391,6 +400,11 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
              for g, v, m in zip(sae["group"], sae["estimate"], marked)], L))
             + (" " + t("br_sae_caution", L) if any(marked) else ""))
     return steps or [t("br_next_none", L)]
+
+
+def _channel(channel: str | None, language: str) -> str:
+    key = f"br_channel_{channel}"
+    return t(key, language) if key in _strings() else str(channel)
 
 
 def _area(label: str | None, language: str) -> str:
