@@ -9,6 +9,7 @@ real kernels.
 from __future__ import annotations
 
 import ast
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,13 @@ class NotebookRun:
 
 
 def run_notebook(name: str, **parameters) -> NotebookRun:
-    """Execute ``notebooks/<name>.ipynb`` with ``parameters`` overriding its parameters cell."""
+    """Execute ``notebooks/<name>.ipynb`` with ``parameters`` overriding its parameters cell.
+
+    Without a ``results`` parameter the notebook stores into a temporary folder removed afterwards
+    (never into ``$WELFARE_EVAL_RESULTS``, the store the nbval session's briefing reads)."""
+    if "results" not in parameters:
+        with tempfile.TemporaryDirectory(prefix="notebook-cells-") as tmp:
+            return run_notebook(name, **parameters, results=str(Path(tmp) / "results"))
     nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     ns: dict = {"__name__": "__main__"}
     run = NotebookRun(ns)
