@@ -40,15 +40,16 @@ class NotebookRun:
         return {cid: v.data for cid, v in self.outputs.items() if isinstance(v, Markdown)}
 
 
-def run_notebook(name: str, **parameters) -> NotebookRun:
-    """Execute ``notebooks/<name>.ipynb`` with ``parameters`` overriding its parameters cell.
+def run_notebook(name: str, *, notebook_dir: Path = NOTEBOOKS, **parameters) -> NotebookRun:
+    """Execute ``<notebook_dir>/<name>.ipynb`` (default: the repository's notebooks) with
+    ``parameters`` overriding its parameters cell.
 
     Without a ``results`` parameter the notebook stores into a temporary folder removed afterwards
     (never into ``$WELFARE_EVAL_RESULTS``, the store the nbval session's briefing reads)."""
     if "results" not in parameters:
         with tempfile.TemporaryDirectory(prefix="notebook-cells-") as tmp:
-            return run_notebook(name, **parameters, results=str(Path(tmp) / "results"))
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+            return run_notebook(name, notebook_dir=notebook_dir, **parameters, results=str(Path(tmp) / "results"))
+    nb = nbformat.read(Path(notebook_dir) / f"{name}.ipynb", as_version=4)
     ns: dict = {"__name__": "__main__"}
     run = NotebookRun(ns)
     for cell in nb.cells:
