@@ -132,3 +132,39 @@ def test_an_edit_in_a_cell_changes_what_the_report_shows(province, tmp_path, nam
     nbformat.write(nb, edited)
     after = run_notebook(name, notebook_dir=tmp_path, **params).tables()[cell]
     assert not before.equals(after), f"editing {old!r} left table {cell} of {name} unchanged"
+
+
+# -- expected data errors become report text; anything else fails the job ------------------------------
+
+def test_a_trait_that_does_not_vary_is_said_not_raised(province, tmp_path):
+    """A kabupaten where no sampled household has a female head: the correlates cannot be fitted
+    (a DataValidationError, collinear terms), and the report says so in its table; the rest stands."""
+    import shutil
+
+    import pandas as pd
+
+    from welfare_eval.report.strings import t
+
+    data = tmp_path / "province"
+    data.mkdir()
+    for name in ("survey", "panel"):
+        shutil.copy(province / f"{name}.parquet", data)
+    sv = pd.read_parquet(data / "survey.parquet")
+    sv.loc[sv["kab_code"] == "7606", "head_female"] = False
+    sv.to_parquet(data / "survey.parquet", index=False)
+    run = run_notebook("10_poverty_profile", data_dir=str(data), kabupaten="7606", language="en")
+    said = run.tables()["10-11b"]
+    assert said.iloc[0, 0] == t("pp_correlates_failed", "en") and "collinear" in said.iloc[0, 1]
+    assert not run.namespace["scope"]["P0"]["suppressed"].iloc[0]   # the other tables are there
+
+
+def test_a_mistake_in_a_cell_fails_the_notebook(province, tmp_path):
+    """A column name mistyped in the formula is the analyst's error, not the data's: the notebook stops."""
+    from welfare_eval.exceptions import ParameterError
+
+    nb = _read(NOTEBOOK_DIR / "10_poverty_profile.ipynb")
+    cell = next(c for c in _code_cells(nb) if "survey.regression(" in c.source)
+    cell.source = cell.source.replace("+ hh_size +", "+ hh_sise +")
+    nbformat.write(nb, tmp_path / "10_poverty_profile.ipynb")
+    with pytest.raises(ParameterError, match="hh_sise"):
+        run_notebook("10_poverty_profile", notebook_dir=tmp_path, data_dir=str(province), kabupaten="7602")
