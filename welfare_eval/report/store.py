@@ -300,9 +300,11 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
 
 def save_section(path: str | os.PathLike | None, section, *, notebook: str, region: str,
                  min_cell: int = DEFAULT_MIN_CELL) -> int:
-    """Append every tidy result of a report section to the store; returns the rows written."""
+    """Append every tidy result of a report section to the store; returns the rows written.
+    ``section``: an object with ``rows``, or the list of ``(programme, outcome, tidy rows)`` itself."""
+    triples = section if isinstance(section, (list, tuple)) else section.rows
     frames = [append(None, rows, notebook=notebook, region=region, program=program, outcome=outcome,
-                     min_cell=min_cell) for program, outcome, rows in section.rows]
+                     min_cell=min_cell) for program, outcome, rows in triples]
     if not frames:
         return 0
     allrows = pd.concat(frames, ignore_index=True)

@@ -674,5 +674,20 @@ STRINGS.update({
                        "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
     "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
 })
+# wb-profile (issue 13 item 1, issue 15 item 5): the poverty profile's inequality table and correlates
+STRINGS.update({
+    "pp_inequality_note": {
+        "id": "Ketiga ukuran dihitung per orang dari pengeluaran per kapita, dengan bobot survei; selang "
+              "kepercayaan 95% berbasis desain sampel (linearisasi). Gini 0 = merata, 1 = timpang sepenuhnya.",
+        "en": "All three per person from consumption per capita, with the survey weights; 95% confidence "
+              "intervals from the sample design (linearization). A Gini of 0 is equality, 1 complete inequality."},
+    "pp_n_child_0_6": {"id": "Jumlah anak usia 0-6 tahun", "en": "Children aged 0-6"},
+    "pp_urban_household": {"id": "Tinggal di perkotaan", "en": "Lives in an urban area"},
+    "pp_effect_pp": {"id": "Beda peluang miskin (poin persen)", "en": "Difference in the chance of being poor (pp)"},
+    "pp_correlates_failed": {"id": "Regresi tidak dapat dihitung pada data ini",
+                             "en": "The regression cannot be fitted on these data"},
+})
+# --- end wb-profile ---------------------------------------------------------------------------------
+
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
