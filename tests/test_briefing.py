@@ -19,9 +19,9 @@ WHEN = dt.datetime(2026, 11, 29, 8, 53, tzinfo=dt.timezone.utc)
 
 
 def _row(notebook, estimand, *, estimate, lo=np.nan, hi=np.nan, group="", outcome="", program="", region="all",
-         suppressed=False, nobs=500):
+         suppressed=False, nobs=500, se=np.nan):
     return {"notebook": notebook, "region": region, "program": program, "outcome": outcome, "estimand": estimand,
-            "group": group, "method": "", "estimate": estimate, "std_error": np.nan, "ci_lower": lo, "ci_upper": hi,
+            "group": group, "method": "", "estimate": estimate, "std_error": se, "ci_lower": lo, "ci_upper": hi,
             "nobs": nobs, "suppressed": suppressed}
 
 
@@ -219,6 +219,28 @@ def test_missed_poor_order_is_called_certain_only_when_the_intervals_separate(tm
     steps = "\n".join(b.next_steps)
     assert "Campalagian (7,887 people, interval 7,787 to 7,987)" in steps
     assert "order of these kecamatan is not certain" not in steps
+
+
+@pytest.mark.parametrize("polman_se, named, caution", [
+    (0.0050, "Kabupaten Polewali Mandar", False),   # RSE 14%: reliable
+    (0.0140, "Kabupaten Polewali Mandar", True),    # RSE 40%: named, marked *
+    (0.0200, "Kabupaten Majene", False),            # RSE 57%: not published; the next highest is named
+], ids=["reliable", "caution", "not-published"])
+def test_extreme_poverty_step_follows_the_bps_rse_bands(tmp_path, polman_se, named, caution):
+    """BPS practice: relative standard error up to 25% reliable, 25-50% with a caution mark, over
+    50% not published (Polewali Mandar's extreme poverty is 3.5%, Majene's 2.0% with RSE 10%)."""
+    ses = {"7601": 0.002, "7602": polman_se}
+    extra = [_row("10_poverty_profile", "extreme_headcount", estimate=v, lo=v - 0.005, hi=v + 0.005,
+                  se=ses.get(k, 0.002), outcome="extreme by kabupaten", group=f"kab_code={k}")
+             for k, v in zip(("7601", "7602", "7603"), (0.02, 0.035, 0.017))]
+    path = _store(tmp_path, without_tksk=())
+    store = pd.read_csv(path)
+    store = store[store["outcome"] != "extreme by kabupaten"]
+    pd.concat([store, pd.DataFrame(extra)]).to_csv(path, index=False)
+    steps = "\n".join(briefing.build(path, language="id", data_dir=tmp_path, when=WHEN).next_steps)
+    line = next(x for x in steps.splitlines() if x.startswith("Arahkan upaya"))
+    assert named in line
+    assert ("gunakan dengan hati-hati" in line) is caution and ("3,5%*" in line) is caution
 
 
 def test_caveats_come_from_the_diagnostics(tmp_path):

@@ -27,7 +27,7 @@ import pandas as pd
 from .. import plots, regions
 from ..io import atomic_path, write_text_atomic
 from .display import md
-from .store import read
+from .store import RSE_CAUTION, RSE_RELIABLE, read, relative_se
 from .strings import fmt_number, fmt_pct, fmt_rp, t
 
 #: Readers of the briefing are in West Sulawesi: times in WITA.
@@ -381,11 +381,17 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
         place_of = lambda g: t("br_area_place", L, area=_area(_field(g, "area"), L).lower(),  # noqa: E731
                                name=_field(g, "kab_name") or "")
-    ext = ext[~ext["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
+    ext = ext[~ext["suppressed"].fillna(False).astype(bool)]
+    rse = relative_se(ext)
+    ext = ext[~(rse > RSE_CAUTION)].assign(rse=rse[~(rse > RSE_CAUTION)])  # over 50%: not published, as BPS
+    ext = ext.sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]
-        steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L),
-                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L)))
+        caution = bool(top["rse"] > RSE_RELIABLE)
+        steps.append(t("br_next_extreme", L, place=place_of(top["group"]),
+                       rate=fmt_pct(top["estimate"], L) + ("*" if caution else ""),
+                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L))
+                     + (" " + t("br_rse_caution", L) if caution else ""))
     # the kecamatan with the highest extreme poverty, by small-area estimation (published ones only)
     sae = store[(store["notebook"] == "15_small_area") & store["estimand"].astype(str).str.startswith("extreme")
                 & ~store["suppressed"].fillna(False).astype(bool)]

@@ -318,11 +318,9 @@ def page_title(nb, language: str, region: str = "") -> str:
 
 
 def _region_name(kabupaten, language: str) -> str:
-    from .. import regions
-    from .strings import t
+    from .briefing import region_name  # one way of naming a region across pages
 
-    name = regions.kab_names().get(str(kabupaten))
-    return f"{t('kabupaten', language)} {name}" if name else t("province", language)
+    return region_name(str(kabupaten), language)
 
 
 def export_html(notebook, out: Path, *, with_code: bool, language: str = "id", title: str = "") -> None:

@@ -107,7 +107,9 @@ def area_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = 
     """The kabupaten x area cells of every measure, as text, suppressed cells marked."""
     allf = pd.concat([f.assign(measure=_label(MEASURE_KEYS.get(k, k), language)) for k, f in rows.items()],
                      ignore_index=True)
-    return display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2, min_cell=min_cell).rename(
+    out = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2, min_cell=min_cell,
+                        reliability=True)
+    return out.rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
                  "estimate": t("estimate", language)})
 

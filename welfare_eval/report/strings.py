@@ -45,6 +45,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "sa_rse": {"id": "Kesalahan baku relatif", "en": "Relative standard error"},
     "sa_quality": {"id": "Keandalan (BPS)", "en": "Reliability (BPS)"},
     "sa_n": {"id": "Rumah tangga sampel", "en": "Sampled households"},
+    "rse_not_published": {"id": "tidak dipublikasikan (KBR > 50%)", "en": "not published (RSE > 50%)"},
+    "rse_note": {"id": "KBR: kesalahan baku relatif (galat baku dibagi perkiraan). Seperti praktik BPS: sampai 25% andal; "
+                       "25–50% ditandai * (gunakan dengan hati-hati); di atas 50% tidak dipublikasikan.",
+                 "en": "RSE: relative standard error (standard error divided by the estimate). As BPS practice: up to 25% "
+                       "reliable; 25–50% marked * (use with caution); over 50% not published."},
     "sa_reliable": {"id": "andal", "en": "reliable"},
     "sa_caution": {"id": "gunakan dengan hati-hati *", "en": "use with caution *"},
     "sa_unreliable": {"id": "tidak andal: tidak dipublikasikan", "en": "not reliable: not published"},
@@ -347,6 +352,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                "en": "Every kecamatan already has a TKSK and its effect is shown ({effect}): keep the accompaniment."},
     "br_next_extreme": {"id": "Arahkan upaya penghapusan kemiskinan ekstrem terutama ke {place}: perkiraan tertinggi, {rate} (selang kepercayaan 95%: {lo} sampai {hi}).",
                         "en": "Direct the effort against extreme poverty first to {place}: the highest estimate, {rate} (95% confidence interval {lo} to {hi})."},
+    "br_rse_caution": {"id": "(* gunakan dengan hati-hati: kesalahan baku relatif 25-50%.)",
+                       "en": "(* use with caution: relative standard error 25-50%.)"},
     "br_next_none": {"id": "Laporan proses ini tidak memuat temuan untuk langkah berikutnya.", "en": "The reports of this run hold no findings for next steps."},
     "br_and": {"id": "dan", "en": "and"},
     "br_channel_pos": {"id": "Kantor Pos", "en": "the post office"},
