@@ -670,5 +670,9 @@ STRINGS.update({
                        "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
     "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
 })
+# wb-impact: the impact notebooks (report/impact_view.py), in a block of their own.
+STRINGS.update({
+    "ip_not_estimable": {"id": "tidak dapat diestimasi: {reason}", "en": "not estimable: {reason}"},
+})
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
