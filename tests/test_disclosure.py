@@ -9,6 +9,7 @@ the blank cells).
 """
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_cells import run_notebook
 
 from welfare_eval.report import sections, store
 from welfare_eval.report.runner import run
@@ -222,12 +224,14 @@ def test_simulation_table_is_suppressed(tiny):
 
 
 def test_pkh_effects_of_six_recipients_are_not_shown(tiny):
-    sec = sections.impact_section(str(tiny), kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
-    effects = sec.tables["effects"]
+    run = run_notebook("30_impact_bansos", tiny, kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
+    effects = run.tables["30-05"]  # the effects table as the notebook shows it
     assert (effects[t("effect_pp", "en")] == t("suppressed", "en", n=MIN_CELL)).all()
     assert (effects[t("relative", "en")] == "").all()
-    stored = next(r for p, _, r in sec.rows if p == "PKH")
+    stored = run.namespace["pkh"].rows[0][2]  # the effects as stored (before the store's own rule)
     assert stored["suppressed"].all() and stored["estimate"].isna().all()
+    written = run.store[(run.store["program"] == "PKH") & run.store["estimand"].str.startswith("ATT ")]
+    assert len(written) == len(stored) and written["suppressed"].all() and written["estimate"].isna().all()
 
 
 # -- every output of a real run -----------------------------------------------------------------------
@@ -278,8 +282,11 @@ MIN_DIGITS = 3
 #: Raw hidden estimates compared with the numbers of results.csv and any xlsx: equal to this
 #: relative tolerance (CSV keeps 17 significant digits; xlsx doubles exactly).
 RAW_RTOL = 1e-9
-SECTIONS = {"10_poverty_profile": sections.poverty_profile, "30_impact_bansos": sections.impact_section,
-            "40_tksk_empowerment": sections.tksk_section, "50_policy_simulation": sections.simulation_section,
+SECTIONS = {"10_poverty_profile": sections.poverty_profile,
+            # the impact notebooks run in the test process (notebook_cells): tables they show, rows they store
+            "30_impact_bansos": functools.partial(run_notebook, "30_impact_bansos"),
+            "40_tksk_empowerment": functools.partial(run_notebook, "40_tksk_empowerment"),
+            "50_policy_simulation": sections.simulation_section,
             "20_targeting": sections.targeting_section}
 
 
