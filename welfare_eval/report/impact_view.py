@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -328,7 +329,7 @@ class Discontinuity(_Collector):
 
     def __init__(self, language: str, *, min_cell: int = DEFAULT_MIN_CELL):
         super().__init__(language, min_cell=min_cell)
-        self._estimate = None
+        self._estimate: Any = None   # an Estimate of impact.rd
         self._failure: str | None = None
 
     @contextmanager
@@ -374,9 +375,9 @@ class Discontinuity(_Collector):
 class _Outcome:
     nobs: int
     cells: pd.DataFrame | None = None
-    simple: pd.DataFrame | None = None
+    simple: pd.DataFrame = field(default_factory=pd.DataFrame)
     twfe: float = float("nan")
-    dynamic: object = None
+    dynamic: Any = None   # an EstimateTable of impact.staggered_did(aggregate="dynamic")
     failure: str | None = None
 
 
