@@ -1,10 +1,12 @@
-"""Run a report notebook's own code cells in this process, as Jupyter would, and keep what each cell shows.
+"""Run a report notebook's code in the test process, as Jupyter runs it, to read what it made.
 
-Tests that check what a report computes, shows and stores run the notebook itself (its cells are the
-analysis), with the parameters a job would inject, without starting a kernel: each code cell is
-executed in one namespace, and the value of a cell's last expression (what Jupyter displays, unless
-the line ends with ``;``) is kept by cell id. nbval and the runner tests run the same notebooks in
-real kernels.
+The committed notebook is the source: its code cells run in order in one namespace; the values
+given replace the parameters cell's defaults right after it (as papermill injects them); the value
+of a cell's last expression is kept as Jupyter would display it (not when the cell ends with
+``;``). A test then reads the tables and text the notebook showed, the objects its analysis cells
+made and the rows it stored (into a store of the test's own, never ``$WELFARE_EVAL_RESULTS``, the
+store the nbval session's briefing reads). No kernel is started: nbval and the runner tests run
+the notebooks through kernels; this is for tests that compare what a notebook computes.
 """
 from __future__ import annotations
 
@@ -16,54 +18,69 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 @dataclass
-class NotebookRun:
+class Executed:
+    """What a notebook run in the test process made."""
+
     namespace: dict
-    outputs: dict = field(default_factory=dict)   # cell id -> the value the cell displays
+    shown: list = field(default_factory=list)              # (cell id, value of its last expression)
+    tables: dict = field(default_factory=dict)             # cell id -> DataFrame of a table it showed
+    texts: dict = field(default_factory=dict)              # cell id -> Markdown text it showed
+    rows: list = field(default_factory=list)               # (program, outcome, rows) as the store holds them
+    store: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables the notebook shows (``show(...)`` stylers and frames), by cell id."""
-        out = {}
-        for cid, value in self.outputs.items():
-            frame = getattr(value, "data", value)   # a pandas Styler keeps its frame in .data
-            if isinstance(frame, pd.DataFrame):
-                out[cid] = frame
-        return out
-
-    def texts(self) -> dict[str, str]:
-        """The Markdown the notebook shows, by cell id."""
-        from IPython.display import Markdown
-
-        return {cid: v.data for cid, v in self.outputs.items() if isinstance(v, Markdown)}
+    @property
+    def outputs(self) -> dict:
+        """Cell id -> what the cell displays (its last expression's value)."""
+        return dict(self.shown)
 
 
-def run_notebook(name: str, *, notebook_dir: Path = NOTEBOOKS, **parameters) -> NotebookRun:
-    """Execute ``<notebook_dir>/<name>.ipynb`` (default: the repository's notebooks) with
-    ``parameters`` overriding its parameters cell.
+def run_notebook(notebook: str | Path, data_dir: str | Path = "", *, notebook_dir: Path = NOTEBOOKS,
+                 **parameters) -> Executed:
+    """Execute ``<notebook_dir>/<notebook>.ipynb`` (or a path to a notebook) with ``parameters``
+    overriding its parameters cell; ``results`` defaults to a fresh CSV store, read back into
+    ``rows`` and ``store``."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown
 
-    Without a ``results`` parameter the notebook stores into a temporary folder removed afterwards
-    (never into ``$WELFARE_EVAL_RESULTS``, the store the nbval session's briefing reads)."""
+    path = Path(notebook) if str(notebook).endswith(".ipynb") else Path(notebook_dir) / f"{notebook}.ipynb"
+    nb = nbformat.read(path, as_version=4)
     if "results" not in parameters:
-        with tempfile.TemporaryDirectory(prefix="notebook-cells-") as tmp:
-            return run_notebook(name, notebook_dir=notebook_dir, **parameters, results=str(Path(tmp) / "results"))
-    nb = nbformat.read(Path(notebook_dir) / f"{name}.ipynb", as_version=4)
+        parameters["results"] = str(Path(tempfile.mkdtemp(prefix="nb-store-")) / "results.csv")
+    parameters["data_dir"] = str(data_dir)
     ns: dict = {"__name__": "__main__"}
-    run = NotebookRun(ns)
+    out = Executed(ns)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        where = f"{name}.ipynb:{cell.id}"
+        where = f"{path.name}:{cell.id}"
         tree = ast.parse(cell.source, filename=where)
-        shown = (tree.body and isinstance(tree.body[-1], ast.Expr) and not cell.source.rstrip().endswith(";"))
-        body = tree.body[:-1] if shown else tree.body
+        last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        body = tree.body[:-1] if last is not None else tree.body
         exec(compile(ast.Module(body=body, type_ignores=[]), where, "exec"), ns)  # noqa: S102
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), where, "eval"), ns)  # noqa: S307
+            if not cell.source.rstrip().endswith(";"):
+                out.shown.append((cell.id, value))
+                data = getattr(value, "data", value)  # a table shown through report.show (a pandas Styler)
+                if isinstance(data, pd.DataFrame):
+                    out.tables[cell.id] = data
+                elif isinstance(value, Markdown):
+                    out.texts[cell.id] = value.data
         if "parameters" in cell.metadata.get("tags", []):
             unknown = set(parameters) - set(ns)
-            assert not unknown, f"{name} has no parameters {sorted(unknown)}"
+            assert not unknown, f"{path.name} has no parameters {sorted(unknown)}"
             ns.update(parameters)   # as papermill injects them, after the defaults
-        if shown:
-            run.outputs[cell.id] = eval(compile(ast.Expression(tree.body[-1].value), where, "eval"), ns)  # noqa: S307
-    return run
+    plt.close("all")
+    store = Path(parameters["results"])
+    if store.exists():  # a CSV store, or a folder store (one file per notebook and region)
+        from welfare_eval.report.store import read
+
+        out.store = read(store)
+        keys = out.store[["program", "outcome"]].astype(object).fillna("")
+        out.rows = [(p, o, g.reset_index(drop=True))
+                    for (p, o), g in out.store.groupby([keys["program"], keys["outcome"]], sort=False)]
+    return out

@@ -11,7 +11,7 @@ import pytest
 from notebook_cells import run_notebook
 
 from welfare_eval import plots, synth
-from welfare_eval.report import briefing, sections
+from welfare_eval.report import briefing, impact_view
 from welfare_eval.report.store import STORE_COLUMNS
 
 #: When the briefing's run date is asked for, a fixed instant (16.53 WITA = 08.53 UTC).
@@ -362,17 +362,16 @@ def test_plausibility_flags_what_the_programme_cannot_explain():
     def est(v, se):
         return Estimate("ATT", v, se, 4, "AIPW")
 
-    assert sections.plausibility(est(40_000, 5_000), data, outcome="cons_pc", transfer=transfer) is None
-    beyond = sections.plausibility(est(68_643, 14_000), data, outcome="cons_pc", transfer=transfer)
+    assert impact_view.plausibility(est(40_000, 5_000), data, outcome="cons_pc", transfer=transfer) is None
+    beyond = impact_view.plausibility(est(68_643, 14_000), data, outcome="cons_pc", transfer=transfer)
     assert beyond["estimand"].iloc[0] == "plausibility estimate_beyond" and beyond["bound"].iloc[0] == 50_000
-    assert sections.plausibility(est(90_000, 5_000), data, outcome="cons_pc",
+    assert impact_view.plausibility(est(90_000, 5_000), data, outcome="cons_pc",
                                  transfer=transfer)["estimand"].iloc[0] == "plausibility lower_beyond"
     # a share: the recipients' mean is 0.2, so the ATT lies in [-0.8, 0.2]
-    assert sections.plausibility(est(-0.1, 0.01), data, outcome="poor") is None
-    assert (
-        sections.plausibility(est(0.3, 0.01), data, outcome="poor")["estimand"].iloc[0] == "plausibility rate_outside"
-    )
-    text = sections.plausibility_text(beyond, "BPNT", "konsumsi", "id")
+    assert impact_view.plausibility(est(-0.1, 0.01), data, outcome="poor") is None
+    flagged = impact_view.plausibility(est(0.3, 0.01), data, outcome="poor")
+    assert flagged["estimand"].iloc[0] == "plausibility rate_outside"
+    text = impact_view.plausibility_text(beyond, "BPNT", "konsumsi", "id")
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 50.000)" in text
 
 
@@ -416,13 +415,10 @@ def test_briefing_on_a_province_the_run_did_not_generate(province, tmp_path):
     panel["tksk"] = (panel["tksk_cohort"] > 0) & (panel["wave"] >= panel["tksk_cohort"])
     panel.to_parquet(data / "panel.parquet", index=False)
     results = tmp_path / "run" / "results.csv"
-    for notebook in ("10_poverty_profile", "20_targeting"):   # their cells are the analysis
-        run_notebook(notebook, data_dir=str(data), language="id", results=str(results))
-    for notebook, section, kw in (("30_impact_bansos", sections.impact_section, {}),
-                                  ("40_tksk_empowerment", sections.tksk_section, {"bootstrap": 199})):
-        from welfare_eval.report import store
-
-        store.save_section(results, section(str(data), language="id", **kw), notebook=notebook, region="all")
+    # the notebooks' own cells are the analysis; each stores its rows into the same store
+    for notebook, kw in (("10_poverty_profile", {}), ("20_targeting", {}), ("30_impact_bansos", {}),
+                         ("40_tksk_empowerment", {"bootstrap": 199})):
+        run_notebook(notebook, data, language="id", results=str(results), **kw)
     effects = briefing._effects(pd.read_csv(results, dtype={"region": str}))
     assert {"pkh_ats", "bpnt_cons", "tksk"} <= set(effects)
     pages = {}

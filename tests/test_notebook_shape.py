@@ -126,11 +126,11 @@ def test_an_edit_in_a_cell_changes_what_the_report_shows(province, tmp_path, nam
     hits = [c for c in _code_cells(nb) if old in c.source]
     assert len(hits) == 1, f"{old!r} is not in exactly one cell of {name}"
     params = dict(data_dir=str(province), kabupaten="7602", language="en")
-    before = run_notebook(name, **params).tables()[cell]
+    before = run_notebook(name, **params).tables[cell]
     hits[0].source = hits[0].source.replace(old, new)
     edited = tmp_path / src.name
     nbformat.write(nb, edited)
-    after = run_notebook(name, notebook_dir=tmp_path, **params).tables()[cell]
+    after = run_notebook(name, notebook_dir=tmp_path, **params).tables[cell]
     assert not before.equals(after), f"editing {old!r} left table {cell} of {name} unchanged"
 
 
@@ -153,7 +153,7 @@ def test_a_trait_that_does_not_vary_is_said_not_raised(province, tmp_path):
     sv.loc[sv["kab_code"] == "7606", "head_female"] = False
     sv.to_parquet(data / "survey.parquet", index=False)
     run = run_notebook("10_poverty_profile", data_dir=str(data), kabupaten="7606", language="en")
-    said = run.tables()["10-11b"]
+    said = run.tables["10-11b"]
     assert said.iloc[0, 0] == t("pp_correlates_failed", "en") and "collinear" in said.iloc[0, 1]
     assert not run.namespace["scope"]["P0"]["suppressed"].iloc[0]   # the other tables are there
 

@@ -77,7 +77,7 @@ def test_briefing_numbers_are_the_stored_estimates(full_run, province):
 
 def test_disclosure_suppresses_small_cells(province):
     by_area = run_notebook("10_poverty_profile", data_dir=str(province), language="en",
-                           min_cell=10_000).tables()["10-07"]   # the kabupaten x area table
+                           min_cell=10_000).tables["10-07"]   # the kabupaten x area table
     marked = by_area[t("estimate", "en")].str.startswith("suppressed")
     assert len(marked) and marked.all()
 
@@ -108,13 +108,13 @@ def test_targeting_report_for_one_programme(province):
     from welfare_eval.exceptions import ParameterError
 
     run = run_notebook("20_targeting", data_dir=str(province), programs="BPNT")
-    tables = run.tables()
+    tables = run.tables
     assert set(tables["20-07"].iloc[:, 0]) == {"BPNT"}                  # the indicators
     assert set(tables["20-11"][t("channel", "id")])                     # the payment records
     assert set(run.namespace["payments"]["kec_code"]) <= set(run.namespace["records"]["kec_code"])
     assert set(run.namespace["records"]["program"].astype(str)) == {"BPNT"}
     assert not (run.namespace["indicators"]["program"] == "PKH").any()  # no PKH figure anywhere
-    assert run.texts()["20-04"].startswith("PKH menjangkau **–**")       # the summary says so
+    assert run.texts["20-04"].startswith("PKH menjangkau **–**")       # the summary says so
     with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
         run_notebook("20_targeting", data_dir=str(province), programs="KIS")
 
@@ -123,13 +123,14 @@ def test_impact_report_says_each_warning_once_in_indonesian(province):
     """A warning the five PKH outcomes share (the propensity score, and so the effective sample, is
     the same for all) is said once, naming them; the AIPW rows with a small comparison carry their
     bootstrap-t intervals; nothing English reaches the Indonesian list."""
-    from welfare_eval.report import sections
+    from notebook_cells import run_notebook
 
-    sec = sections.impact_section(str(province), kabupaten="all", language="id")
-    lines = sec.text.replace("\\", "").splitlines()  # as read: without the Markdown escapes
+    run = run_notebook("30_impact_bansos", province, kabupaten="all", language="id")
+    text = dict(run.shown)["30-17"].data  # the diagnostics as the notebook shows them (Markdown)
+    lines = text.replace("\\", "").splitlines()  # as read: without the Markdown escapes
     ess = [ln for ln in lines if "unit efektif" in ln and f"({t('ipw', 'id')})" in ln]
     assert len(ess) == 1 and "Anak tidak sekolah, Anak stunting" in ess[0]
-    assert not any(w in sec.text.split() for w in ("the", "and", "of", "Among"))
-    pkh = next(r for name, _, r in sec.rows if name == "PKH")
+    assert not any(w in text.split() for w in ("the", "and", "of", "Among"))
+    pkh = run.namespace["pkh"].rows[0][2]
     aipw = pkh[pkh["method_key"] == "aipw"]
-    assert aipw["ci_own"].all() and aipw["method"].str.contains("bootstrap-t").all()
+    assert len(aipw) == 5 and aipw["ci_own"].all() and aipw["method"].str.contains("bootstrap-t").all()

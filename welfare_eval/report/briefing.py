@@ -444,7 +444,7 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         bad = ov[[_passed(r) is False for _, r in ov.iterrows()]]
         if len(bad):
             out.append(t("br_sure_overlap", L, program=program, share=fmt_pct(bad["estimate"].max(), L)))
-    from .sections import plausibility_text
+    from .impact_view import plausibility_text
 
     flags = store[store["estimand"].astype(str).str.startswith("plausibility")]
     for _, r in flags.iterrows():

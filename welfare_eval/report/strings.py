@@ -696,5 +696,9 @@ STRINGS.update({
 })
 # --- end wb-profile ---------------------------------------------------------------------------------
 
+# wb-impact: the impact notebooks (report/impact_view.py), in a block of their own.
+STRINGS.update({
+    "ip_not_estimable": {"id": "tidak dapat diestimasi: {reason}", "en": "not estimable: {reason}"},
+})
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
