@@ -28,7 +28,7 @@ from .. import plots, regions
 from ..io import atomic_path, write_text_atomic
 from .display import md
 from .store import RSE_CAUTION, RSE_RELIABLE, read, relative_se
-from .strings import fmt_number, fmt_pct, fmt_rp, t
+from .strings import fmt_number, fmt_p, fmt_pct, fmt_rp, t
 
 #: Readers of the briefing are in West Sulawesi: times in WITA.
 WITA = ZoneInfo("Asia/Makassar")
@@ -174,7 +174,7 @@ def effect_sentence(e: Effect, language: str) -> str:
             kw["lo"], kw["hi"] = _value(-e.ci_upper, e.unit, L), _value(-e.ci_lower, e.unit, L)
         text = t("br_effect_up" if e.estimate > 0 else "br_effect_down", L, **kw)
     elif e.pretrend_passed is False and excludes_zero(e.ci_lower, e.ci_upper):
-        text = t("br_effect_pretrend", L, p=fmt_number(e.pretrend_p, L, digits=3), **kw)
+        text = t("br_effect_pretrend", L, p=fmt_p(e.pretrend_p, L), **kw)
     elif e.implausible and excludes_zero(e.ci_lower, e.ci_upper):
         text = t("br_effect_implausible", L, **kw)
     else:
@@ -432,7 +432,7 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
     tk = effects.get("tksk")
     if tk is not None and tk.pretrend_passed is not None:
         key = "br_sure_pretrend_ok" if tk.pretrend_passed else "br_sure_pretrend_fail"
-        out.append(t(key, L, p=fmt_number(tk.pretrend_p, L, digits=3)))
+        out.append(t(key, L, p=fmt_p(tk.pretrend_p, L)))
     diag = store[(store["notebook"] == "30_impact_bansos") & store["estimand"].astype(str).str.startswith("diagnostic")]
     for program in ("PKH", "BPNT"):
         d = diag[diag["program"].astype(str) == program]

@@ -330,8 +330,8 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "{program} lowers {outcome} by {abs} {unit} (95% confidence interval {lo} to {hi})."},
     "br_effect_unproven": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit}, tetapi selang kepercayaan 95% ({lo} sampai {hi}) mencakup nol.",
                            "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit}, but its 95% confidence interval ({lo} to {hi}) includes zero."},
-    "br_effect_pretrend": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}), tetapi uji tren sebelum pendampingan menolak (p = {p}), jadi pembandingnya belum dapat dipercaya.",
-                           "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit} (95% confidence interval {lo} to {hi}), but the pre-trend test rejects (p = {p}), so the comparison cannot be trusted yet."},
+    "br_effect_pretrend": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}), tetapi uji tren sebelum pendampingan menolak ({p}), jadi pembandingnya belum dapat dipercaya.",
+                           "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit} (95% confidence interval {lo} to {hi}), but the pre-trend test rejects ({p}), so the comparison cannot be trusted yet."},
     "br_effect_implausible": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}) lebih besar daripada yang dapat dijelaskan oleh ukuran program.",
                               "en": "The effect of {program} on {outcome} is not established: the estimate {est} {unit} (95% confidence interval {lo} to {hi}) is larger than the programme's size can explain."},
     "br_next_missed": {"id": "Prioritaskan verifikasi dan validasi DTSEN oleh TKSK di kecamatan dengan perkiraan penduduk miskin tanpa PKH terbanyak: {items}.",
@@ -363,10 +363,10 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "Poverty and coverage figures come from a survey sample: the 95% confidence interval stands beside each number."},
     "br_sure_rule": {"id": "Sebuah dampak disebut terbukti hanya bila selang kepercayaan 95%-nya tidak mencakup nol, besarnya masih dapat dihasilkan oleh nilai bantuan, dan (untuk TKSK) uji tren sebelum pendampingan tidak menolak.",
                      "en": "An effect is called shown only when its 95% confidence interval excludes zero, its size is one the transfer can produce, and (for TKSK) the pre-trend test does not reject."},
-    "br_sure_pretrend_fail": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: p = {p}); pembanding mungkin tidak menggambarkan keadaan tanpa TKSK.",
-                              "en": "Before accompaniment began, the kecamatan later accompanied by TKSK already moved differently from the comparison kecamatan (pre-trend test p = {p}); the comparison may not show what would have happened without TKSK."},
-    "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: p = {p}), jadi perbandingannya layak.",
-                            "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test p = {p}), so the comparison is fair."},
+    "br_sure_pretrend_fail": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: {p}); pembanding mungkin tidak menggambarkan keadaan tanpa TKSK.",
+                              "en": "Before accompaniment began, the kecamatan later accompanied by TKSK already moved differently from the comparison kecamatan (pre-trend test, {p}); the comparison may not show what would have happened without TKSK."},
+    "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: {p}), jadi perbandingannya layak.",
+                            "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test, {p}), so the comparison is fair."},
     "br_to": {"id": "sampai", "en": "to"},
     "br_unproven_mark": {"id": "belum terbukti", "en": "not established"},
     "br_sure_ess": {"id": "{program}: perbandingan bertumpu pada sekitar {ess} keluarga efektif; selangnya lebih lebar dan kurang pasti.",
@@ -466,6 +466,12 @@ def fmt_pvalue(p: float | None, language: str = "id") -> str:
     if p < 0.001:
         return "< " + fmt_number(0.001, language, digits=3)
     return fmt_number(p, language, digits=3)
+
+
+def fmt_p(p: float | None, language: str = "id") -> str:
+    """'p = 0,004', or 'p < 0,001' below 0.001 (never 'p = < 0,001' nor 'p = 0,000')."""
+    text = fmt_pvalue(p, language)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def fmt_pp(share_change: float | None, language: str = "id", *, digits: int = 1, unit: bool = True) -> str:
@@ -595,7 +601,7 @@ def diagnostic_text(d, language: str = "id") -> str:
     if name == "pre_trends":
         return (f"Tren sebelum perlakuan: {p['k']} efek plasebo sebelum pendampingan secara bersama "
                 + ("konsisten dengan nol" if ok else "berbeda dari nol")
-                + f" (uji Wald, khi-kuadrat = {n(p['stat'])}, p = {fmt_pvalue(p['p'], language)})"
+                + f" (uji Wald, khi-kuadrat = {n(p['stat'])}, {fmt_p(p['p'], language)})"
                 + ("." if ok else "; kelompok pembanding mungkin tidak menggambarkan apa yang terjadi tanpa TKSK."))
     if name == "oster_delta":
         return (f"Kestabilan koefisien: menambah kovariat menggeser estimasi dari {n(p['b0'], 4)} ke {n(p['b1'], 4)}; "
@@ -616,7 +622,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                 "selang normal mencakup sekitar 90%, bukan 95%, dalam simulasi kami); AIPW dengan selang bootstrap-t "
                 "lebih aman.")
     if name == "density_at_cutoff":
-        return (f"Uji kepadatan di titik potong: p = {fmt_pvalue(p['p'], language)}; "
+        return (f"Uji kepadatan di titik potong: {fmt_p(p['p'], language)}; "
                 + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
                    "rumah tangga menumpuk di satu sisi: ambang mungkin dimanipulasi, sehingga perbandingan di titik potong "
                    "diragukan."))
@@ -629,7 +635,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                                             "bergantung pada mereka."))
     if name == "equal_effects":
         return (f"uji kesamaan efek antarkelompok, khi-kuadrat({p['df']}) = {n(p['stat'])}, "
-                f"p = {fmt_pvalue(p['p'], language)}: "
+                f"{fmt_p(p['p'], language)}: "
                 + ("tidak ada bukti efeknya berbeda." if ok else "efeknya berbeda antarkelompok."))
     if name == "randomization_p":
         return (f"Uji randomisasi: {fmt_pct(p['p'], language)} dari pengacakan ulang {p['treatment']} menghasilkan "
