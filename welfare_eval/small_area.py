@@ -332,7 +332,7 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     frame = pd.DataFrame({
         area: data[area].to_numpy(), "direct": y_all, "direct_variance": psi,
         "estimate": point, "mse": mse, "std_error": np.sqrt(mse), "ci_lower": lo, "ci_upper": hi,
-        "mse_model_scale": mse_mod,
+        "estimate_model_scale": theta, "mse_model_scale": mse_mod,
         "gamma": _fill(sampled, fit["gamma"], 0.0), "synthetic": back(X_full @ fit["beta"]),
         "g1": _fill(sampled, fit["g1"]), "g2": _fill(sampled, fit["g2"]), "g3": _fill(sampled, fit["g3"]),
         "in_sample": sampled})
@@ -639,10 +639,14 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     ratio = np.where(np.isfinite(ratio), ratio, 1.0)
     bench = np.clip(reps["prediction"] * (ratio @ G.T), 0, 1)
     d["mse_benchmarked"] = np.mean((bench - reps["truth"]) ** 2, axis=0)
-    mse_mod = np.mean((np.arcsin(np.sqrt(bench)) - np.arcsin(np.sqrt(reps["truth"]))) ** 2, axis=0)
+    # on the arcsin scale the benchmark moves the model's prediction by asin(sqrt(bench)) - asin(sqrt(pred));
+    # the errors keep the model scale's unclipped values (clipping both at 0 would hide the spread of rare rates)
+    shift = np.arcsin(np.sqrt(bench)) - np.arcsin(np.sqrt(reps["prediction"]))
+    mse_mod = np.mean((reps["prediction_model"] + shift - reps["truth_model"]) ** 2, axis=0)
+    centre = f["estimate_model_scale"].to_numpy() + np.arcsin(np.sqrt(d["estimate"].to_numpy())) - \
+        np.arcsin(np.sqrt(d["estimate_raw"].to_numpy()))
     d["std_error"] = np.sqrt(d["mse_benchmarked"])
-    d["ci_lower"], d["ci_upper"] = interval_from_model_scale(np.arcsin(np.sqrt(d["estimate"].to_numpy())), mse_mod,
-                                                             level)
+    d["ci_lower"], d["ci_upper"] = interval_from_model_scale(centre, mse_mod, level)
     d["rse"] = np.where(d["estimate"] > 0, d["std_error"] / d["estimate"], np.inf)
     d["quality"] = np.select([d["rse"] <= RSE_RELIABLE, d["rse"] <= RSE_CAUTION], ["reliable", "caution"],
                              "unreliable")
@@ -799,11 +803,31 @@ def _ebp_predict(fit_beta, s2u, s2e, lam, shift, ys, Xs, idx_s, n_areas, Xc, idx
     if L is None:
         parts = _lognormal_fgt(mean_c, np.sqrt(s2e + var_u[idx_c]), zc)
         return np.stack([np.bincount(idx_c, weights=sizec * q, minlength=n_areas) for q in parts]) / den
+    return _mc_fgt(mean_c, np.sqrt(var_u), np.sqrt(s2e), _transform(zc, lam, shift), zc, sizec, idx_c, n_areas, L,
+                   lam, shift, rng) / den
+
+
+def _mc_fgt(mean, sd_u, sd_e, tz, z, size, idx, n_areas, L, lam, shift, rng):
+    """Mean over L draws of the person-weighted FGT 0-2 sums per area, t = mean + u_i + e_ij.
+
+    A household is poor where e_ij < t(z) - mean - u_i: the comparison runs in float32 (its
+    rounding, 1e-7 relative, is far below the Monte Carlo error) and welfare is back-transformed
+    for the poor only.
+    """
+    gap32 = (tz - mean).astype(np.float32)
+    sd_e32 = np.float32(sd_e)
     total = np.zeros((3, n_areas))
     for _ in range(L):
-        u = rng.normal(0.0, 1.0, n_areas) * np.sqrt(var_u)
-        t = mean_c + u[idx_c] + rng.normal(0.0, np.sqrt(s2e), len(mean_c))
-        total += _area_fgt(_transform(t, lam, shift, inverse=True), zc, sizec, idx_c, n_areas)
+        u = rng.standard_normal(n_areas) * sd_u
+        e = rng.standard_normal(len(mean), dtype=np.float32) * sd_e32
+        poor = np.flatnonzero(e < gap32 - u.astype(np.float32)[idx])
+        ip = idx[poor]
+        y = _transform(mean[poor] + u[ip] + e[poor], lam, shift, inverse=True)
+        g = 1.0 - y / z[poor]
+        wp = size[poor]
+        total += np.stack([np.bincount(ip, weights=wp, minlength=n_areas),
+                           np.bincount(ip, weights=wp * g, minlength=n_areas),
+                           np.bincount(ip, weights=wp * g * g, minlength=n_areas)])
     return total / L
 
 
@@ -905,10 +929,13 @@ def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covari
     mse = np.full_like(est, np.nan)
     if bootstrap:
         err = np.zeros_like(est)
+        xb_c, tz = Xc @ beta, _transform(zc, lam, shift)
+        den = np.bincount(idx_c, weights=sizec, minlength=n_areas)
         for _ in range(bootstrap):
             u = rng.normal(0.0, np.sqrt(fit.sigma2_u), n_areas)
-            t_c = Xc @ beta + u[idx_c] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xc))
-            truth = _area_fgt(_transform(t_c, lam, shift, inverse=True), zc, sizec, idx_c, n_areas)
+            # the replicate's census: one draw of every household around its own area effect
+            truth = _mc_fgt(xb_c + u[idx_c], 0.0, np.sqrt(fit.sigma2_e), tz, zc, sizec, idx_c, n_areas, 1, lam, shift,
+                            rng) / den
             t_s = Xs @ beta + u[idx_s] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xs))
             b_fit = _refit(t_s, Xs, idx_s)
             pred = _ebp_predict(b_fit[0], b_fit[1], b_fit[2], lam, shift, t_s, Xs, idx_s, n_areas, Xc, idx_c, zc,
