@@ -48,7 +48,8 @@ def run_dir(tmp_path):
 @pytest.mark.parametrize("language, heading, lines, note", [
     ("id", "Kemiskinan ekstrem per kecamatan (estimasi area kecil)",
      ["Provinsi Sulawesi Barat: Kecamatan dengan kemiskinan ekstrem tertinggi: Balanipa (8,1%*, selang 4,9% – 11,3%)",
-      "Polewali Mandar (7602): Kecamatan dengan kemiskinan ekstrem tertinggi: Tubbi Taramanu (5,5%, selang 3,3% – 7,7%)",
+      "Polewali Mandar (7602): Kecamatan dengan kemiskinan ekstrem tertinggi: Tubbi Taramanu "
+      "(5,5%, selang 3,3% – 7,7%)",
       "Mamasa (7603): tidak ada kecamatan yang cukup andal untuk dipublikasikan"],
      "* gunakan dengan hati-hati: kesalahan baku relatif 25-50% (BPS)"),
     ("en", "Extreme poverty by kecamatan (small-area estimation)",

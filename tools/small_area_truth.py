@@ -48,7 +48,7 @@ def run(draws: int, bootstrap: int, scale: float, seed: int = 20240301,
     world = synth.generate(seed=seed, scale=scale)
     households = world.truth["survey_design"]["households"]
     rng = np.random.default_rng(seed + 1)
-    rows = {ind: [] for ind in indicators}
+    rows: dict[str, list[pd.DataFrame]] = {ind: [] for ind in indicators}
     for r in range(draws):
         s = synth.draw_survey(world.population, rng, households=households, per_psu=10)
         for ind in indicators:
