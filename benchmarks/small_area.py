@@ -17,8 +17,9 @@ households, 69 kecamatan): L = 50 Monte Carlo draws and 100 bootstrap replicates
 target: under 60 s on 2 cores, log transform), the exact expectation (log-normal partial moments)
 with the same bootstrap, and Box-Cox (the report's choice) with L = 50; wall and CPU time with the
 machine's load average, since the shared machine is rarely idle. Beside it samplics'
-``EbUnitModel`` (fit, predict with 50 draws, and ``bootstrap_mse``; its bootstrap is timed on ``--samplics-reps`` replicates and scaled to 100,
-said so in the output), or "samplics not installed" when the interpreter is missing.
+``EbUnitModel`` (fit, predict with 50 draws, and ``bootstrap_mse``; its bootstrap is timed on
+``--samplics-reps`` replicates and scaled to 100, said so in the output), or "samplics not
+installed" when the interpreter is missing.
 """
 from __future__ import annotations
 
