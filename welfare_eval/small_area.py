@@ -50,7 +50,8 @@ class FayHerriotResult:
 
     ``table`` holds the EBLUP (or the synthetic prediction for an area without a direct
     estimate) with ``std_error`` = sqrt(MSE); ``frame`` adds the direct estimate and variance,
-    the shrinkage factor ``gamma`` and the MSE's terms g1, g2, g3.
+    the shrinkage factor ``gamma``, the MSE's terms g1, g2, g3 and, for a transformed model, the
+    estimate and MSE on the modelled scale (``estimate_model_scale``, ``mse_model_scale``).
     """
 
     table: EstimateTable
@@ -546,7 +547,9 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
         population-weighted mean equals the parent's direct estimate), ``std_error`` (sqrt of the
         bootstrap MSE of the benchmarked estimate), ``ci_lower``/``ci_upper``, ``rse`` and
         ``quality`` ("reliable", "caution", "unreliable" by BPS's RSE bands), the parent's
-        ``benchmark_factor``, and the tidy columns ``estimand``, ``level``, ``method``.
+        ``benchmark_factor``, ``mse_raw`` and ``mse_benchmarked`` (bootstrap MSE of the model's and
+        of the benchmarked estimate), ``parent_effects`` (the fixed effects used), and the tidy
+        columns ``estimand``, ``level``, ``method``.
 
     Notes
     -----
