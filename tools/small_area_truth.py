@@ -101,17 +101,19 @@ def main() -> None:
     ap.add_argument("--bootstrap-errors", default="binomial", choices=["binomial", "normal"],
                     help="how the bootstrap draws the direct estimates")
     ap.add_argument("--out", type=Path, default=DOCS, help="folder for small_area_truth.md and .png")
+    ap.add_argument("--seed", type=int, default=20240301, help="seed of the synthetic population (another province)")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    res = run(a.draws, a.bootstrap, a.scale, parent_effects=not a.no_parent_effects,
+    res = run(a.draws, a.bootstrap, a.scale, seed=a.seed, parent_effects=not a.no_parent_effects,
               bootstrap_errors=a.bootstrap_errors)
     secs = time.perf_counter() - t0
-    flags = (" --no-parent-effects" if a.no_parent_effects else "") + \
+    flags = (f" --seed {a.seed}" if a.seed != 20240301 else "") + \
+        (" --no-parent-effects" if a.no_parent_effects else "") + \
         (f" --bootstrap-errors {a.bootstrap_errors}" if a.bootstrap_errors != "binomial" else "")
     lines = ["# Small-area estimation against the known truth", "",
              f"Made by `python tools/small_area_truth.py --draws {a.draws} --bootstrap {a.bootstrap} --scale {a.scale}"
              f"{flags}` ({secs:.0f} s on this machine). {a.draws} independent SUSENAS-like samples of the synthetic "
-             "province (seed 20240301), each estimated by `small_area.area_poverty` (Fay-Herriot, arcsin, REML, "
+             f"province (seed {a.seed}), each estimated by `small_area.area_poverty` (Fay-Herriot, arcsin, REML, "
              f"registry covariates{'' if a.no_parent_effects else ', kabupaten fixed effects'}, parametric bootstrap "
              f"MSE with {a.bootstrap_errors} direct estimates and the benchmarking redone in each replicate) and "
              "compared per kecamatan with the truth.", ""]
