@@ -670,6 +670,9 @@ STRINGS.update({
                        "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
     "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
 })
+# the table renderer lives with the other escaping helpers; kept importable from here
+from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
+
 # small-area2 (issue 16): the EBP cross-check in 15_small_area and the small-area line of the index
 STRINGS.update({
     "sa_ebp_fh_p0": {"id": "Kemiskinan, Fay-Herriot (selang)", "en": "Poverty, Fay-Herriot (interval)"},
@@ -716,5 +719,3 @@ STRINGS.update({
                          "en": "* use with caution: relative standard error 25-50% (BPS)"},
 })
 # --- end small-area2 --------------------------------------------------------------------------------
-# the table renderer lives with the other escaping helpers; kept importable from here
-from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
