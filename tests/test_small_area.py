@@ -120,6 +120,36 @@ def test_bootstrap_mse_agrees_with_prasad_rao(data):
     assert abs(ratio - 1) < 0.10, ratio
 
 
+#: a rate of 2% on 30 effective draws: n p = 0.6, far below the n p >= 5 where arcsin's variance
+#: is 1/(4n); most simulated direct rates are 0, and the binomial bootstrap's MSE comes out 3.1-3.5
+#: times the normal one (seeds 5-7), so 1.5 times separates the effect from bootstrap noise
+RARE_RATE, RARE_N = 0.02, 30.0
+RARE_MSE_RATIO = 1.5
+
+
+def test_binomial_bootstrap_carries_the_extra_variance_of_rare_rates(data):
+    d = data.assign(direct=np.clip(RARE_RATE + 0.2 * (data["direct"] - data["direct"].mean()), 0, 1),
+                    n_eff=RARE_N)
+    kw = dict(estimate="direct", variance="variance", covariates=COVARIATES, area="kec_code", transform="arcsin",
+              effective_size="n_eff", bootstrap=200, seed=5)
+    normal = small_area.fay_herriot(d, **kw)
+    binomial = small_area.fay_herriot(d, **kw, bootstrap_errors="binomial")
+    assert "binomial" in binomial.mse_method and "binomial" not in normal.mse_method
+    # the same model and point estimates; only what the bootstrap draws differs
+    np.testing.assert_allclose(binomial.frame["estimate"], normal.frame["estimate"], rtol=0, atol=TOY_TOL)
+    assert binomial.frame["mse"].mean() > RARE_MSE_RATIO * normal.frame["mse"].mean()
+    assert binomial.replicates is not None and binomial.replicates["direct"].shape == (200, len(d))
+    # the simulated direct rates are counts over the effective size
+    counts = binomial.replicates["direct"] * RARE_N
+    np.testing.assert_allclose(counts, np.rint(counts), atol=1e-9)
+
+
+def test_binomial_bootstrap_needs_the_arcsin_model(data):
+    with pytest.raises(ParameterError, match="'bootstrap_errors' parameter of fay_herriot"):
+        small_area.fay_herriot(data, estimate="direct", variance="variance", covariates=COVARIATES,
+                               area="kec_code", bootstrap=10, bootstrap_errors="binomial")
+
+
 @pytest.mark.parametrize("change, fragment, exc", [
     (lambda d: d.assign(variance=d["variance"].where(d.index != 4, 0.0)), "variance that is not positive",
      DataValidationError),
@@ -175,6 +205,23 @@ def test_benchmarked_kecamatan_add_up_to_kabupaten_direct_estimate(kecamatan, ta
     k = kecamatan
     mean = (k["estimate"] * k["persons"]).groupby(k["kab_code"]).sum() / k["persons"].groupby(k["kab_code"]).sum()
     np.testing.assert_allclose(mean.sort_index(), kab.loc[mean.sort_index().index], rtol=0, atol=BENCHMARK_TOL)
+
+
+def test_published_error_is_the_bootstrap_error_of_the_benchmarked_estimate(kecamatan):
+    """std_error is the MSE of the benchmarked estimate (benchmarking redone in every replicate),
+    not the model's MSE scaled by the benchmark factor."""
+    k = kecamatan
+    np.testing.assert_allclose(k["std_error"], np.sqrt(k["mse_benchmarked"]), rtol=0, atol=TOY_TOL)
+    assert not np.allclose(k["std_error"], np.sqrt(k["mse_raw"]) * k["benchmark_factor"])
+
+
+def test_kabupaten_fixed_effects(kecamatan, tables):
+    sampled = kecamatan[kecamatan["nobs"] > 0].groupby("kab_code").size()
+    own = sorted(sampled[sampled >= small_area.PARENT_EFFECT_MIN_AREAS].index)
+    assert kecamatan["parent_effects"].iloc[0].split(";") == [f"kab_code={c}" for c in own[1:]]
+    plain = small_area.area_poverty(tables["survey"], tables["registry"], bootstrap=10, seed=1,
+                                    parent_effects=False)
+    assert plain["parent_effects"].iloc[0] == ""
 
 
 def test_quality_flags_follow_bps_rse_bands(kecamatan):

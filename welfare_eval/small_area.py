@@ -36,6 +36,7 @@ from .results import EstimateTable, check_level
 
 FitMethod = Literal["REML", "ML", "FH"]
 Transform = Literal["arcsin"]
+BootstrapErrors = Literal["normal", "binomial"]
 
 #: Relative precision of the variance component's root. The score is smooth and monotone near
 #: the root, so Brent's method reaches machine precision in a few dozen steps; 1e-13 keeps the
@@ -49,7 +50,8 @@ class FayHerriotResult:
 
     ``table`` holds the EBLUP (or the synthetic prediction for an area without a direct
     estimate) with ``std_error`` = sqrt(MSE); ``frame`` adds the direct estimate and variance,
-    the shrinkage factor ``gamma`` and the MSE's terms g1, g2, g3.
+    the shrinkage factor ``gamma``, the MSE's terms g1, g2, g3 and, for a transformed model, the
+    estimate and MSE on the modelled scale (``estimate_model_scale``, ``mse_model_scale``).
     """
 
     table: EstimateTable
@@ -63,6 +65,12 @@ class FayHerriotResult:
     loglik: float
     n_areas: int
     notes: tuple[str, ...] = ()
+    #: The parametric bootstrap's replicates, one row per replicate and one column per area (rows of
+    #: ``frame``), on the reported scale: ``truth`` (x'beta + u*), ``prediction`` (the refitted
+    #: EBLUP or synthetic prediction) and ``direct`` (the simulated direct estimate, NaN for an
+    #: area without sample). None without bootstrap. What a step after the model (benchmarking)
+    #: needs to carry its own variability into the MSE.
+    replicates: dict[str, np.ndarray] | None = None
 
     def to_frame(self, level: float | None = None) -> pd.DataFrame:
         return self.table.to_frame(level)
@@ -159,7 +167,8 @@ def _predict(y, X, psi, s2, method, X_out):
 def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates: list[str] | tuple[str, ...],
                 area: str, method: FitMethod = "REML", transform: Transform | None = None,
                 effective_size: str | None = None, nobs: str | None = None, bootstrap: int = 0,
-                seed: int | None = None, level: float = DEFAULT_LEVEL, intercept: bool = True) -> FayHerriotResult:
+                bootstrap_errors: BootstrapErrors = "normal", seed: int | None = None, level: float = DEFAULT_LEVEL,
+                intercept: bool = True) -> FayHerriotResult:
     """Fay-Herriot EBLUP of an area mean or rate, with its mean squared error.
 
     Parameters
@@ -180,8 +189,9 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     transform : {None, "arcsin"}
         ``"arcsin"`` models arcsin(sqrt(p)) with variance 1 / (4 n_eff) for rates; the EBLUP is
         back-transformed by sin^2 (naive back-transformation), its interval by transforming the
-        interval's ends (so it stays inside [0, 1]) and its MSE comes from the parametric
-        bootstrap (``bootstrap`` replicates, 200 if not given).
+        ends of the interval on the arcsin scale (so it stays inside [0, 1]), that interval and
+        the MSE of the rate both from the parametric bootstrap (``bootstrap`` replicates, 200 if
+        not given).
     effective_size : str, optional
         Column of the effective sample size n_eff = p(1 - p) / variance (needed for arcsin).
     nobs : str, optional
@@ -189,6 +199,14 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     bootstrap : int
         Replicates of the parametric bootstrap MSE (González-Manteiga et al. 2008); 0 uses the
         analytic MSE.
+    bootstrap_errors : {"normal", "binomial"}
+        How the bootstrap draws the direct estimates given the replicate's true values:
+        ``"normal"``, e* ~ N(0, psi_d) on the modelled scale (the model's own assumption);
+        ``"binomial"`` (``transform="arcsin"`` only), the direct rate as a count of
+        Binomial(n_eff, p*) over n_eff, transformed like the data. The arcsin variance 1/(4 n)
+        holds for n p of 5 or more; for rarer events (extreme poverty in a kecamatan with a few
+        dozen households) the direct rate is often 0 and its arcsin has a larger variance and a
+        downward bias, which the binomial draws carry into the MSE.
     seed : int, optional
         Seed of the bootstrap.
     level : float
@@ -215,6 +233,9 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     method = check_choice(method, FitMethod, "method", where)
     if transform is not None:
         transform = check_choice(transform, Transform, "transform", where)
+    bootstrap_errors = check_choice(bootstrap_errors, BootstrapErrors, "bootstrap_errors", where)
+    if bootstrap_errors == "binomial" and transform != "arcsin":
+        raise parameter_error("bootstrap_errors", where, "'normal' unless transform='arcsin'", bootstrap_errors)
     level = check_level(level, where)
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
         raise parameter_error("bootstrap", where, "a whole number >= 0", bootstrap)
@@ -264,10 +285,11 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
                                       f"{effective_size!r} ({', '.join(rows[:5])}); give one for every sampled area.")
         y_mod = np.arcsin(np.sqrt(np.clip(y_all, 0, 1)))
         psi_mod = 1 / (4 * n_eff)
+        n_eff = np.where(sampled, n_eff, np.nan)
         if bootstrap == 0:
             bootstrap = 200
     else:
-        y_mod, psi_mod = y_all, psi
+        y_mod, psi_mod, n_eff = y_all, psi, None
     m = int(sampled.sum())
     if m <= X_full.shape[1]:
         raise DataValidationError(f"{m} areas have a direct estimate, too few for {X_full.shape[1]} regression "
@@ -289,22 +311,29 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     back = _back(transform)
     point = back(theta)
     if transform == "arcsin":
-        lo, hi = back(np.clip(lo_mod, 0, np.pi / 2)), back(np.clip(hi_mod, 0, np.pi / 2))
-        lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+        lo, hi = interval_from_model_scale(theta, mse_mod, level)
     else:
         lo, hi = lo_mod, hi_mod
     mse_method = "analytic (Prasad-Rao)" if method == "REML" else \
         "analytic (Datta-Lahiri)" if method == "ML" else "analytic (Datta-Rao-Smith)"
     mse = mse_mod.copy()
+    replicates = None
     if bootstrap:
-        mse = _bootstrap_mse(X_full, sampled, psi_mod, fit["beta"], s2, method, transform, bootstrap, seed)
-        mse_method = f"parametric bootstrap ({bootstrap} replicates)"
+        replicates = _bootstrap(X_full, sampled, psi_mod, n_eff, fit["beta"], s2, method, transform, bootstrap,
+                                bootstrap_errors, seed)
+        mse = np.mean((replicates["prediction"] - replicates["truth"]) ** 2, axis=0)
+        kind = ", binomial errors" if n_eff is not None and bootstrap_errors == "binomial" else ""
+        mse_method = f"parametric bootstrap ({bootstrap} replicates{kind})"
         if transform is None:
             lo, hi = point - z * np.sqrt(mse), point + z * np.sqrt(mse)
+        else:   # the interval on the modelled scale, its MSE from the same replicates
+            mse_mod = np.mean((replicates["prediction_model"] - replicates["truth_model"]) ** 2, axis=0)
+            lo, hi = interval_from_model_scale(theta, mse_mod, level)
     label = f"Fay-Herriot EBLUP ({method}{', arcsin' if transform else ''})"
     frame = pd.DataFrame({
         area: data[area].to_numpy(), "direct": y_all, "direct_variance": psi,
         "estimate": point, "mse": mse, "std_error": np.sqrt(mse), "ci_lower": lo, "ci_upper": hi,
+        "estimate_model_scale": theta, "mse_model_scale": mse_mod,
         "gamma": _fill(sampled, fit["gamma"], 0.0), "synthetic": back(X_full @ fit["beta"]),
         "g1": _fill(sampled, fit["g1"]), "g2": _fill(sampled, fit["g2"]), "g3": _fill(sampled, fit["g3"]),
         "in_sample": sampled})
@@ -319,7 +348,7 @@ def fay_herriot(data: pd.DataFrame, *, estimate: str, variance: str, covariates:
     beta_cov = pd.DataFrame(fit["beta_cov"], index=names, columns=names)
     return FayHerriotResult(table=table, frame=frame, sigma2_u=s2, beta=beta, beta_cov=beta_cov, method=method,
                             transform=transform, mse_method=mse_method, loglik=_loglik(y, X, ps, s2, method),
-                            n_areas=m, notes=tuple(notes))
+                            n_areas=m, notes=tuple(notes), replicates=replicates)
 
 
 def _fill(mask: np.ndarray, values: np.ndarray, other: float = np.nan) -> np.ndarray:
@@ -334,27 +363,52 @@ def _back(transform: str | None):
     return lambda t: np.asarray(t, dtype=float)
 
 
-def _bootstrap_mse(X_full, sampled, psi, beta, s2, method, transform, B, seed) -> np.ndarray:
-    """Parametric bootstrap MSE (González-Manteiga et al. 2008) on the reported scale.
+def interval_from_model_scale(theta: np.ndarray, mse_model: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of a rate modelled on the arcsin-square-root scale: theta +- z sqrt(MSE) there,
+    its ends clipped to [0, pi/2] and back-transformed by sin^2 (so it stays inside [0, 1])."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    back = _back("arcsin")
+    half = z * np.sqrt(mse_model)
+    point = back(theta)
+    lo, hi = back(np.clip(theta - half, 0, np.pi / 2)), back(np.clip(theta + half, 0, np.pi / 2))
+    return np.minimum(lo, point), np.maximum(hi, point)
 
-    Each replicate draws u* ~ N(0, sigma2_u_hat) for every area and e* ~ N(0, psi) for the sampled
-    ones, refits the model to y* = X beta_hat + u* + e*, and compares the prediction with the
-    replicate's truth X beta_hat + u*, both back-transformed.
+
+def _bootstrap(X_full, sampled, psi, n_eff, beta, s2, method, transform, B, errors, seed) -> dict[str, np.ndarray]:
+    """Replicates of the parametric bootstrap (González-Manteiga et al. 2008).
+
+    Each replicate draws u* ~ N(0, sigma2_u_hat) for every area, the true values
+    theta* = X beta_hat + u*, direct estimates for the sampled areas (normal errors with variance
+    psi on the modelled scale, or binomial counts on n_eff for the arcsin model), refits the
+    model with the same psi and keeps prediction and truth on both scales.
     """
     rng = np.random.default_rng(seed)
     back = _back(transform)
     X, X_out = X_full[sampled], X_full[~sampled]
     ps = psi[sampled]
-    err = np.zeros(len(X_full))
-    for _ in range(B):
-        theta = X_full @ beta + rng.normal(0.0, np.sqrt(s2), len(X_full))
-        y = theta[sampled] + rng.normal(0.0, np.sqrt(ps))
+    n_areas = len(X_full)
+    out = {k: np.full((B, n_areas), np.nan) for k in ("truth", "prediction", "direct", "truth_model",
+                                                        "prediction_model")}
+    binomial = errors == "binomial" and n_eff is not None
+    if binomial:   # a whole number of effective draws, at least one
+        n_int = np.maximum(1, np.rint(n_eff[sampled])).astype(np.int64)
+    for b in range(B):
+        theta = X_full @ beta + rng.normal(0.0, np.sqrt(s2), n_areas)
+        if binomial:
+            p = back(theta[sampled])
+            direct = rng.binomial(n_int, p) / n_int
+            y = np.arcsin(np.sqrt(direct))
+        else:
+            y = theta[sampled] + rng.normal(0.0, np.sqrt(ps))
+            direct = back(y)
         s2b = _fit_sigma2(y, X, ps, method)
         f = _predict(y, X, ps, s2b, method, X_out)
-        pred = np.empty(len(X_full))
+        pred = np.empty(n_areas)
         pred[sampled], pred[~sampled] = f["eblup"], f["synth_out"]
-        err += (back(pred) - back(theta)) ** 2
-    return err / B
+        out["truth_model"][b], out["prediction_model"][b] = theta, pred
+        out["truth"][b], out["prediction"][b] = back(theta), back(pred)
+        out["direct"][b, sampled] = direct
+    return out
 
 
 # -- kecamatan poverty from the survey and the registry -------------------------------------------
@@ -434,10 +488,25 @@ def _as_text(codes: pd.Series) -> pd.Series:
     return codes.astype(str)
 
 
+def benchmark_ratio(estimate: np.ndarray, weights: np.ndarray, groups: np.ndarray, target: pd.Series) -> np.ndarray:
+    """Ratio benchmarking factors (emdi's "ratio"): per group, the target over the weighted mean of
+    the estimates, one factor per element (1 where the group has no target or a zero mean)."""
+    est = pd.Series(np.asarray(estimate, float) * weights).groupby(groups).sum() / \
+        pd.Series(weights).groupby(groups).sum()
+    factor = (target.reindex(est.index) / est).replace([np.inf, -np.inf], np.nan).fillna(1.0)
+    return pd.Series(groups).map(factor).fillna(1.0).to_numpy(float)
+
+
+#: A parent (kabupaten) gets its own fixed effect in :func:`area_poverty` only with this many
+#: sampled areas: with one or two the effect would absorb their direct estimates whole.
+PARENT_EFFECT_MIN_AREAS = 3
+
+
 def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator: Indicator = "P0",
                  welfare: str = "cons_pc", poverty_line: str | float = "poverty_line",
                  extreme_line: str = "extreme_215_2017ppp", design=None, household_size: str = "hh_size",
                  area: str = "kec_code", parent: str = "kab_code", covariates: dict | None = None,
+                 parent_effects: bool = True, bootstrap_errors: BootstrapErrors = "binomial",
                  method: FitMethod = "REML", bootstrap: int = 200, seed: int = 0,
                  level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """Poverty (P0) or extreme poverty for every area (kecamatan): direct, Fay-Herriot, benchmarked.
@@ -456,10 +525,18 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     covariates : dict, optional
         Kecamatan covariates from the registry as for :func:`registry_covariates`; None uses
         :func:`available_covariates` (the defaults and the optional columns the registry has).
+    parent_effects : bool
+        True (the default) adds a fixed effect per parent (kabupaten) with at least
+        ``PARENT_EFFECT_MIN_AREAS`` sampled areas: poverty lines and much of what sets poverty
+        are kabupaten-wide, so without them the area effects of one kabupaten lean the same way
+        and the MSE of its areas is understated (docs/small_area_truth.md).
     method : {"REML", "ML", "FH"}
         Estimator of the model's variance component.
     bootstrap : int
         Replicates of the parametric bootstrap MSE (the arcsin model has no analytic MSE).
+    bootstrap_errors : {"binomial", "normal"}
+        How the bootstrap draws the direct estimates (see :func:`fay_herriot`); "binomial"
+        carries the extra variance and bias of the arcsin of a rare event's rate into the MSE.
 
     Returns
     -------
@@ -468,9 +545,11 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
         (households in the survey), ``estimate_raw`` (the back-transformed EBLUP or, without
         sample, the synthetic prediction), ``estimate`` (ratio-benchmarked so that the areas'
         population-weighted mean equals the parent's direct estimate), ``std_error`` (sqrt of the
-        bootstrap MSE, scaled by the benchmark factor), ``ci_lower``/``ci_upper``, ``rse`` and
+        bootstrap MSE of the benchmarked estimate), ``ci_lower``/``ci_upper``, ``rse`` and
         ``quality`` ("reliable", "caution", "unreliable" by BPS's RSE bands), the parent's
-        ``benchmark_factor``, and the tidy columns ``estimand``, ``level``, ``method``.
+        ``benchmark_factor``, ``mse_raw`` and ``mse_benchmarked`` (bootstrap MSE of the model's and
+        of the benchmarked estimate), ``parent_effects`` (the fixed effects used), and the tidy
+        columns ``estimand``, ``level``, ``method``.
 
     Notes
     -----
@@ -482,9 +561,15 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     variance, carried to the areas with their own sample sizes (a generalized variance function
     in one parameter). The areas' own design-based variances are not used: with a handful of PSUs
     they are unstable, zero where no sampled household is poor, and on the synthetic province
-    about half the variance the estimates really have (docs/small_area_truth.md). Benchmarking is ratio benchmarking
-    (emdi's "ratio"): within each parent the EBLUPs are multiplied by the parent's direct
-    estimate over their population-weighted mean.
+    about half the variance the estimates really have (docs/small_area_truth.md). Benchmarking is
+    ratio benchmarking (emdi's "ratio"): within each parent the EBLUPs are multiplied by the
+    parent's direct estimate over their population-weighted mean.
+
+    The MSE of the published (benchmarked) estimate comes from the same bootstrap replicates as the
+    model's, with the benchmarking redone in each (as emdi bootstraps its whole pipeline): the
+    parent's direct estimate of a replicate is the population-weighted mean of its simulated area
+    direct estimates, so the benchmark's own sampling error and its correlation with the areas'
+    enter the MSE; the interval is formed on the arcsin scale from the replicates' errors there.
     """
     from . import poverty
     from .survey import SUSENAS
@@ -525,22 +610,46 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     d = cov.merge(parents, on=area, how="left").merge(direct, on=area, how="left")
     d["nobs"] = d["nobs"].fillna(0).astype(int)
     d["direct_variance"] = d["direct_std_error"] ** 2
-    fit = fay_herriot(d, estimate="direct", variance="direct_variance", covariates=names, area=area, method=method,
-                      transform="arcsin", effective_size="n_eff", nobs="nobs", bootstrap=bootstrap, seed=seed,
-                      level=level)
+    effects = []
+    if parent_effects:   # one indicator per parent with enough sampled areas, the first such as reference
+        counts = d[d["direct"].notna()].groupby(parent).size()
+        own = sorted(counts[counts >= PARENT_EFFECT_MIN_AREAS].index.astype(str))
+        for code in own[1:]:
+            effects.append(f"{parent}={code}")
+            d[effects[-1]] = (d[parent].astype(str) == code).astype(float)
+    fit = fay_herriot(d, estimate="direct", variance="direct_variance", covariates=names + effects, area=area,
+                      method=method, transform="arcsin", effective_size="n_eff", nobs="nobs", bootstrap=bootstrap,
+                      bootstrap_errors=bootstrap_errors, seed=seed, level=level)
     f = fit.frame.set_index(area)
     d = d.set_index(area)
     d["estimate_raw"] = f["estimate"]
     d["mse_raw"] = f["mse"]
     d["ci_lower_raw"], d["ci_upper_raw"] = f["ci_lower"], f["ci_upper"]
     par = par_frame[[parent, "estimate"]].set_index(parent)["estimate"]
-    model_mean = (d["estimate_raw"] * d["persons"]).groupby(d[parent]).sum() / d["persons"].groupby(d[parent]).sum()
-    factor = (par / model_mean).replace([np.inf, -np.inf], np.nan).fillna(1.0)
-    d["benchmark_factor"] = d[parent].map(factor).astype(float)
+    factor = benchmark_ratio(d["estimate_raw"].to_numpy(), d["persons"].to_numpy(float), d[parent].to_numpy(), par)
+    d["benchmark_factor"] = factor
     d["estimate"] = np.clip(d["estimate_raw"] * d["benchmark_factor"], 0, 1)
-    d["std_error"] = np.sqrt(d["mse_raw"]) * d["benchmark_factor"]
-    d["ci_lower"] = np.clip(d["ci_lower_raw"] * d["benchmark_factor"], 0, 1)
-    d["ci_upper"] = np.clip(d["ci_upper_raw"] * d["benchmark_factor"], 0, 1)
+    reps = fit.replicates
+    assert reps is not None   # the arcsin model always bootstraps
+    # the benchmark redone in every replicate, its target the replicate's parent direct estimate
+    w = d["persons"].to_numpy(float)
+    G = pd.get_dummies(pd.Series(d[parent].to_numpy())).to_numpy(float)   # areas x parents
+    seen = np.isfinite(reps["direct"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target = (np.where(seen, reps["direct"], 0.0) * w) @ G / ((seen * w) @ G)
+        model = (reps["prediction"] * w) @ G / (w @ G)
+        ratio = target / model
+    ratio = np.where(np.isfinite(ratio), ratio, 1.0)
+    bench = np.clip(reps["prediction"] * (ratio @ G.T), 0, 1)
+    d["mse_benchmarked"] = np.mean((bench - reps["truth"]) ** 2, axis=0)
+    # on the arcsin scale the benchmark moves the model's prediction by asin(sqrt(bench)) - asin(sqrt(pred));
+    # the errors keep the model scale's unclipped values (clipping both at 0 would hide the spread of rare rates)
+    shift = np.arcsin(np.sqrt(bench)) - np.arcsin(np.sqrt(reps["prediction"]))
+    mse_mod = np.mean((reps["prediction_model"] + shift - reps["truth_model"]) ** 2, axis=0)
+    centre = f["estimate_model_scale"].to_numpy() + np.arcsin(np.sqrt(d["estimate"].to_numpy())) - \
+        np.arcsin(np.sqrt(d["estimate_raw"].to_numpy()))
+    d["std_error"] = np.sqrt(d["mse_benchmarked"])
+    d["ci_lower"], d["ci_upper"] = interval_from_model_scale(centre, mse_mod, level)
     d["rse"] = np.where(d["estimate"] > 0, d["std_error"] / d["estimate"], np.inf)
     d["quality"] = np.select([d["rse"] <= RSE_RELIABLE, d["rse"] <= RSE_CAUTION], ["reliable", "caution"],
                              "unreliable")
@@ -550,6 +659,7 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
                            f"synthetic (arcsin, {method}), ratio-benchmarked")
     d["deff_pooled"] = deff
     d["covariates"] = ";".join(names)
+    d["parent_effects"] = ";".join(effects)
     d["sigma2_u"] = fit.sigma2_u
     first = ["estimand", parent, "estimate", "std_error", "ci_lower", "ci_upper", "level", "nobs", "method"]
     out = d.reset_index()
@@ -696,11 +806,31 @@ def _ebp_predict(fit_beta, s2u, s2e, lam, shift, ys, Xs, idx_s, n_areas, Xc, idx
     if L is None:
         parts = _lognormal_fgt(mean_c, np.sqrt(s2e + var_u[idx_c]), zc)
         return np.stack([np.bincount(idx_c, weights=sizec * q, minlength=n_areas) for q in parts]) / den
+    return _mc_fgt(mean_c, np.sqrt(var_u), np.sqrt(s2e), _transform(zc, lam, shift), zc, sizec, idx_c, n_areas, L,
+                   lam, shift, rng) / den
+
+
+def _mc_fgt(mean, sd_u, sd_e, tz, z, size, idx, n_areas, L, lam, shift, rng):
+    """Mean over L draws of the person-weighted FGT 0-2 sums per area, t = mean + u_i + e_ij.
+
+    A household is poor where e_ij < t(z) - mean - u_i: the comparison runs in float32 (its
+    rounding, 1e-7 relative, is far below the Monte Carlo error) and welfare is back-transformed
+    for the poor only.
+    """
+    gap32 = (tz - mean).astype(np.float32)
+    sd_e32 = np.float32(sd_e)
     total = np.zeros((3, n_areas))
     for _ in range(L):
-        u = rng.normal(0.0, 1.0, n_areas) * np.sqrt(var_u)
-        t = mean_c + u[idx_c] + rng.normal(0.0, np.sqrt(s2e), len(mean_c))
-        total += _area_fgt(_transform(t, lam, shift, inverse=True), zc, sizec, idx_c, n_areas)
+        u = rng.standard_normal(n_areas) * sd_u
+        e = rng.standard_normal(len(mean), dtype=np.float32) * sd_e32
+        poor = np.flatnonzero(e < gap32 - u.astype(np.float32)[idx])
+        ip = idx[poor]
+        y = _transform(mean[poor] + u[ip] + e[poor], lam, shift, inverse=True)
+        g = 1.0 - y / z[poor]
+        wp = size[poor]
+        total += np.stack([np.bincount(ip, weights=wp, minlength=n_areas),
+                           np.bincount(ip, weights=wp * g, minlength=n_areas),
+                           np.bincount(ip, weights=wp * g * g, minlength=n_areas)])
     return total / L
 
 
@@ -802,10 +932,13 @@ def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covari
     mse = np.full_like(est, np.nan)
     if bootstrap:
         err = np.zeros_like(est)
+        xb_c, tz = Xc @ beta, _transform(zc, lam, shift)
+        den = np.bincount(idx_c, weights=sizec, minlength=n_areas)
         for _ in range(bootstrap):
             u = rng.normal(0.0, np.sqrt(fit.sigma2_u), n_areas)
-            t_c = Xc @ beta + u[idx_c] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xc))
-            truth = _area_fgt(_transform(t_c, lam, shift, inverse=True), zc, sizec, idx_c, n_areas)
+            # the replicate's census: one draw of every household around its own area effect
+            truth = _mc_fgt(xb_c + u[idx_c], 0.0, np.sqrt(fit.sigma2_e), tz, zc, sizec, idx_c, n_areas, 1, lam, shift,
+                            rng) / den
             t_s = Xs @ beta + u[idx_s] + rng.normal(0.0, np.sqrt(fit.sigma2_e), len(Xs))
             b_fit = _refit(t_s, Xs, idx_s)
             pred = _ebp_predict(b_fit[0], b_fit[1], b_fit[2], lam, shift, t_s, Xs, idx_s, n_areas, Xc, idx_c, zc,

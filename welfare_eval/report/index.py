@@ -98,6 +98,45 @@ def _headline_rows(run_dir: Path, language: str, previous: Path | None = None) -
             + "".join(rows) + "</tbody></table>")
 
 
+def _small_area_lines(run_dir: Path, language: str) -> str:
+    """One line per region: its kecamatan with the highest published extreme poverty by small-area
+    estimation (``15_small_area`` rows of the store; suppressed rows never), caution-marked where
+    BPS's relative-standard-error band says so."""
+    import pandas as pd
+
+    from ..regions import kec_names
+    from .strings import fmt_pct
+
+    path = run_dir / "results.csv"
+    if not path.exists():
+        return ""
+    f = pd.read_csv(path, dtype={"region": str})
+    f = f[(f["notebook"] == "15_small_area") & f["estimand"].astype(str).str.startswith("extreme")]
+    if f.empty:
+        return ""
+    fields = f["group"].astype(str).map(lambda g: dict(p.split("=", 1) for p in g.split("; ") if "=" in p))
+    f = f.assign(kec=fields.map(lambda d: d.get("kec_code", "")), quality=fields.map(lambda d: d.get("quality", "")))
+    names = kec_names()
+    lines, caution = [], False
+    regions = sorted(f["region"].astype(str).unique(), key=lambda r: (r != "all", r))
+    for region in regions:
+        g = f[(f["region"].astype(str) == region) & ~f["suppressed"].fillna(False).astype(bool)
+              & f["estimate"].notna()]
+        if g.empty:
+            text = t("sa_index_none", language)
+        else:
+            top = g.sort_values("estimate", ascending=False, kind="stable").iloc[0]
+            marked = top["quality"] == "caution"
+            caution |= marked
+            text = t("sa_index_line", language, name=names.get(str(top["kec"]), str(top["kec"])),
+                     rate=fmt_pct(top["estimate"], language) + ("*" if marked else ""),
+                     lo=fmt_pct(top["ci_lower"], language), hi=fmt_pct(top["ci_upper"], language))
+        lines.append(f"<li><b>{html.escape(_region_name(region, language))}</b>: {html.escape(text)}</li>")
+    note = f"<p class='note'><small>{html.escape(t('sa_index_caution', language))}</small></p>" if caution else ""
+    return (f"<h2>{html.escape(t('sa_index_heading', language))}</h2><ul class='small-area'>"
+            + "".join(lines) + "</ul>" + note)
+
+
 def _region_name(region: str, language: str) -> str:
     """'all' or 'provinsi' -> the province; a BPS code -> 'Majene (7601)'."""
     from ..regions import kab_names
@@ -266,7 +305,7 @@ def write_index(run_dir: Path, manifest: dict, *, language: str | None = None, p
         )
     briefs = _briefing_table(run_dir, language, others)
     prev_dir = (run_dir.parent / previous["run_id"]) if previous else None
-    headline = _headline_rows(run_dir, language, prev_dir)
+    headline = _headline_rows(run_dir, language, prev_dir) + _small_area_lines(run_dir, language)
     if previous:
         pm = previous["manifest"]
         n_ok = sum(j.get("status") == "ok" for j in pm.get("jobs", []))

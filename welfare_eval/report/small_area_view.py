@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import regions
 from ..config import DEFAULT_MIN_CELL
-from .strings import STRINGS, fmt_number, fmt_pct, t
+from .strings import STRINGS, fmt_number, fmt_pct, fmt_pp, t
 
 
 def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
@@ -115,3 +115,70 @@ def summary(p0: pd.DataFrame, extreme: pd.DataFrame, language: str, *, min_cell:
              caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text,
              covariates=", ".join(t(f"sa_cov_{c}", language) if f"sa_cov_{c}" in STRINGS else c
                                   for c in str(k["covariates"].iloc[0]).split(";")))
+
+
+def _ebp_covariates(ebp: pd.DataFrame, language: str) -> str:
+    fit = ebp.attrs.get("fit")
+    names = [] if fit is None else [c for c in fit.beta.index if c != "(Intercept)"]
+    return ", ".join(t(f"sa_ebp_cov_{c}", language) if f"sa_ebp_cov_{c}" in STRINGS else c for c in names)
+
+
+def ebp_comparison(p0: pd.DataFrame, extreme: pd.DataFrame, ebp_p0: pd.DataFrame, ebp_extreme: pd.DataFrame,
+                   *, min_cell: int = DEFAULT_MIN_CELL, kabupaten: str | None = None) -> pd.DataFrame:
+    """The published kecamatan with the Fay-Herriot estimate and interval beside the EBP headcount
+    (``FGT0`` rows of :func:`welfare_eval.small_area.ebp`), and whether the EBP lies inside it.
+
+    A kecamatan is shown when both its Fay-Herriot estimates are published (the same rule as the
+    tables and maps); the EBP is a cross-check, never published where Fay-Herriot is not.
+    """
+    out = []
+    for fh, ebp, key in ((p0, ebp_p0, "p0"), (extreme, ebp_extreme, "extreme")):
+        k = fh if kabupaten is None else fh[fh["kab_code"] == kabupaten]
+        k = k.assign(published=publishable(k, min_cell=min_cell).to_numpy())
+        e = ebp[ebp["estimand"] == "FGT0"].set_index(ebp.columns[1])["estimate"]
+        e.index = e.index.astype(str)
+        f = k[["kab_code", "kec_code", "estimate", "ci_lower", "ci_upper", "published"]].copy()
+        f["ebp"] = f["kec_code"].astype(str).map(e).to_numpy()
+        f["inside"] = (f["ci_lower"] <= f["ebp"]) & (f["ebp"] <= f["ci_upper"])
+        out.append(f.set_index(["kab_code", "kec_code"]).add_suffix(f"_{key}"))
+    both = out[0].join(out[1], how="inner").reset_index()
+    both = both[both["published_p0"] & both["published_extreme"]]
+    return both.drop(columns=["published_p0", "published_extreme"]).sort_values(["kab_code", "kec_code"])
+
+
+def ebp_table(comparison: pd.DataFrame, language: str) -> pd.DataFrame:
+    """:func:`ebp_comparison` for readers: rates, the Fay-Herriot interval, and where they disagree."""
+    kab, kec_names = regions.kab_names(), regions.kec_names()
+    rows = []
+    for _, r in comparison.iterrows():
+        notes = [t(f"sa_ebp_outside_{k}", language) for k in ("p0", "extreme") if not r[f"inside_{k}"]]
+        rows.append({
+            t("kabupaten", language): kab.get(str(r["kab_code"]), str(r["kab_code"])),
+            t("kecamatan", language): kec_names.get(str(r["kec_code"]), str(r["kec_code"])),
+            t("sa_ebp_fh_p0", language): _with_interval(r, "p0", language),
+            t("sa_ebp_p0", language): fmt_pct(r["ebp_p0"], language),
+            t("sa_ebp_fh_extreme", language): _with_interval(r, "extreme", language),
+            t("sa_ebp_extreme", language): fmt_pct(r["ebp_extreme"], language),
+            t("sa_ebp_check", language): "; ".join(notes) or t("sa_ebp_agree", language),
+        })
+    return pd.DataFrame(rows)
+
+
+def _with_interval(r: pd.Series, key: str, language: str) -> str:
+    return (f"{fmt_pct(r[f'estimate_{key}'], language)} ({fmt_pct(r[f'ci_lower_{key}'], language)} – "
+            f"{fmt_pct(r[f'ci_upper_{key}'], language)})")
+
+
+def ebp_summary(comparison: pd.DataFrame, ebp: pd.DataFrame, language: str) -> str:
+    """The paragraph under the EBP table, every number from the comparison."""
+    names = regions.kec_names()
+    c = comparison
+    off = c[~(c["inside_p0"] & c["inside_extreme"])]
+    where = t("sa_ebp_where", language, names=", ".join(names.get(str(k), str(k)) for k in off["kec_code"])) \
+        if len(off) else t("sa_ebp_where_none", language)
+    return t("sa_ebp_summary", language, covariates=_ebp_covariates(ebp, language), n=len(c),
+             agree_p0=int(c["inside_p0"].sum()), agree_extreme=int(c["inside_extreme"].sum()),
+             diff_p0=fmt_pp(float((c["ebp_p0"] - c["estimate_p0"]).abs().mean()) if len(c) else None, language),
+             diff_extreme=fmt_pp(float((c["ebp_extreme"] - c["estimate_extreme"]).abs().mean()) if len(c) else None,
+                                 language),
+             where=where)

@@ -708,3 +708,50 @@ STRINGS.update({
 })
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
+
+# small-area2 (issue 16): the EBP cross-check in 15_small_area and the small-area line of the index
+STRINGS.update({
+    "sa_ebp_fh_p0": {"id": "Kemiskinan, Fay-Herriot (selang)", "en": "Poverty, Fay-Herriot (interval)"},
+    "sa_ebp_p0": {"id": "Kemiskinan, EBP", "en": "Poverty, EBP"},
+    "sa_ebp_fh_extreme": {"id": "Kemiskinan ekstrem, Fay-Herriot (selang)",
+                          "en": "Extreme poverty, Fay-Herriot (interval)"},
+    "sa_ebp_extreme": {"id": "Kemiskinan ekstrem, EBP", "en": "Extreme poverty, EBP"},
+    "sa_ebp_check": {"id": "Pemeriksaan", "en": "Check"},
+    "sa_ebp_agree": {"id": "sesuai", "en": "agree"},
+    "sa_ebp_outside_p0": {"id": "EBP kemiskinan di luar selang Fay-Herriot",
+                          "en": "EBP poverty outside the Fay-Herriot interval"},
+    "sa_ebp_outside_extreme": {"id": "EBP kemiskinan ekstrem di luar selang Fay-Herriot",
+                               "en": "EBP extreme poverty outside the Fay-Herriot interval"},
+    "sa_ebp_summary": {
+        "id": "Model tingkat rumah tangga (EBP, Molina-Rao; {covariates}) memberi angka kemiskinan yang berada di "
+              "dalam selang kepercayaan Fay-Herriot di {agree_p0} dari {n} kecamatan yang dipublikasikan, dan angka "
+              "kemiskinan ekstrem di {agree_extreme} dari {n}. Rata-rata selisih mutlak: {diff_p0} (kemiskinan) dan "
+              "{diff_extreme} (kemiskinan ekstrem). {where}",
+        "en": "The household-level model (EBP, Molina-Rao; {covariates}) gives a poverty rate inside the "
+              "Fay-Herriot confidence interval in {agree_p0} of the {n} published kecamatan, and an extreme poverty "
+              "rate inside it in {agree_extreme} of {n}. Mean absolute difference: {diff_p0} (poverty) and "
+              "{diff_extreme} (extreme poverty). {where}"},
+    "sa_ebp_where": {"id": "Keduanya berbeda di: {names}. Di sana model tingkat rumah tangga dan model tingkat "
+                           "kecamatan membaca data secara berbeda; periksa kecamatan ini di lapangan sebelum "
+                           "mengandalkan salah satu angka.",
+                     "en": "They disagree in: {names}. There the household-level and the kecamatan-level models read "
+                           "the data differently; check these kecamatan on the ground before relying on either "
+                           "number."},
+    "sa_ebp_where_none": {"id": "Tidak ada kecamatan yang angkanya berbeda di luar selang.",
+                          "en": "No kecamatan's figures disagree beyond the interval."},
+    "sa_ebp_cov_decile": {"id": "desil PMT", "en": "PMT decile"},
+    "sa_ebp_cov_urban": {"id": "perkotaan", "en": "urban"},
+    "sa_ebp_cov_hh_size": {"id": "ukuran keluarga", "en": "household size"},
+    "sa_ebp_cov_head_educ": {"id": "lama sekolah kepala keluarga", "en": "head's schooling"},
+    "sa_ebp_cov_head_female": {"id": "kepala keluarga perempuan", "en": "female head"},
+    "sa_ebp_cov_n_child_0_6": {"id": "anak usia 0-6", "en": "children aged 0-6"},
+    "sa_index_heading": {"id": "Kemiskinan ekstrem per kecamatan (estimasi area kecil)",
+                         "en": "Extreme poverty by kecamatan (small-area estimation)"},
+    "sa_index_line": {"id": "Kecamatan dengan kemiskinan ekstrem tertinggi: {name} ({rate}, selang {lo} – {hi})",
+                      "en": "Kecamatan with the highest extreme poverty: {name} ({rate}, interval {lo} – {hi})"},
+    "sa_index_none": {"id": "tidak ada kecamatan yang cukup andal untuk dipublikasikan",
+                      "en": "no kecamatan reliable enough to publish"},
+    "sa_index_caution": {"id": "* gunakan dengan hati-hati: kesalahan baku relatif 25-50% (BPS)",
+                         "en": "* use with caution: relative standard error 25-50% (BPS)"},
+})
+# --- end small-area2 --------------------------------------------------------------------------------
