@@ -203,11 +203,12 @@ def test_a_failed_pretrend_test_withholds_the_tksk_claim_and_is_said(tmp_path):
 def test_next_steps_name_the_findings(tmp_path):
     b = briefing.build(_store(tmp_path, without_tksk=()), language="id", data_dir=tmp_path, when=WHEN)
     steps = "\n".join(b.next_steps)
-    assert "Campalagian (7.887 orang, selang 3.987 sampai 11.787), Balanipa (" in steps and "dan Wonomulyo (" in steps
+    assert "Campalagian di Polewali Mandar (7.887 orang, selang 3.987 sampai 11.787), Balanipa di Polewali Mandar (" \
+        in steps and "dan Wonomulyo di Polewali Mandar (" in steps
     assert "urutan kecamatan ini belum pasti" in steps    # the intervals overlap
     # the kecamatan is late through every channel, and the sentence says so, worst first
-    assert "Kecamatan Pamboang; pembayaran yang terlambat lebih dari 30 hari: 76% melalui Kantor Pos dan 66% " \
-           "melalui bank (median keterlambatan melalui Kantor Pos: 49 hari)" in steps
+    assert "Kecamatan Pamboang di Majene: 76% pembayaran melalui Kantor Pos dan 66% pembayaran melalui bank " \
+           "terlambat lebih dari 30 hari (median keterlambatan melalui Kantor Pos: 49 hari)" in steps
     assert "Semua kecamatan sudah didampingi TKSK" in steps
     assert "Kabupaten Polewali Mandar" in steps          # highest extreme poverty of the six
     assert "efeknya tumbuh" not in steps                  # the old fixed claim is gone
@@ -217,7 +218,7 @@ def test_missed_poor_order_is_called_certain_only_when_the_intervals_separate(tm
     b = briefing.build(_store(tmp_path, without_tksk=(), missed_half_width=100.0), language="en", data_dir=tmp_path,
                        when=WHEN)
     steps = "\n".join(b.next_steps)
-    assert "Campalagian (7,887 people, interval 7,787 to 7,987)" in steps
+    assert "Campalagian in Polewali Mandar (7,887 people, interval 7,787 to 7,987)" in steps
     assert "order of these kecamatan is not certain" not in steps
 
 
@@ -259,7 +260,7 @@ def test_caveats_come_from_the_diagnostics(tmp_path):
     assert "PKH: perbandingan bertumpu pada sekitar 85 keluarga efektif" in sure
     assert "BPNT: 7,6% keluarga berada di luar wilayah tumpang tindih" in sure
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 56.138)" in sure
-    assert "1 angka dalam laporan proses ini disamarkan" in sure
+    assert "1 angka dalam laporan proses ini tidak ditampilkan: 1 karena bertumpu pada terlalu sedikit" in sure
 
 
 def test_title_names_region_period_and_run_date(tmp_path, province):
@@ -462,8 +463,33 @@ def test_next_steps_name_the_kecamatan_with_most_extreme_poverty_by_small_area(t
     steps = "\n".join(briefing.build(_store(tmp_path, extra=extra), language="id", data_dir=tmp_path,
                                      when=WHEN).next_steps)
     assert "(3 teratas): Campalagian (7,5%), Banggae Timur" not in steps
-    assert "Campalagian (7,5%)" in steps and "Sumarorong (5,1%)" in steps and "Banggae (" not in steps
+    assert "Campalagian di Polewali Mandar (7,5%)" in steps and "Sumarorong di Mamasa (5,1%)" in steps
+    assert "Banggae" not in steps.split("estimasi area kecil")[1]
+    # three publishable of four: not a ranking, and said so
+    assert "Hanya 3 dari 4 kecamatan yang perkiraan kemiskinan ekstremnya (estimasi area kecil) cukup pasti" in steps
     kab_rows = [{**r, "region": "7603"} for r in extra]
     kab = "\n".join(briefing.build(_store(tmp_path, extra=kab_rows), language="id", region="7603", data_dir=tmp_path,
                                    when=WHEN).next_steps)
     assert "Sumarorong (5,1%)" in kab and "Campalagian" not in kab
+
+
+def test_extreme_poverty_places_whose_intervals_overlap_are_not_ranked(tmp_path):
+    extra = [_row("10_poverty_profile", "extreme_headcount", estimate=v, lo=v - 0.02, hi=v + 0.02, se=0.004,
+                  outcome="extreme by kabupaten", group=f"kab_code={k}")
+             for k, v in (("7601", 0.049), ("7602", 0.059), ("7603", 0.047), ("7604", 0.006))]
+    path = _store(tmp_path, without_tksk=())
+    store = pd.read_csv(path)
+    pd.concat([store[store["outcome"] != "extreme by kabupaten"], pd.DataFrame(extra)]).to_csv(path, index=False)
+    steps = "\n".join(briefing.build(path, language="id", data_dir=tmp_path, when=WHEN).next_steps)
+    assert "Kabupaten Polewali Mandar, Kabupaten Majene dan Kabupaten Mamasa: perkiraannya tertinggi" in steps
+    assert "belum dapat diurutkan" in steps and "Mamuju Tengah" not in steps and "Mamuju" not in steps
+
+
+def test_missed_poor_too_uncertain_to_rank_is_said_not_ranked(tmp_path):
+    path = _store(tmp_path, without_tksk=())
+    store = pd.read_csv(path)
+    missed = store["estimand"] == "missed_poor_total"
+    store.loc[missed, "std_error"] = store.loc[missed, "estimate"] * 0.6   # RSE 60%: not published
+    store.to_csv(path, index=False)
+    steps = "\n".join(briefing.build(path, language="id", data_dir=tmp_path, when=WHEN).next_steps)
+    assert "terlalu tidak pasti untuk diurutkan" in steps and "Campalagian" not in steps

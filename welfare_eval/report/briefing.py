@@ -334,18 +334,24 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     steps = []
     kec_names = regions.kec_names()
     missed = store[(store["notebook"] == "20_targeting") & (store["estimand"] == "missed_poor_total")
-                   & ~store["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
-    missed = missed[missed["estimate"] > 0].head(MAX_NAMED)
-    if len(missed):
-        items = [t("br_missed_item", L, name=_named(kec_names, g, "kec_code"), count=fmt_number(v, L),
-                   lo=fmt_number(max(lo, 0.0), L), hi=fmt_number(hi, L))
-                 for g, v, lo, hi in zip(missed["group"], missed["estimate"], missed["ci_lower"], missed["ci_upper"])]
+                   & ~store["suppressed"].fillna(False).astype(bool)]
+    rse = relative_se(missed)
+    published = missed[~(rse > RSE_CAUTION)].assign(rse=rse[~(rse > RSE_CAUTION)])  # over 50%: not published
+    published = published[published["estimate"] > 0].sort_values("estimate", ascending=False).head(MAX_NAMED)
+    if len(published):
+        items = [t("br_missed_item", L, name=_kec_place(g, region, L), count=fmt_number(v, L) + ("*" if r > RSE_RELIABLE
+                   else ""), lo=fmt_number(max(lo, 0.0), L), hi=fmt_number(hi, L))
+                 for g, v, lo, hi, r in zip(published["group"], published["estimate"], published["ci_lower"],
+                                            published["ci_upper"], published["rse"])]
         step = t("br_next_missed", L, items=_join(items, L))
         # the ranking is a ranking of estimates: say so when the intervals do not separate them
-        lo, hi = missed["ci_lower"].to_numpy(), missed["ci_upper"].to_numpy()
-        if any(lo[i] <= hi[j] for i in range(len(lo)) for j in range(i + 1, len(hi))):
+        if _overlap(published):
             step += " " + t("br_missed_overlap", L)
+        if (published["rse"] > RSE_RELIABLE).any():
+            step += " " + t("br_rse_caution", L)
         steps.append(step)
+    elif len(missed):
+        steps.append(t("br_next_missed_unreliable", L, n=len(missed)))
     pay = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "disbursement")]
     late = pay[pay["estimand"] == "late_rate"].sort_values("estimate", ascending=False)
     if len(late) and late["estimate"].iloc[0] > 0:
@@ -356,7 +362,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         same = late[late["group"].map(lambda g: _field(g, "kec_code") == kec).astype(bool) & (late["estimate"] > 0)]
         rates = [t("br_late_item", L, late=fmt_pct(v, L, digits=0), channel=_channel(_field(g, "channel"), L))
                  for g, v in zip(same["group"], same["estimate"])]
-        steps.append(t("br_next_payment", L, kec=_named(kec_names, top["group"], "kec_code"), rates=_join(rates, L),
+        steps.append(t("br_next_payment", L, kec=_kec_place(top["group"], region, L), rates=_join(rates, L),
                        channel=_channel(_field(top["group"], "channel"), L),
                        days=fmt_number(delay.iloc[0], L) if len(delay) else "–"))
     cohorts = store[(store["notebook"] == "40_tksk_empowerment") & (store["estimand"] == "tksk_cohort")]
@@ -387,25 +393,56 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     ext = ext.sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]
-        caution = bool(top["rse"] > RSE_RELIABLE)
-        steps.append(t("br_next_extreme", L, place=place_of(top["group"]),
-                       rate=fmt_pct(top["estimate"], L) + ("*" if caution else ""),
-                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L))
-                     + (" " + t("br_rse_caution", L) if caution else ""))
+        # the places whose interval reaches the highest one's: the estimates cannot rank them
+        tied = ext[(ext["ci_upper"] >= top["ci_lower"]) & (ext["estimate"] > 0)].head(MAX_NAMED)
+        caution = bool((tied["rse"] > RSE_RELIABLE).any())
+        rates = [fmt_pct(v, L) + ("*" if r > RSE_RELIABLE else "") for v, r in zip(tied["estimate"], tied["rse"])]
+        if len(tied) == 1:
+            step = t("br_next_extreme", L, place=place_of(top["group"]), rate=rates[0],
+                     lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L))
+        else:
+            step = t("br_next_extreme_tied", L, places=_join([place_of(g) for g in tied["group"]], L),
+                     rates=_join([f"{r} ({fmt_pct(lo, L)} {t('br_to', L)} {fmt_pct(hi, L)})" for r, lo, hi in
+                                  zip(rates, tied["ci_lower"], tied["ci_upper"])], L))
+        steps.append(step + (" " + t("br_rse_caution", L) if caution else ""))
     # the kecamatan with the highest extreme poverty, by small-area estimation (published ones only)
     sae = store[(store["notebook"] == "15_small_area") & store["estimand"].astype(str).str.startswith("extreme")
                 & ~store["suppressed"].fillna(False).astype(bool)]
     if str(region) not in ("all", ""):
         sae = sae[sae["group"].map(lambda g: _field(g, "kab_code") == str(region)).astype(bool)]
+    sae_all = store[(store["notebook"] == "15_small_area") & store["estimand"].astype(str).str.startswith("extreme")]
+    if str(region) not in ("all", ""):
+        sae_all = sae_all[sae_all["group"].map(lambda g: _field(g, "kab_code") == str(region)).astype(bool)]
     sae = sae[sae["estimate"].notna()]   # not published: too uncertain, or hidden by secondary suppression
+    n_published = len(sae)
     sae = sae.sort_values("estimate", ascending=False).head(SAE_NAMED)
     if len(sae):
         marked = [_field(g, "quality") == "caution" for g in sae["group"]]
-        steps.append(t("br_next_sae_extreme", L, n=len(sae), names=_join(
-            [f"{_named(kec_names, g, 'kec_code')} ({fmt_pct(v, L)}{'*' if m else ''})"
-             for g, v, m in zip(sae["group"], sae["estimate"], marked)], L))
-            + (" " + t("br_sae_caution", L) if any(marked) else ""))
+        names = _join([f"{_kec_place(g, region, L)} ({fmt_pct(v, L)}{'*' if m else ''})"
+                       for g, v, m in zip(sae["group"], sae["estimate"], marked)], L)
+        if n_published <= SAE_NAMED:  # not a ranking: every publishable kecamatan is named
+            step = t("br_next_sae_few", L, n=n_published, total=len(sae_all), names=names)
+        else:
+            step = t("br_next_sae_extreme", L, n=len(sae), names=names)
+        steps.append(step + (" " + t("br_sae_caution", L) if any(marked) else ""))
+    elif len(sae_all):
+        steps.append(t("br_next_sae_none", L, total=len(sae_all)))
     return steps or [t("br_next_none", L)]
+
+
+def _kec_place(group: str, region: str, language: str) -> str:
+    """A kecamatan's name; in the province's briefing with its kabupaten ("Sendana di Majene")."""
+    name = _named(regions.kec_names(), group, "kec_code")
+    if str(region) not in ("all", ""):
+        return name
+    kab = regions.kab_names().get(str(_field(group, "kec_code"))[:4])
+    return t("br_kec_in_kab", language, kec=name, kab=kab) if kab else name
+
+
+def _overlap(rows: pd.DataFrame) -> bool:
+    """True when some lower-ranked row's interval reaches a higher-ranked row's (rows sorted by estimate)."""
+    lo, hi = rows["ci_lower"].to_numpy(), rows["ci_upper"].to_numpy()
+    return any(lo[i] <= hi[j] for i in range(len(lo)) for j in range(i + 1, len(hi)))
 
 
 def _channel(channel: str | None, language: str) -> str:
@@ -451,9 +488,15 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         frame = pd.DataFrame([{"estimand": r["estimand"], "estimate": r["estimate"], "ci_lower": r["ci_lower"],
                                "ci_upper": r["ci_upper"], "bound": _field(r["group"], "bound")}])
         out.append(plausibility_text(frame, str(r["program"]), t(f"br_o_{r['outcome']}", L), L))
-    n_supp = int(store["suppressed"].fillna(False).astype(bool).sum())
-    if n_supp:
-        out.append(t("br_sure_suppressed", L, n=fmt_number(n_supp, L)))
+    supp = store[store["suppressed"].fillna(False).astype(bool)]
+    if len(supp):
+        # two reasons: too few sampled households (or hidden so such a cell cannot be worked out), and
+        # too uncertain to publish (small-area estimates with a relative standard error over 50%)
+        uncertain = int(supp["group"].astype(str).str.contains("quality=unreliable").sum())
+        small = len(supp) - uncertain
+        parts = ([t("br_suppressed_small", L, n=fmt_number(small, L))] if small else []) + \
+            ([t("br_suppressed_uncertain", L, n=fmt_number(uncertain, L))] if uncertain else [])
+        out.append(t("br_sure_suppressed", L, n=fmt_number(len(supp), L), reasons=_join(parts, L)))
     out.append(data_source(data_dir, L))
     return out
 
