@@ -334,6 +334,7 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
     steps = []
     kec_names = regions.kec_names()
     missed = store[(store["notebook"] == "20_targeting") & (store["estimand"] == "missed_poor_total")
+                   & (store["program"].astype(str) == "PKH")   # the step is about PKH (the report may cover BPNT too)
                    & ~store["suppressed"].fillna(False).astype(bool)]
     rse = relative_se(missed)
     published = missed[~(rse > RSE_CAUTION)].assign(rse=rse[~(rse > RSE_CAUTION)])  # over 50%: not published
