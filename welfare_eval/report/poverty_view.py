@@ -16,7 +16,8 @@ from ..config import DEFAULT_MIN_CELL
 from ..quality import Region
 from ..results import EstimateTable
 from .display import md
-from .store import display_table, markers, n_column, secondary_suppress, suppress
+from .store import (display_table, markers, n_column, secondary_suppress, smallest_group, suppress,
+                    suppress_by_kabupaten)
 from .strings import STRINGS, fmt_number, fmt_pct, fmt_rp, fmt_year, t
 
 #: Reader's name (string key) of each scope measure the notebook computes; an unknown name is shown as written.
@@ -34,8 +35,10 @@ def scope_rows(measures: dict[str, EstimateTable], region: Region, *,
                min_cell: int = DEFAULT_MIN_CELL) -> dict[str, pd.DataFrame]:
     """The region's row of each measure (computed for the province, or by kabupaten as domains of the
     province's design), numbers blanked below ``min_cell`` households: what the text, the table and
-    the store show."""
-    return {name: suppress(region.pick(table.to_frame()), min_cell=min_cell).iloc[[0]]
+    the store show. A measure by kabupaten is suppressed over all six first (``store.suppress_by_kabupaten``,
+    as :func:`kabupaten_rows`), so that a kabupaten hidden in the province's table is hidden in its own
+    report too."""
+    return {name: suppress_by_kabupaten(table.to_frame(), min_cell=min_cell).pipe(region.pick).iloc[[0]]
             for name, table in measures.items()}
 
 
@@ -45,8 +48,9 @@ def summary(rows: dict[str, pd.DataFrame], region: Region, language: str, *,
     inequality ratios, every number from the rows (a suppressed headcount gives no number)."""
     p0, ext, g = (rows[k].iloc[0] for k in ("P0", "extreme", "Gini"))
     scope = md(region.scope(language))
-    if p0["suppressed"]:
-        return f"{scope}: {t('suppressed_text', language, n=min_cell)}."
+    if p0["suppressed"]:   # too few households, or hidden so that another kabupaten cannot be worked out
+        key = "suppressed_text" if smallest_group(rows["P0"])[0] < min_cell else "pp_suppressed_secondary_text"
+        return f"{scope}: {t(key, language, n=min_cell)}."
     text = t("pp_text", language, scope=scope, p0=fmt_pct(p0["estimate"], language),
              lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
              ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
@@ -117,7 +121,7 @@ def area_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = 
 def kabupaten_rows(tables: dict[str, EstimateTable], *, min_cell: int = DEFAULT_MIN_CELL) -> dict[str, pd.DataFrame]:
     """The six kabupaten of each measure (whatever the report's region: the briefing's first chart).
     The kabupaten make up the province, whose figure is published: one hidden hides another."""
-    return {key: secondary_suppress(table.to_frame(), margins=[()], min_cell=min_cell) for key, table in tables.items()}
+    return {key: suppress_by_kabupaten(table.to_frame(), min_cell=min_cell) for key, table in tables.items()}
 
 
 def headcount_figure(by_kabupaten: pd.DataFrame, language: str, *, reference: float | None = None,

@@ -181,6 +181,22 @@ def secondary_suppress(frame: pd.DataFrame, *, margins=((),), within=(), count: 
     return _blank(out, sup)
 
 
+def suppress_by_kabupaten(frame: pd.DataFrame, *, column: str = "kab_code",
+                          min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Disclosure control of a measure computed for every kabupaten (``column``), before a report
+    picks its region's row: the kabupaten make up the province, whose figure is published, so a
+    kabupaten hidden for its few households hides another (secondary suppression over the six, per
+    estimand, programme and other group). Every report that shows a kabupaten's row (its own report,
+    the province's table of the six) then hides the same kabupaten. A frame without ``column`` gets
+    primary suppression only.
+    """
+    if column not in frame.columns:
+        return suppress(frame, min_cell=min_cell)
+    within = [c for c in ("estimand", "program") if c in frame.columns] + \
+        [c for c in frame.columns if c not in _VALUE_COLUMNS and c != column]
+    return secondary_suppress(frame, margins=[()], within=within, min_cell=min_cell)
+
+
 def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | Estimate, *, notebook: str,
            region: str, program: str = "", outcome: str = "", min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Append tidy rows to the store (rewritten whole, atomically); returns the rows written.

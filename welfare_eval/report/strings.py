@@ -719,6 +719,13 @@ STRINGS.update({
 STRINGS.update({
     "ip_not_estimable": {"id": "tidak dapat diestimasi: {reason}", "en": "not estimable: {reason}"},
 })
+# --- fix-disclosure: one suppression per kabupaten, the reliability bands in charts and workbooks ---
+STRINGS.update({
+    "pp_suppressed_secondary_text": {
+        "id": "disamarkan agar angka kabupaten yang sampelnya terlalu kecil tidak dapat dihitung dari angka provinsi",
+        "en": "suppressed so that a kabupaten with too small a sample cannot be worked out from the province's figure"},
+})
+# --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
 

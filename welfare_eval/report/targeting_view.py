@@ -16,7 +16,7 @@ from ..config import DEFAULT_MIN_CELL
 from ..exceptions import parameter_error
 from ..quality import Region
 from ..results import EstimateTable
-from .store import display_table, markers, n_column, secondary_suppress, suppress
+from .store import display_table, markers, n_column, secondary_suppress, suppress, suppress_by_kabupaten
 from .strings import fmt_number, fmt_pct, t
 
 #: The programmes a targeting report can cover, by the name the ``programs`` parameter uses.
@@ -59,13 +59,15 @@ def coverage_figure(rows: pd.DataFrame, language: str) -> matplotlib.figure.Figu
 def indicator_rows(tables: dict[str, list[EstimateTable]], region: Region, *, estimands,
                    min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The region's rows of the indicators named in ``estimands``, per programme (``tables``: programme
-    name -> its tables) in the order computed, numbers blanked below ``min_cell``. Coverage of the
+    name -> its tables) in the order computed, numbers blanked below ``min_cell`` (a measure by
+    kabupaten over all six, ``store.suppress_by_kabupaten``). Coverage of the
     poor (coverage in the domain of the poor, its row ``coverage_rate``) and the exclusion error add
     up to 100%: one hidden hides the other."""
     rows = []
     for program, program_tables in tables.items():
         for table in program_tables:
-            f = region.pick(table.to_frame())
+            # by kabupaten: hidden over the six first, so that every region's report hides the same ones
+            f = region.pick(suppress_by_kabupaten(table.to_frame(), min_cell=min_cell))
             if "pre_poor" in f.columns:   # coverage by poor / non-poor: the poor's row is coverage of the poor
                 f = f[f["pre_poor"].astype(bool)]
             f = f[f["estimand"].isin(list(estimands))].assign(program=program)
