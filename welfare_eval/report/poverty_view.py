@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import plots, regions
 from ..config import DEFAULT_MIN_CELL
+from ..exceptions import ParameterError
 from ..quality import Region
 from ..results import EstimateTable
 from .display import md
@@ -38,8 +39,16 @@ def scope_rows(measures: dict[str, EstimateTable], region: Region, *,
     the store show. A measure by kabupaten is suppressed over all six first (``store.suppress_by_kabupaten``,
     as :func:`kabupaten_rows`), so that a kabupaten hidden in the province's table is hidden in its own
     report too."""
-    return {name: suppress_by_kabupaten(table.to_frame(), min_cell=min_cell).pipe(region.pick).iloc[[0]]
-            for name, table in measures.items()}
+    out = {}
+    for name, table in measures.items():
+        f = region.pick(suppress_by_kabupaten(table.to_frame(), min_cell=min_cell), what=f"measure {name!r}")
+        if len(f) != 1:
+            raise ParameterError(
+                f"Measure {name!r} has {len(f)} rows for {region.scope('en')} (columns: {', '.join(map(str, f.columns))}); "
+                "scope_rows needs exactly one per measure: compute it for the province (by=None) or by 'kab_code' "
+                "alone.")
+        out[name] = f
+    return out
 
 
 def summary(rows: dict[str, pd.DataFrame], region: Region, language: str, *,

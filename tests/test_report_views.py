@@ -1,0 +1,42 @@
+"""The report views of notebooks 10, 20 and 50: the region they pick, the rows they show and store."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from notebook_cells import run_notebook
+
+from welfare_eval import poverty, survey
+from welfare_eval.exceptions import ParameterError
+from welfare_eval.quality import Region, load_region
+from welfare_eval.report import poverty_view
+
+KAB = "7602"
+
+
+@pytest.fixture(scope="module")
+def region(province):
+    return load_region(str(province), KAB, tables=("survey", "disbursement"))
+
+
+def test_pick_without_the_kabupaten_column_is_an_error(region):
+    frame = pd.DataFrame({"kec_code": ["760201", "760101"], "estimate": [0.1, 0.2]})
+    with pytest.raises(ParameterError, match=r"kabupaten 7602 in table 'payments'.*no column 'kab_code'.*kec_code"):
+        region.pick(frame, what="table 'payments'")
+    assert region.pick(frame.assign(kab_code=["7602", "7601"]))["kec_code"].tolist() == ["760201"]
+    assert len(Region(region.data, None).pick(frame)) == 2   # the province keeps every row
+
+
+def test_scope_rows_needs_one_row_per_measure(region):
+    kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
+    by_area = poverty.fgt(region["survey"], poverty_line="poverty_line", by=["kab_code", "urban"], **kw)
+    with pytest.raises(ParameterError, match=r"Measure 'P0' has 2 rows for .*Polewali Mandar"):
+        poverty_view.scope_rows({"P0": by_area}, region)
+    by_kab = poverty.fgt(region["survey"], poverty_line="poverty_line", by="kab_code", **kw)
+    assert poverty_view.scope_rows({"P0": by_kab}, region)["P0"]["kab_code"].tolist() == [KAB]
+
+
+def test_disbursement_rows_are_the_kabupaten_s(province):
+    run = run_notebook("20_targeting", data_dir=str(province), kabupaten=KAB, language="en")
+    records = run.namespace["records"]
+    assert len(records) and (records["kab_code"] == KAB).all()
+    assert records["kec_code"].astype(str).str.startswith(KAB).all()
