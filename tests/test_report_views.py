@@ -40,3 +40,13 @@ def test_disbursement_rows_are_the_kabupaten_s(province):
     records = run.namespace["records"]
     assert len(records) and (records["kab_code"] == KAB).all()
     assert records["kec_code"].astype(str).str.startswith(KAB).all()
+
+
+def test_a_bpnt_report_stores_only_bpnt_s_missed_poor(province):
+    run = run_notebook("20_targeting", data_dir=str(province), kabupaten=KAB, language="en", programs="BPNT")
+    missed = run.store[run.store["outcome"] == "missed_poor"]
+    assert len(missed) and set(run.store["program"].dropna()) - {""} == {"BPNT"}, set(run.store["program"])
+    hh = run.namespace["missed_data"]
+    poor_without_bpnt = hh[hh["pre_poor"] & ~hh["bpnt"].astype(bool)]
+    top = missed.sort_values("estimate", ascending=False)["group"].str.extract(r"kec_code=(\d+)")[0].iloc[0]
+    assert top in set(poor_without_bpnt["kec_code"].astype(str))

@@ -724,6 +724,8 @@ STRINGS.update({
     "pp_suppressed_secondary_text": {
         "id": "disamarkan agar angka kabupaten yang sampelnya terlalu kecil tidak dapat dihitung dari angka provinsi",
         "en": "suppressed so that a kabupaten with too small a sample cannot be worked out from the province's figure"},
+    "tg_missed_poor_count": {"id": "Perkiraan penduduk miskin yang tidak menerima program",
+                             "en": "Estimated poor people not receiving the programme"},
 })
 # --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here

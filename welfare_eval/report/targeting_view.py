@@ -114,7 +114,8 @@ def summary(rows: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CE
 
 def missed_rows(totals: EstimateTable, households: pd.DataFrame, *, column: str = "missed", top: int = 10,
                 min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """The ``top`` kecamatan by estimated poor people missed. Disclosure rests on the sampled
+    """The ``top`` kecamatan by estimated poor people missed (``column`` of ``households``: the people
+    of a poor household that does not receive the programme). Disclosure rests on the sampled
     households that are missed, not on all the kecamatan's households."""
     kec = totals.to_frame()
     missed_hh = (households[column] > 0).groupby(households["kec_code"]).sum()
@@ -123,16 +124,20 @@ def missed_rows(totals: EstimateTable, households: pd.DataFrame, *, column: str 
     return suppress(kec, min_cell=min_cell).sort_values("estimate", ascending=False).head(top)
 
 
-def missed_table(rows: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Kecamatan and their estimated poor people missed (aggregates only, never households)."""
+def missed_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Per programme (``rows``: programme name -> its :func:`missed_rows`), the kecamatan and their
+    estimated poor people not receiving it (aggregates only, never households)."""
     names = regions.kec_names()
-    head, counts = n_column(rows, language)
-    return pd.DataFrame({
-        t("kecamatan", language): [f"{names.get(k, k)}" for k in rows["kec_code"]],
-        t("missed_poor_count", language): [m or fmt_number(v, language)
-                                           for v, m in zip(rows["estimate"], markers(rows, language,
-                                                                                     min_cell=min_cell))],
-        head: counts})
+    frames = []
+    for program, f in rows.items():
+        head, counts = n_column(f, language)
+        frames.append(pd.DataFrame({
+            t("program", language): program,
+            t("kecamatan", language): [f"{names.get(k, k)}" for k in f["kec_code"]],
+            t("tg_missed_poor_count", language): [m or fmt_number(v, language) for v, m in
+                                                  zip(f["estimate"], markers(f, language, min_cell=min_cell))],
+            head: counts}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def disbursement_rows(payments: pd.DataFrame, records: pd.DataFrame, *, sort_by: str = "late_rate", top: int = 10,
