@@ -50,3 +50,26 @@ def test_a_bpnt_report_stores_only_bpnt_s_missed_poor(province):
     poor_without_bpnt = hh[hh["pre_poor"] & ~hh["bpnt"].astype(bool)]
     top = missed.sort_values("estimate", ascending=False)["group"].str.extract(r"kec_code=(\d+)")[0].iloc[0]
     assert top in set(poor_without_bpnt["kec_code"].astype(str))
+
+
+@pytest.mark.parametrize("measure", ["P0 by kabupaten", "extreme by kabupaten"], ids=["headcount", "extreme"])
+def test_kabupaten_chart_follows_the_reliability_bands(province, measure):
+    """As the tables: RSE 25-50% marked *, over 50% (or a zero rate) no bar, no whisker, labelled
+    not published; the note under the chart says so."""
+    from welfare_eval import regions, reliability
+    from welfare_eval.report.strings import t
+
+    run = run_notebook("10_poverty_profile", data_dir=str(province), language="en")
+    rows = run.namespace["by_kabupaten"][measure]
+    fig = poverty_view.headcount_figure(rows, "en")
+    ax = fig.axes[0]
+    rows = rows.assign(label=rows["kab_code"].astype(str).map(regions.kab_names())).sort_values("label")
+    bands = reliability.band(reliability.relative_se(rows["estimate"], rows["std_error"]))
+    assert {"caution", "unreliable"} <= set(bands), bands   # the test province has both
+    texts = [x.get_text() for x in ax.texts if x.get_text() not in ("", " " + t("province", "en"))]
+    for bar, text, b in zip(ax.patches, texts, bands):
+        if b == "unreliable":
+            assert bar.get_width() == 0 and text == t("rse_chart_np", "en")
+        else:
+            assert bar.get_width() > 0 and text.endswith(" *") == (b == "caution"), (text, b)
+    assert t("rse_chart_note", "en") in " ".join(x.get_text().replace("\n", " ") for x in fig.texts)

@@ -17,8 +17,7 @@ from ..exceptions import ParameterError
 from ..quality import Region
 from ..results import EstimateTable
 from .display import md
-from .store import (display_table, markers, n_column, secondary_suppress, smallest_group, suppress,
-                    suppress_by_kabupaten)
+from .store import display_table, markers, n_column, secondary_suppress, smallest_group, suppress, suppress_by_kabupaten
 from .strings import STRINGS, fmt_number, fmt_pct, fmt_rp, fmt_year, t
 
 #: Reader's name (string key) of each scope measure the notebook computes; an unknown name is shown as written.
@@ -44,7 +43,8 @@ def scope_rows(measures: dict[str, EstimateTable], region: Region, *,
         f = region.pick(suppress_by_kabupaten(table.to_frame(), min_cell=min_cell), what=f"measure {name!r}")
         if len(f) != 1:
             raise ParameterError(
-                f"Measure {name!r} has {len(f)} rows for {region.scope('en')} (columns: {', '.join(map(str, f.columns))}); "
+                f"Measure {name!r} has {len(f)} rows for {region.scope('en')} "
+                f"(columns: {', '.join(map(str, f.columns))}); "
                 "scope_rows needs exactly one per measure: compute it for the province (by=None) or by 'kab_code' "
                 "alone.")
         out[name] = f
@@ -133,14 +133,20 @@ def kabupaten_rows(tables: dict[str, EstimateTable], *, min_cell: int = DEFAULT_
     return {key: suppress_by_kabupaten(table.to_frame(), min_cell=min_cell) for key, table in tables.items()}
 
 
+def rse_labels(language: str) -> tuple[str, str]:
+    """The label of a not-published bar and the note under a chart with BPS's reliability bands."""
+    return t("rse_chart_np", language), t("rse_chart_note", language)
+
+
 def headcount_figure(by_kabupaten: pd.DataFrame, language: str, *, reference: float | None = None,
                      title_key: str = "headcount") -> matplotlib.figure.Figure:
-    """Bars of the kabupaten's headcount with their intervals, suppressed ones drawn empty; the
-    province's figure as a reference line when given."""
+    """Bars of the kabupaten's headcount with their intervals, suppressed ones drawn empty; BPS's
+    reliability bands as in the tables (25-50% RSE marked *, over 50% not drawn and labelled, with a
+    note); the province's figure as a reference line when given."""
     f = by_kabupaten.assign(label=by_kabupaten["kab_code"].astype(str).map(regions.kab_names()))
     fig, _ = plots.bar_with_intervals(f.sort_values("label", kind="stable"), label="label",
                                       title=t(title_key, language), language=language, reference=reference,
-                                      reference_label=t("province", language))
+                                      reference_label=t("province", language), rse_labels=rse_labels(language))
     return fig
 
 

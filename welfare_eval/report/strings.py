@@ -726,6 +726,16 @@ STRINGS.update({
         "en": "suppressed so that a kabupaten with too small a sample cannot be worked out from the province's figure"},
     "tg_missed_poor_count": {"id": "Perkiraan penduduk miskin yang tidak menerima program",
                              "en": "Estimated poor people not receiving the programme"},
+    "rse_zero_note": {"id": "Perkiraan nol tidak dipublikasikan: sampel tidak menemukan kasus, sehingga angkanya kecil "
+                             "tetapi tidak dapat diukur (kesalahan baku relatifnya tidak terdefinisi).",
+                      "en": "A zero estimate is not published: the sample found no case, so the rate is small but cannot "
+                            "be measured (its relative standard error is undefined)."},
+    "rse_chart_note": {"id": "* KBR 25–50%: gunakan dengan hati-hati. \"t.d.\" (tanpa batang): tidak dipublikasikan "
+                              "(KBR > 50% atau perkiraan nol), seperti praktik BPS.",
+                       "en": "* RSE 25–50%: use with caution. \"n.p.\" (no bar): not published (RSE > 50% or a "
+                             "zero estimate), as BPS practice."},
+    "rse_chart_np": {"id": "t.d.", "en": "n.p."},
+    "xl_rse_caution": {"id": "* gunakan dengan hati-hati (KBR 25–50%)", "en": "* use with caution (RSE 25–50%)"},
 })
 # --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here
