@@ -73,3 +73,33 @@ def test_kabupaten_chart_follows_the_reliability_bands(province, measure):
         else:
             assert bar.get_width() > 0 and text.endswith(" *") == (b == "caution"), (text, b)
     assert t("rse_chart_note", "en") in " ".join(x.get_text().replace("\n", " ") for x in fig.texts)
+
+
+INDICATOR_TABLE, DISBURSEMENT_TABLE = "20-07", "20-11"   # cells of notebook 20
+
+
+@pytest.fixture(scope="module")
+def targeting_run(province):
+    return run_notebook("20_targeting", data_dir=str(province), language="en")
+
+
+def test_error_rates_show_the_households_of_their_denominator(targeting_run):
+    from welfare_eval.report.strings import t
+
+    table = targeting_run.tables[INDICATOR_TABLE]
+    n = table.set_index([t("program", "en"), t("indicator", "en")])[t("tg_n_denominator", "en")]
+    n = n.str.replace(",", "").astype(int)
+    for program in ("PKH", "BPNT"):
+        poor, exclusion = n[program, t("poor_coverage_rate", "en")], n[program, t("exclusion_error_rate", "en")]
+        inclusion, everyone = n[program, t("inclusion_error_rate", "en")], n[program, t("cgh", "en")]
+        assert exclusion == poor and inclusion + exclusion == everyone and inclusion != exclusion, n
+    assert t("tg_n_note", "en") in table.attrs["note"]
+
+
+def test_disbursement_table_names_channels_and_explains_paid_short(targeting_run):
+    from welfare_eval.report.strings import t
+
+    table = targeting_run.tables[DISBURSEMENT_TABLE]
+    channels = set(table[t("channel", "en")])
+    assert channels and channels <= {t(f"tg_channel_{c}", "en") for c in ("pos", "bank", "e-warong")}, channels
+    assert "pos" not in channels and t("short_paid", "en") in table.attrs["note"]

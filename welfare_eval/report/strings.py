@@ -736,6 +736,24 @@ STRINGS.update({
                              "zero estimate), as BPS practice."},
     "rse_chart_np": {"id": "t.d.", "en": "n.p."},
     "xl_rse_caution": {"id": "* gunakan dengan hati-hati (KBR 25–50%)", "en": "* use with caution (RSE 25–50%)"},
+    "tg_n_denominator": {"id": "n (rumah tangga penyebut)", "en": "n (households in the denominator)"},
+    "tg_n_note": {"id": "n: rumah tangga sampel yang menjadi dasar setiap angka (penyebutnya): penduduk miskin untuk "
+                        "cakupan penduduk miskin dan kesalahan eksklusi, penduduk tidak miskin untuk kesalahan inklusi, "
+                        "semua rumah tangga untuk indikator lainnya.",
+                  "en": "n: the sampled households each figure rests on (its denominator): the poor for coverage of the "
+                        "poor and the exclusion error, the non-poor for the inclusion error, all households for the "
+                        "other indicators."},
+    "tg_channel_pos": {"id": "Kantor Pos", "en": "Post office"},
+    "tg_channel_bank": {"id": "Bank", "en": "Bank"},
+    "tg_channel_e-warong": {"id": "e-warong", "en": "e-warong"},
+    "tg_disbursement_note": {"id": "Terlambat: dari pembayaran yang diterima, bagian yang diterima lebih dari 30 hari "
+                                   "setelah jadwalnya. Kurang bayar: dari pembayaran yang diterima, bagian yang jumlahnya "
+                                   "kurang dari yang dialokasikan. n: rumah tangga penerima dalam catatan (satu catatan "
+                                   "adalah satu pembayaran triwulanan).",
+                             "en": "Late: of the payments received, the share received more than 30 days after the "
+                                   "scheduled date. Paid short: of the payments received, the share whose amount was below "
+                                   "the amount allocated. n: recipient households in the records (one record is one "
+                                   "quarterly payment)."},
 })
 # --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here

@@ -17,7 +17,7 @@ from ..exceptions import parameter_error
 from ..quality import Region
 from ..results import EstimateTable
 from .store import display_table, markers, n_column, secondary_suppress, suppress, suppress_by_kabupaten
-from .strings import fmt_number, fmt_pct, t
+from .strings import STRINGS, fmt_number, fmt_pct, t
 
 #: The programmes a targeting report can cover, by the name the ``programs`` parameter uses.
 #: (Programme knowledge; it belongs with the receipt rules in ``welfare_eval.programs`` once that exists.)
@@ -66,8 +66,13 @@ def indicator_rows(tables: dict[str, list[EstimateTable]], region: Region, *, es
     rows = []
     for program, program_tables in tables.items():
         for table in program_tables:
+            f = table.to_frame()
+            if "normalized_by" in f.columns and "ci_n" in f.columns:
+                # an error rate rests on the households of its denominator (the poor for exclusion, the
+                # non-poor for inclusion), not on all households: its n and its disclosure test
+                f["nobs"] = f["ci_n"].where(f["ci_n"].notna(), f["nobs"])
             # by kabupaten: hidden over the six first, so that every region's report hides the same ones
-            f = region.pick(suppress_by_kabupaten(table.to_frame(), min_cell=min_cell))
+            f = region.pick(suppress_by_kabupaten(f, min_cell=min_cell))
             if "pre_poor" in f.columns:   # coverage by poor / non-poor: the poor's row is coverage of the poor
                 f = f[f["pre_poor"].astype(bool)]
             f = f[f["estimand"].isin(list(estimands))].assign(program=program)
@@ -89,8 +94,10 @@ def indicator_table(rows: pd.DataFrame, language: str, *, transfers: list[str],
     disp.loc[ratio] = as_num.loc[ratio]
     disp["estimand"] = [t("poor_coverage_rate" if e == "coverage_rate" else e, language) for e in rows["estimand"]]
     out = disp.rename(columns={"program": t("program", language), "estimand": t("indicator", language),
-                               "estimate": t("estimate", language)})
-    out.attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(transfers))
+                               "estimate": t("estimate", language), t("n_households", language): t("tg_n_denominator",
+                                                                                                     language)})
+    out.attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(transfers)) + " " + \
+        t("tg_n_note", language)
     return out
 
 
@@ -159,12 +166,17 @@ def store_disbursement(rows: pd.DataFrame, columns=("late_rate", "median_delay_d
 
 
 def disbursement_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Late and short payments and the median delay per kecamatan and channel."""
+    """Late and short payments and the median delay per kecamatan and channel (the channel by its
+    reader's name; an unknown code as written); what "late" and "paid short" count, under the table."""
     names = regions.kec_names()
-    return pd.DataFrame({
+    channel = [t(f"tg_channel_{c}", language) if f"tg_channel_{c}" in STRINGS else c
+               for c in rows["channel"].astype(str)]
+    out = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rows["kec_code"].astype(str)],
-        t("channel", language): rows["channel"].astype(str),
+        t("channel", language): channel,
         t("late_30", language): [fmt_pct(v, language) for v in rows["late_rate"]],
         t("short_paid", language): [fmt_pct(v, language) for v in rows["short_rate"]],
         t("median_delay", language): [fmt_number(v, language) for v in rows["median_delay_days"]],
         t("n_households", language): [fmt_number(v, language) for v in rows["nobs"]]})
+    out.attrs["note"] = t("tg_disbursement_note", language)
+    return out
