@@ -103,3 +103,35 @@ def test_disbursement_table_names_channels_and_explains_paid_short(targeting_run
     channels = set(table[t("channel", "en")])
     assert channels and channels <= {t(f"tg_channel_{c}", "en") for c in ("pos", "bank", "e-warong")}, channels
     assert "pos" not in channels and t("short_paid", "en") in table.attrs["note"]
+
+
+AREA_TABLE, TREND_TABLE = "10-07", "10-09"   # cells of notebook 10
+
+
+@pytest.fixture(scope="module")
+def poverty_run(province):
+    return run_notebook("10_poverty_profile", data_dir=str(province), language="id")
+
+
+def test_trend_table_shows_each_wave_s_interval(poverty_run):
+    import re
+
+    from welfare_eval.report.strings import t
+
+    table = poverty_run.tables[TREND_TABLE]
+    trend = poverty_run.namespace["trend"]
+    for key, column, scale in (("real_cons", "pp_real_cons_ci", 1), ("poor", "pp_poor_rate_ci", 100)):
+        shown = table[t(column, "id")].tolist()
+        assert all(re.fullmatch(r".+ – .+", s) for s in shown), shown
+        frame = trend[key].to_frame()
+        lows = [float(re.sub(r"[^\d,]", "", s.split(" – ")[0]).replace(",", ".")) for s in shown]
+        assert lows == pytest.approx((frame["ci_lower"] * scale).to_list(), abs=0.051 if scale == 100 else 0.51)
+
+
+def test_area_table_rates_have_one_decimal(poverty_run):
+    import re
+
+    from welfare_eval.report.strings import t
+
+    values = [v for v in poverty_run.tables[AREA_TABLE][t("estimate", "id")] if re.match(r"\d", v)]
+    assert values and all(re.fullmatch(r"\d+,\d% ?\*?", v) for v in values), values

@@ -120,7 +120,7 @@ def area_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = 
     """The kabupaten x area cells of every measure, as text, suppressed cells marked."""
     allf = pd.concat([f.assign(measure=_label(MEASURE_KEYS.get(k, k), language)) for k, f in rows.items()],
                      ignore_index=True)
-    out = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2, min_cell=min_cell,
+    out = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=1, min_cell=min_cell,
                         reliability=True)
     return out.rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
@@ -152,8 +152,9 @@ def headcount_figure(by_kabupaten: pd.DataFrame, language: str, *, reference: fl
 
 def trend_table(trend: dict[str, EstimateTable], panel: pd.DataFrame, language: str, *,
                 min_cell: int = DEFAULT_MIN_CELL, time: str = "wave", unit: str = "hh_id") -> pd.DataFrame:
-    """Real consumption and the poverty rate of the panel households per wave; each wave's cell rests
-    on its panel households (one row per household and wave)."""
+    """Real consumption and the poverty rate of the panel households per wave, each with its 95%
+    interval (standard errors clustered as the design says); each wave's cell rests on its panel
+    households (one row per household and wave)."""
     frames = []
     for key in ("real_cons", "poor"):
         f = trend[key].to_frame()
@@ -161,12 +162,19 @@ def trend_table(trend: dict[str, EstimateTable], panel: pd.DataFrame, language: 
         frames.append(suppress(f, min_cell=min_cell))
     cons, poor = frames
     head, counts = n_column(cons, language)
+
+    def interval(f: pd.DataFrame, fmt) -> list[str]:
+        return ["" if s or pd.isna(lo) else f"{fmt(lo, language)} – {fmt(hi, language)}"
+                for lo, hi, s in zip(f["ci_lower"], f["ci_upper"], f["suppressed"])]
+
     return pd.DataFrame({
         t("wave", language): [fmt_year(w) for w in cons[time]],
         t("real_cons", language): [m or fmt_rp(v, language) for v, m in
                                    zip(cons["estimate"], markers(cons, language, min_cell=min_cell))],
+        t("pp_real_cons_ci", language): interval(cons, fmt_rp),
         t("poor_rate_panel", language): [m or fmt_pct(v, language) for v, m in
                                          zip(poor["estimate"], markers(poor, language, min_cell=min_cell))],
+        t("pp_poor_rate_ci", language): interval(poor, fmt_pct),
         head: counts,
     })
 

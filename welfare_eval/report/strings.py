@@ -754,6 +754,8 @@ STRINGS.update({
                                    "scheduled date. Paid short: of the payments received, the share whose amount was below "
                                    "the amount allocated. n: recipient households in the records (one record is one "
                                    "quarterly payment)."},
+    "pp_real_cons_ci": {"id": "Selang kepercayaan 95% (pengeluaran riil)", "en": "95% confidence interval (real consumption)"},
+    "pp_poor_rate_ci": {"id": "Selang kepercayaan 95% (persentase miskin)", "en": "95% confidence interval (poverty rate)"},
 })
 # --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here
