@@ -339,8 +339,10 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
 
 def save_section(path: str | os.PathLike | None, section, *, notebook: str, region: str,
                  min_cell: int = DEFAULT_MIN_CELL) -> int:
-    """Append every tidy result of a report section to the store; returns the rows written.
-    ``section``: an object with ``rows``, or the list of ``(programme, outcome, tidy rows)`` itself."""
+    """Write a notebook's results for one region to the store (in place of its earlier rows for that
+    region), each block under the disclosure rule of :func:`append`; returns the rows written.
+    ``section``: the list of ``(programme, outcome, tidy rows)`` the notebook stores, or an object
+    holding that list as ``rows`` (an impact result)."""
     triples = section if isinstance(section, (list, tuple)) else section.rows
     frames = [append(None, rows, notebook=notebook, region=region, program=program, outcome=outcome,
                      min_cell=min_cell) for program, outcome, rows in triples]
