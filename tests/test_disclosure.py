@@ -505,3 +505,12 @@ def test_targeting_kabupaten_hidden_alike_in_every_report(kabupaten_runs, progra
         assert len(own) != 1, (estimand, own)
         if estimand == "coverage_rate":
             assert TINY_KAB in own, own
+
+
+def test_the_partner_s_own_report_says_why_its_headcount_is_hidden(tiny, kabupaten_runs):
+    partners = _hidden_kabupaten(kabupaten_runs["10_poverty_profile", "all"], "P0 by kabupaten") - {TINY_KAB}
+    assert partners
+    run = run_notebook("10_poverty_profile", data_dir=str(tiny), kabupaten=sorted(partners)[0], language="id",
+                       min_cell=MIN_CELL)
+    text = run.texts[POVERTY_SUMMARY]
+    assert t("pp_suppressed_secondary_text", "id") in text and "%" not in text
