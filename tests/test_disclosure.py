@@ -457,3 +457,60 @@ def test_poverty_page_prints_no_number_for_eight_households(tiny_run):
     page = next(tiny_run.run_dir.rglob(f"10_poverty_profile_{TINY_KAB}_id.html")).read_text(encoding="utf-8")
     assert t("suppressed_text", "id", n=MIN_CELL) in page
     assert "SK 0,0%" not in page and "0,0% (" not in page
+
+
+# -- a kabupaten hidden in the province's table is hidden in its own report ---------------------------
+
+KABUPATEN = ("7601", "7602", "7603", "7604", "7605", "7606")
+
+
+def _hidden_kabupaten(store_rows: pd.DataFrame, outcome: str, **match) -> set[str]:
+    rows = store_rows[store_rows["outcome"] == outcome]
+    for col, value in match.items():
+        rows = rows[rows[col] == value]
+    codes = rows["group"].astype(str).str.extract(r"kab_code=(\d{4})")[0]   # not the kabupaten x area cells
+    return set(codes[rows["suppressed"].astype(bool) & codes.notna()])
+
+
+@pytest.fixture(scope="module")
+def kabupaten_runs(tiny):
+    """Notebooks 10 and 20 for the province and each of the six kabupaten of the tiny province."""
+    return {(nb, kab): run_notebook(nb, data_dir=str(tiny), kabupaten=kab, language="en", min_cell=MIN_CELL).store
+            for nb in ("10_poverty_profile", "20_targeting") for kab in ("all", *KABUPATEN)}
+
+
+@pytest.mark.parametrize("measure, province_table", [("P0", "P0 by kabupaten"), ("extreme", "extreme by kabupaten")],
+                         ids=["headcount", "extreme"])
+def test_poverty_kabupaten_hidden_alike_in_every_report(kabupaten_runs, measure, province_table):
+    """The set of kabupaten whose own report hides the measure is the set the province's kabupaten
+    table hides (and the kabupaten tables of every report agree with it)."""
+    own = set().union(*(_hidden_kabupaten(kabupaten_runs["10_poverty_profile", kab], measure) for kab in KABUPATEN))
+    tables = {kab: _hidden_kabupaten(kabupaten_runs["10_poverty_profile", kab], province_table)
+              for kab in ("all", *KABUPATEN)}
+    assert TINY_KAB in own and len(own) >= 2, own   # the tiny one, and its partner
+    assert all(hidden == own for hidden in tables.values()), (own, tables)
+
+
+@pytest.mark.parametrize("program", ["PKH", "BPNT"])
+def test_targeting_kabupaten_hidden_alike_in_every_report(kabupaten_runs, program):
+    """Per indicator, the kabupaten whose own report hides it are never a single one (the province's
+    figure, which the province report shows, would give it away) and include the tiny kabupaten for
+    coverage of the poor."""
+    stores = {kab: kabupaten_runs["20_targeting", kab] for kab in KABUPATEN}
+    estimands = set(stores[TINY_KAB]["estimand"][stores[TINY_KAB]["outcome"] == "targeting"])
+    assert "coverage_rate" in estimands
+    for estimand in sorted(estimands):
+        own = set().union(*(_hidden_kabupaten(s, "targeting", program=program, estimand=estimand)
+                            for s in stores.values()))
+        assert len(own) != 1, (estimand, own)
+        if estimand == "coverage_rate":
+            assert TINY_KAB in own, own
+
+
+def test_the_partner_s_own_report_says_why_its_headcount_is_hidden(tiny, kabupaten_runs):
+    partners = _hidden_kabupaten(kabupaten_runs["10_poverty_profile", "all"], "P0 by kabupaten") - {TINY_KAB}
+    assert partners
+    run = run_notebook("10_poverty_profile", data_dir=str(tiny), kabupaten=sorted(partners)[0], language="id",
+                       min_cell=MIN_CELL)
+    text = run.texts[POVERTY_SUMMARY]
+    assert t("pp_suppressed_secondary_text", "id") in text and "%" not in text

@@ -188,3 +188,49 @@ def test_index_links_each_regions_workbook(tmp_path):
     html_text = _briefing_table(tmp_path, "id", ["id", "en"])
     assert 'href="tabel_provinsi_id.xlsx">tabel Excel</a>' in html_text
     assert "tabel_provinsi_en.xlsx" not in html_text      # no link to a workbook that was not written
+
+
+_BANDED = [  # as the HTML area table: RSE 11.5% shown, 40% caution, 75% and a zero rate not published
+    ("10_poverty_profile", "all", "", "extreme", "extreme", "kab_name=Majene; area=Perdesaan",
+     "Taylor linearization", 0.1336, 0.0154, 0.1032, 0.1640, 392, False),
+    ("10_poverty_profile", "all", "", "extreme", "extreme", "kab_name=Mamasa; area=Perdesaan",
+     "Taylor linearization", 0.10, 0.04, 0.02, 0.18, 150, False),
+    ("10_poverty_profile", "all", "", "extreme", "extreme", "kab_name=Mamuju; area=Perkotaan",
+     "Taylor linearization", 0.02, 0.015, 0.0, 0.05, 90, False),
+    ("10_poverty_profile", "all", "", "extreme", "extreme", "kab_name=Pasangkayu; area=Perkotaan",
+     "Taylor linearization", 0.0, 0.0, 0.0, 0.0, 60, False),
+    ("10_poverty_profile", "all", "", "extreme", "extreme", "",   # the region's headline: no bands
+     "Taylor linearization", 0.02, 0.015, 0.0, 0.05, 1392, False),
+    ("10_poverty_profile", "all", "", "extreme by kabupaten", "extreme", "kab_code=7606",
+     "Taylor linearization", 0.008, 0.0082, 0.0, 0.03, 140, False),
+]
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_workbook_follows_the_reliability_bands_of_the_html(tmp_path, language):
+    store = pd.DataFrame(_BANDED, columns=list(STORE_COLUMNS)[:len(_BANDED[0])]).reindex(columns=list(STORE_COLUMNS))
+    store.to_csv(tmp_path / "results.csv", index=False)
+    wb = load_workbook(excel.write_workbook(tmp_path, region="all", language=language, min_cell=10))
+    ws = wb["10 extreme"]
+    header = [c.value for c in ws[4]]
+    est = header.index(t("xl_estimate", language)) + 1
+    note = header.index(t("xl_note", language)) + 1
+
+    def numbers(row):
+        return [ws.cell(row, est + k).value for k in range(4)]   # estimate, lower, upper, SE
+
+    majene, mamasa = _find(ws, "Majene").row, _find(ws, "Mamasa").row
+    assert numbers(majene) == pytest.approx([0.1336, 0.1032, 0.1640, 0.0154]) and not ws.cell(majene, note).value
+    assert numbers(mamasa) == pytest.approx([0.10, 0.02, 0.18, 0.04])
+    assert ws.cell(mamasa, note).value == t("xl_rse_caution", language)
+    for kab in ("Mamuju", "Pasangkayu"):   # RSE 75%, and a zero rate
+        row = _find(ws, kab).row
+        assert numbers(row) == [None] * 4 and ws.cell(row, note).value.startswith(t("rse_not_published", language))
+    assert t("rse_zero_note", language) in ws.cell(_find(ws, "Pasangkayu").row, note).value
+    headline = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, est).value == pytest.approx(0.02))
+    assert ws.cell(headline, 1).value in (None, "")   # the region's own row keeps its number
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert t("rse_note", language) in texts
+    kab = wb["10 extreme by kabupaten"]   # the chart's rows: RSE 102%, not published
+    est = [c.value for c in kab[4]].index(t("xl_estimate", language)) + 1
+    assert all(kab.cell(5, est + k).value is None for k in range(4)) and kab.cell(5, est + 4).value == 140

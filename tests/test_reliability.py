@@ -1,11 +1,14 @@
 """BPS's reading of the relative standard error on the kabupaten x area tables: up to 25% shown,
-25-50% shown with a caution mark, over 50% not published."""
+25-50% shown with a caution mark, over 50% (or a zero estimate, whose RSE is undefined) not published."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from welfare_eval import reliability, small_area
+from welfare_eval.report import store
 from welfare_eval.report.store import display_table, relative_se
+from welfare_eval.report.strings import t
 
 
 def _frame():
@@ -16,9 +19,19 @@ def _frame():
                          "nobs": [200, 150, 90, 25, 5], "suppressed": [False, False, False, False, True]})
 
 
-def test_relative_se_is_undefined_for_a_zero_rate():
+def test_relative_se_of_a_zero_rate_is_infinite():
     r = relative_se(_frame())
-    assert np.allclose(r[:3], [0.10, 0.40, 0.75]) and np.isnan(r[3])
+    assert np.allclose(r[:3], [0.10, 0.40, 0.75]) and np.isinf(r[3])
+
+
+def test_one_definition_of_the_bands():
+    """The tables, the briefing (through store) and the kecamatan estimates read one set of bands,
+    and a zero estimate is not published by either."""
+    assert (store.RSE_RELIABLE, store.RSE_CAUTION) == (reliability.RSE_RELIABLE, reliability.RSE_CAUTION)
+    assert (small_area.RSE_RELIABLE, small_area.RSE_CAUTION) == (reliability.RSE_RELIABLE, reliability.RSE_CAUTION)
+    assert reliability.band(relative_se(_frame())).tolist() == ["reliable", "caution", "unreliable", "unreliable",
+                                                                "reliable"]
+    assert reliability.band([np.nan]).tolist() == ["none"]
 
 
 def test_bands_mark_hide_and_explain():
@@ -27,9 +40,10 @@ def test_bands_mark_hide_and_explain():
     assert est[0] == "20,0%" and rse[0] == "10%"                   # reliable
     assert est[1] == "10,0% *" and rse[1] == "40%"                 # caution
     assert est[2] == "tidak dipublikasikan (KBR > 50%)" and out["Selang kepercayaan 95%"][2] == ""
-    assert est[3] == "0,0%" and rse[3] == ""                       # a zero rate: no relative error
+    assert est[3] == "tidak dipublikasikan (KBR > 50%)" and rse[3] == ""  # a zero rate: not measurable
     assert est[4] == "disamarkan (< 10 rumah tangga)" and rse[4] == ""  # a small cell: suppressed, no RSE
     assert "di atas 50% tidak dipublikasikan" in out.attrs["note"]
+    assert t("rse_zero_note", "id") in out.attrs["note"]
 
 
 def test_without_bands_nothing_changes():

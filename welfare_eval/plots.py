@@ -6,6 +6,7 @@ once drawn, so a notebook shows each one where it is displayed, not where it was
 """
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt  # noqa: E402
@@ -13,6 +14,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter  # noqa: E402
 
+from . import reliability  # noqa: E402
 from .report.strings import fmt_number, fmt_pct  # noqa: E402
 
 if TYPE_CHECKING:
@@ -72,13 +74,18 @@ def _value_text(v: float, language: str, pct: bool, scale: float, digits: int) -
 def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language: str = "id", pct: bool = True,
                        reference: float | None = None, reference_label: str = "", series: str | None = None,
                        series_labels: dict | None = None, scale: float = 1.0, digits: int = 1, xlabel: str = "",
-                       highlight: str | None = None):
+                       highlight: str | None = None, rse_labels: tuple[str, str] | None = None):
     """Horizontal bars with 95% interval whiskers (suppressed rows drawn empty and marked).
 
     One unit per chart: shares as percent (``pct``), or numbers times ``scale`` (100 for effects in
     poin persen) with the unit in ``xlabel``. Value labels stand beyond the whisker's end, so that
     they never sit on it; ``series`` draws grouped bars with a legend; ``highlight`` makes one
     label bold (a kabupaten among the six).
+
+    ``rse_labels``: (label of a not-published bar, note under the chart) to apply BPS's reliability
+    bands (``welfare_eval.reliability``) to rows with a ``std_error``, as the tables do: a bar with a
+    relative standard error of 25-50% gets ``*`` after its value; one over 50% (or a zero estimate)
+    is not drawn, no whisker and no value, only the label; the note explains both when any is present.
     """
     with plt.rc_context(STYLE):
         n_keys = 1 if series is None else frame[series].nunique()
@@ -90,15 +97,21 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
         height = 0.8 / len(keys)
         ends = [0.0]
         texts = []
+        marked = False
         for k, key in enumerate(keys):
             sub = frame if key is None else frame[frame[series] == key]
             sub = sub.set_index(label).reindex(groups)
             y = np.arange(len(groups)) + (k - (len(keys) - 1) / 2) * height
             est = sub["estimate"].to_numpy(float)
             supp = sub["suppressed"].fillna(False).to_numpy(bool) if "suppressed" in sub else np.zeros(len(y), bool)
+            bands = (reliability.band(reliability.relative_se(sub["estimate"], sub["std_error"]))
+                     if rse_labels is not None and "std_error" in sub else np.full(len(y), "none"))
+            bands = np.where(supp, "none", bands)
+            unpublished, caution = bands == "unreliable", bands == "caution"
+            marked |= unpublished.any() or caution.any()
             ax.barh(
                 y,
-                np.nan_to_num(est),
+                np.where(unpublished, 0.0, np.nan_to_num(est)),
                 height=height * 0.9,
                 color=LIGHT if k == 0 else "white",
                 edgecolor=INK,
@@ -106,17 +119,20 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
                 label=(series_labels or {}).get(key, key) if key is not None else None,
             )
             lo, hi = sub["ci_lower"].to_numpy(float), sub["ci_upper"].to_numpy(float)
-            ok = ~np.isnan(lo) & ~supp
+            ok = ~np.isnan(lo) & ~supp & ~unpublished
             ax.errorbar(est[ok], y[ok], xerr=[np.maximum(est[ok] - lo[ok], 0), np.maximum(hi[ok] - est[ok], 0)],
                         fmt="none", ecolor=INK, capsize=3, linewidth=1)
-            for yy, e, lo_e, hi_e, s in zip(y, est, lo, hi, supp):
+            for yy, e, lo_e, hi_e, s, u, c in zip(y, est, lo, hi, supp, unpublished, caution):
                 if s:
                     texts.append((0.0, yy, "*", "left"))
+                elif u:   # not published: no bar, no whisker, no value
+                    texts.append((0.0, yy, rse_labels[0] if rse_labels else "", "left"))
                 elif not np.isnan(e):
                     right = e >= 0
                     end = (np.nanmax([e, hi_e]) if right else np.nanmin([e, lo_e])) if not np.isnan(hi_e) else e
                     ends.append(end)
-                    texts.append((end, yy, _value_text(e, language, pct, scale, digits), "left" if right else "right"))
+                    texts.append((end, yy, _value_text(e, language, pct, scale, digits) + (" *" if c else ""),
+                                  "left" if right else "right"))
         span = (max(ends) - min(ends)) or 1.0
         pad = 0.015 * span
         for x, yy, text, ha in texts:
@@ -139,7 +155,14 @@ def bar_with_intervals(frame: pd.DataFrame, *, label: str, title: str, language:
         ax.set_title(title, loc="left")
         if series is not None:
             ax.legend(frameon=False, loc="lower right", fontsize=9)
-        fig.tight_layout()
+        if marked and rse_labels is not None:   # the bands' note under the chart
+            note = textwrap.fill(rse_labels[1], 110)
+            lines = note.count("\n") + 1
+            fig.set_figheight(fig.get_figheight() + 0.17 * lines)
+            fig.text(0.01, 0.01, note, fontsize=8, color=INK, va="bottom", ha="left")
+            fig.tight_layout(rect=(0, 0.17 * lines / fig.get_figheight() + 0.01, 1, 1))
+        else:
+            fig.tight_layout()
     plt.close(fig)
     return fig, ax
 

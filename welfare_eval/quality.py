@@ -217,13 +217,26 @@ class Region:
     def __contains__(self, table: str) -> bool:
         return table in self.data  # type: ignore[operator]
 
-    def pick(self, frame: pd.DataFrame, column: str = "kab_code") -> pd.DataFrame:
-        """The rows of ``frame`` in the region (all of them for the province)."""
-        return frame if self.kab is None or column not in frame.columns else frame[frame[column] == self.kab]
+    def pick(self, frame: pd.DataFrame, column: str = "kab_code", *, what: str = "the frame") -> pd.DataFrame:
+        """The rows of ``frame`` in the region (all of them for the province).
+
+        For a kabupaten, ``frame`` must have ``column`` (the BPS kabupaten code): a frame without it
+        would silently stand for the whole province, so that is an error naming ``what`` and its
+        columns.
+        """
+        if self.kab is None:
+            return frame
+        if column not in frame.columns:
+            cols = ", ".join(map(str, frame.columns[:12])) + (", ..." if len(frame.columns) > 12 else "")
+            raise ParameterError(
+                f"Cannot keep the rows of kabupaten {self.kab} in {what}: it has no column {column!r} (its "
+                f"{len(frame.columns)} columns: {cols}); compute it by {column!r} (by=\"{column}\"), or derive "
+                f"{column!r} from the first four digits of 'kec_code', before picking the region.")
+        return frame[frame[column].astype(str) == self.kab]
 
     def table(self, name: str) -> pd.DataFrame:
         """Table ``name`` restricted to the region."""
-        return self.pick(self[name])
+        return self.pick(self[name], what=f"table {name!r}")
 
     def scope(self, language: str) -> str:
         """'Provinsi Sulawesi Barat' or 'Kabupaten Majene', in the language."""

@@ -32,6 +32,7 @@ from scipy import optimize, special, stats
 
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, check_choice, parameter_error
+from .reliability import RSE_CAUTION, RSE_RELIABLE
 from .results import EstimateTable, check_level
 
 FitMethod = Literal["REML", "ML", "FH"]
@@ -437,9 +438,8 @@ OPTIONAL_REGISTRY_COVARIATES: dict[str, tuple[str, str]] = {
     "share_owns_fridge": ("owns_fridge", "mean"),
 }
 
-#: BPS's reading of the relative standard error (RSE = sqrt(MSE) / estimate): up to 25% reliable,
-#: over 25% and up to 50% use with caution, over 50% not to be published alone.
-RSE_RELIABLE, RSE_CAUTION = 0.25, 0.50
+# BPS's reading of the relative standard error (RSE = sqrt(MSE) / estimate): RSE_RELIABLE and
+# RSE_CAUTION come from welfare_eval.reliability, the one definition (a zero estimate: RSE infinite).
 
 
 def available_covariates(registry: pd.DataFrame) -> dict[str, tuple[str, str]]:

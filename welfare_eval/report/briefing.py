@@ -514,6 +514,7 @@ def _figures(store: pd.DataFrame, L: str, region: str) -> dict:
         )
         fig, _ = plots.bar_with_intervals(pov, label="label", series="measure", title=t("br_chart_poverty", L),
                                           language=L, digits=1,
+                                          rse_labels=(t("rse_chart_np", L), t("rse_chart_note", L)),  # fix-disclosure
                                           highlight=None if str(region) in ("all", "") else names.get(str(region)))
         figs["poverty"] = fig
     cov_dec = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "coverage by decile")]

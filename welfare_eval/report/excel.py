@@ -12,7 +12,9 @@ and holds:
   Indonesian, ``[$-409]`` English) so that a spreadsheet program that honours the tag (LibreOffice)
   shows ``13,4%`` in the Indonesian workbook; Excel itself uses the reader's regional settings for
   the separators. A suppressed cell (fewer than ``min_cell`` observations) is left empty and its
-  row says why.
+  row says why; so is a cell the report does not publish for its relative standard error (the
+  tables in ``BANDED_OUTCOMES``, with the bands of ``welfare_eval.reliability``), and a cell to use
+  with caution says so in its note.
 
 ``write_workbook(run_dir, region=..., language=...)`` is what the runner calls; ``workbook_path``
 says where it goes.
@@ -26,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .. import __version__, reliability
 from ..config import DEFAULT_LEVEL, DEFAULT_MIN_CELL
 from .strings import STRINGS, check_language, t
 
@@ -39,6 +41,21 @@ NUMBER_FORMATS = {"pct": "0.0%", "rp": '"Rp "#,##0', "num": "0.000", "n": "#,##0
 #: Estimands and outcomes that are not shares: amounts in rupiah, and ratios or indices.
 _RP = re.compile(r"\(Rp\)|cons_pc|cost", re.IGNORECASE)
 _NUM = re.compile(r"gini|cgh|benefit_cost|ratio|index|summary_index", re.IGNORECASE)
+
+#: The stored tables the reports show with BPS's reliability bands (``welfare_eval.reliability``):
+#: the poverty profile's kabupaten x area cells (its area table) and its six kabupaten (the chart).
+#: Their sheets follow the same bands: over 50% RSE (or a zero estimate) the numbers are left empty
+#: and the note says not published; 25-50% the note carries the caution mark.
+BANDED_OUTCOMES = {"10_poverty_profile": ("headcount", "gap", "extreme", "P0 by kabupaten", "extreme by kabupaten")}
+
+
+def uses_bands(notebook: str, outcome: str, group: str) -> bool:
+    """Whether a stored row belongs to a table shown with the reliability bands: a listed outcome,
+    and for the area measures only the kabupaten x area cells (not the region's headline row)."""
+    if outcome not in BANDED_OUTCOMES.get(str(notebook), ()):
+        return False
+    return outcome.endswith("by kabupaten") or "area=" in str(group)
+
 
 #: Sheet names may not hold these characters and are at most 31 characters long.
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
@@ -184,7 +201,7 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
             c.font, c.alignment = bold, Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[4].height = 30
         first_num = len(groups.columns) + 3
-        n_suppressed = 0
+        n_suppressed = n_banded = 0
         for i, (idx, r) in enumerate(part.iterrows(), start=5):
             for j, v in enumerate(groups.loc[idx], start=1):
                 ws.cell(i, j, v)
@@ -192,9 +209,13 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
             ws.cell(i, first_num - 1, str(r["method"]) if pd.notna(r["method"]) else "")
             kind = value_kind(str(r["estimand"]), str(r["outcome"]))
             suppressed = bool(r["suppressed"]) if pd.notna(r["suppressed"]) else False
+            band = "none"
+            if not suppressed and uses_bands(str(nb), outcome, str(r["group"])):
+                band = str(reliability.band(reliability.relative_se([r["estimate"]], [r["std_error"]]))[0])
+                n_banded += 1
             values = [r["estimate"], r["ci_lower"], r["ci_upper"], r["std_error"]]
             for j, v in enumerate(values, start=first_num):
-                if not suppressed and pd.notna(v) and np.isfinite(float(v)):
+                if not suppressed and band != "unreliable" and pd.notna(v) and np.isfinite(float(v)):
                     c = ws.cell(i, j, float(v))
                     c.number_format = number_format(kind, L)
             if pd.notna(r["nobs"]):
@@ -205,6 +226,10 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
                 secondary = "n_min_group" in r and pd.notna(r["n_min_group"]) and r["n_min_group"] >= min_cell
                 note = t("suppressed_secondary", L) if secondary else t("suppressed", L, n=min_cell)
                 n_suppressed += 1
+            elif band == "unreliable":   # as the HTML table: not published
+                note = t("rse_not_published", L) + (" – " + t("rse_zero_note", L) if r["estimate"] == 0 else "")
+            elif band == "caution":
+                note = t("xl_rse_caution", L)
             elif pd.isna(r["estimate"]):
                 note = t("xl_not_computable", L)
             ws.cell(i, first_num + 5, note)
@@ -212,6 +237,8 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
         ws.cell(last + 1, 1, t("xl_sheet_note", L, level=f"{DEFAULT_LEVEL:.0%}")).font = small
         if n_suppressed:
             ws.cell(last + 2, 1, t("xl_suppressed_note", L, k=n_suppressed, n=min_cell)).font = small
+        if n_banded:   # the bands, as under the HTML table
+            ws.cell(last + 2 + bool(n_suppressed), 1, t("rse_note", L)).font = small
         widths = [max(len(str(h)), *(len(str(v)) for v in groups[g])) for h, g in
                   zip(header, groups.columns)] + [28, 40, 12, 12, 12, 12, 9, 28]
         for j, w in enumerate(widths, start=1):

@@ -13,10 +13,11 @@ import pandas as pd
 
 from .. import plots, regions
 from ..config import DEFAULT_MIN_CELL
+from ..exceptions import ParameterError
 from ..quality import Region
 from ..results import EstimateTable
 from .display import md
-from .store import display_table, markers, n_column, secondary_suppress, suppress
+from .store import display_table, markers, n_column, secondary_suppress, smallest_group, suppress, suppress_by_kabupaten
 from .strings import STRINGS, fmt_number, fmt_pct, fmt_rp, fmt_year, t
 
 #: Reader's name (string key) of each scope measure the notebook computes; an unknown name is shown as written.
@@ -34,9 +35,20 @@ def scope_rows(measures: dict[str, EstimateTable], region: Region, *,
                min_cell: int = DEFAULT_MIN_CELL) -> dict[str, pd.DataFrame]:
     """The region's row of each measure (computed for the province, or by kabupaten as domains of the
     province's design), numbers blanked below ``min_cell`` households: what the text, the table and
-    the store show."""
-    return {name: suppress(region.pick(table.to_frame()), min_cell=min_cell).iloc[[0]]
-            for name, table in measures.items()}
+    the store show. A measure by kabupaten is suppressed over all six first (``store.suppress_by_kabupaten``,
+    as :func:`kabupaten_rows`), so that a kabupaten hidden in the province's table is hidden in its own
+    report too."""
+    out = {}
+    for name, table in measures.items():
+        f = region.pick(suppress_by_kabupaten(table.to_frame(), min_cell=min_cell), what=f"measure {name!r}")
+        if len(f) != 1:
+            raise ParameterError(
+                f"Measure {name!r} has {len(f)} rows for {region.scope('en')} "
+                f"(columns: {', '.join(map(str, f.columns))}); "
+                "scope_rows needs exactly one per measure: compute it for the province (by=None) or by 'kab_code' "
+                "alone.")
+        out[name] = f
+    return out
 
 
 def summary(rows: dict[str, pd.DataFrame], region: Region, language: str, *,
@@ -45,8 +57,9 @@ def summary(rows: dict[str, pd.DataFrame], region: Region, language: str, *,
     inequality ratios, every number from the rows (a suppressed headcount gives no number)."""
     p0, ext, g = (rows[k].iloc[0] for k in ("P0", "extreme", "Gini"))
     scope = md(region.scope(language))
-    if p0["suppressed"]:
-        return f"{scope}: {t('suppressed_text', language, n=min_cell)}."
+    if p0["suppressed"]:   # too few households, or hidden so that another kabupaten cannot be worked out
+        key = "suppressed_text" if smallest_group(rows["P0"])[0] < min_cell else "pp_suppressed_secondary_text"
+        return f"{scope}: {t(key, language, n=min_cell)}."
     text = t("pp_text", language, scope=scope, p0=fmt_pct(p0["estimate"], language),
              lo=fmt_pct(p0["ci_lower"], language), hi=fmt_pct(p0["ci_upper"], language),
              ext=fmt_pct(ext["estimate"], language), gini=fmt_number(g["estimate"], language, digits=3))
@@ -107,7 +120,7 @@ def area_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = 
     """The kabupaten x area cells of every measure, as text, suppressed cells marked."""
     allf = pd.concat([f.assign(measure=_label(MEASURE_KEYS.get(k, k), language)) for k, f in rows.items()],
                      ignore_index=True)
-    out = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=2, min_cell=min_cell,
+    out = display_table(allf, language, label_columns=("measure", "kab", "area"), digits=1, min_cell=min_cell,
                         reliability=True)
     return out.rename(
         columns={"measure": t("measure", language), "kab": t("kabupaten", language), "area": t("area", language),
@@ -117,24 +130,31 @@ def area_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = 
 def kabupaten_rows(tables: dict[str, EstimateTable], *, min_cell: int = DEFAULT_MIN_CELL) -> dict[str, pd.DataFrame]:
     """The six kabupaten of each measure (whatever the report's region: the briefing's first chart).
     The kabupaten make up the province, whose figure is published: one hidden hides another."""
-    return {key: secondary_suppress(table.to_frame(), margins=[()], min_cell=min_cell) for key, table in tables.items()}
+    return {key: suppress_by_kabupaten(table.to_frame(), min_cell=min_cell) for key, table in tables.items()}
+
+
+def rse_labels(language: str) -> tuple[str, str]:
+    """The label of a not-published bar and the note under a chart with BPS's reliability bands."""
+    return t("rse_chart_np", language), t("rse_chart_note", language)
 
 
 def headcount_figure(by_kabupaten: pd.DataFrame, language: str, *, reference: float | None = None,
                      title_key: str = "headcount") -> matplotlib.figure.Figure:
-    """Bars of the kabupaten's headcount with their intervals, suppressed ones drawn empty; the
-    province's figure as a reference line when given."""
+    """Bars of the kabupaten's headcount with their intervals, suppressed ones drawn empty; BPS's
+    reliability bands as in the tables (25-50% RSE marked *, over 50% not drawn and labelled, with a
+    note); the province's figure as a reference line when given."""
     f = by_kabupaten.assign(label=by_kabupaten["kab_code"].astype(str).map(regions.kab_names()))
     fig, _ = plots.bar_with_intervals(f.sort_values("label", kind="stable"), label="label",
                                       title=t(title_key, language), language=language, reference=reference,
-                                      reference_label=t("province", language))
+                                      reference_label=t("province", language), rse_labels=rse_labels(language))
     return fig
 
 
 def trend_table(trend: dict[str, EstimateTable], panel: pd.DataFrame, language: str, *,
                 min_cell: int = DEFAULT_MIN_CELL, time: str = "wave", unit: str = "hh_id") -> pd.DataFrame:
-    """Real consumption and the poverty rate of the panel households per wave; each wave's cell rests
-    on its panel households (one row per household and wave)."""
+    """Real consumption and the poverty rate of the panel households per wave, each with its 95%
+    interval (standard errors clustered as the design says); each wave's cell rests on its panel
+    households (one row per household and wave)."""
     frames = []
     for key in ("real_cons", "poor"):
         f = trend[key].to_frame()
@@ -142,12 +162,19 @@ def trend_table(trend: dict[str, EstimateTable], panel: pd.DataFrame, language: 
         frames.append(suppress(f, min_cell=min_cell))
     cons, poor = frames
     head, counts = n_column(cons, language)
+
+    def interval(f: pd.DataFrame, fmt) -> list[str]:
+        return ["" if s or pd.isna(lo) else f"{fmt(lo, language)} – {fmt(hi, language)}"
+                for lo, hi, s in zip(f["ci_lower"], f["ci_upper"], f["suppressed"])]
+
     return pd.DataFrame({
         t("wave", language): [fmt_year(w) for w in cons[time]],
         t("real_cons", language): [m or fmt_rp(v, language) for v, m in
                                    zip(cons["estimate"], markers(cons, language, min_cell=min_cell))],
+        t("pp_real_cons_ci", language): interval(cons, fmt_rp),
         t("poor_rate_panel", language): [m or fmt_pct(v, language) for v, m in
                                          zip(poor["estimate"], markers(poor, language, min_cell=min_cell))],
+        t("pp_poor_rate_ci", language): interval(poor, fmt_pct),
         head: counts,
     })
 

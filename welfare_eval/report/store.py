@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import reliability as rel
 from ..config import DEFAULT_MIN_CELL
 from ..exceptions import ParameterError
 from ..io import atomic_path
+from ..reliability import RSE_CAUTION, RSE_RELIABLE  # noqa: F401  (one definition; the briefing reads them here)
 from ..results import Estimate, EstimateTable
 from .strings import fmt_number, fmt_pct, t
 
@@ -181,6 +183,22 @@ def secondary_suppress(frame: pd.DataFrame, *, margins=((),), within=(), count: 
     return _blank(out, sup)
 
 
+def suppress_by_kabupaten(frame: pd.DataFrame, *, column: str = "kab_code",
+                          min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Disclosure control of a measure computed for every kabupaten (``column``), before a report
+    picks its region's row: the kabupaten make up the province, whose figure is published, so a
+    kabupaten hidden for its few households hides another (secondary suppression over the six, per
+    estimand, programme and other group). Every report that shows a kabupaten's row (its own report,
+    the province's table of the six) then hides the same kabupaten. A frame without ``column`` gets
+    primary suppression only.
+    """
+    if column not in frame.columns:
+        return suppress(frame, min_cell=min_cell)
+    within = [c for c in ("estimand", "program") if c in frame.columns] + \
+        [c for c in frame.columns if c not in _VALUE_COLUMNS and c != column]
+    return secondary_suppress(frame, margins=[()], within=within, min_cell=min_cell)
+
+
 def append(path: str | os.PathLike | None, rows: pd.DataFrame | EstimateTable | Estimate, *, notebook: str,
            region: str, program: str = "", outcome: str = "", min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Append tidy rows to the store (rewritten whole, atomically); returns the rows written.
@@ -281,20 +299,11 @@ def n_column(frame: pd.DataFrame, language: str, *, count: str = "nobs") -> tupl
     return t("n_households", language), ["" if s else num(v) for v, s in zip(frame[count], supp)]
 
 
-#: BPS's reading of the relative standard error (standard error / estimate), as for the kecamatan
-#: estimates (``small_area.RSE_RELIABLE``/``RSE_CAUTION``): up to 25% reliable, over 25% and up to
-#: 50% shown with a caution mark, over 50% not published.
-RSE_RELIABLE, RSE_CAUTION = 0.25, 0.50
-
-
 def relative_se(frame: pd.DataFrame) -> np.ndarray:
-    """Standard error / estimate per row; NaN where the estimate is not positive or has no standard
-    error (a rate of zero has an interval but no relative error)."""
-    est = pd.to_numeric(frame["estimate"], errors="coerce").to_numpy(float)
-    se = pd.to_numeric(frame["std_error"], errors="coerce").to_numpy(float) if "std_error" in frame.columns \
-        else np.full(len(frame), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(est > 0, se / est, np.nan)
+    """Standard error / estimate per row (``reliability.relative_se``): infinite for a zero estimate
+    (not published), NaN where there is no standard error."""
+    se = frame["std_error"] if "std_error" in frame.columns else np.full(len(frame), np.nan)
+    return rel.relative_se(frame["estimate"], se)
 
 
 def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digits: int = 1,
@@ -302,7 +311,8 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
                   reliability: bool = False) -> pd.DataFrame:
     """Estimates with their intervals as text in the language's format and the households they rest
     on; suppressed cells marked. ``reliability``: a column of relative standard errors and BPS's
-    bands (over 25% marked *, over 50% not published), explained under the table."""
+    bands (``welfare_eval.reliability``: over 25% marked *, over 50% or a zero estimate not published),
+    explained under the table."""
     fmt = (lambda v: fmt_pct(v, language, digits=digits)) if pct else (lambda v: fmt_number(v, language, digits=digits))
     out = frame[list(label_columns)].copy() if label_columns else pd.DataFrame(index=frame.index)
     mark = markers(frame, language, min_cell=min_cell)
@@ -322,14 +332,17 @@ def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digit
         out[head] = values
     out = out.reset_index(drop=True)
     if reliability:
-        out.attrs["note"] = t("rse_note", language)
+        zero = any(h and v == 0 for v, h in zip(frame["estimate"], hidden))
+        out.attrs["note"] = t("rse_note", language) + (" " + t("rse_zero_note", language) if zero else "")
     return out
 
 
 def save_section(path: str | os.PathLike | None, section, *, notebook: str, region: str,
                  min_cell: int = DEFAULT_MIN_CELL) -> int:
-    """Append every tidy result of a report section to the store; returns the rows written.
-    ``section``: an object with ``rows``, or the list of ``(programme, outcome, tidy rows)`` itself."""
+    """Write a notebook's results for one region to the store (in place of its earlier rows for that
+    region), each block under the disclosure rule of :func:`append`; returns the rows written.
+    ``section``: the list of ``(programme, outcome, tidy rows)`` the notebook stores, or an object
+    holding that list as ``rows`` (an impact result)."""
     triples = section if isinstance(section, (list, tuple)) else section.rows
     frames = [append(None, rows, notebook=notebook, region=region, program=program, outcome=outcome,
                      min_cell=min_cell) for program, outcome, rows in triples]

@@ -719,6 +719,45 @@ STRINGS.update({
 STRINGS.update({
     "ip_not_estimable": {"id": "tidak dapat diestimasi: {reason}", "en": "not estimable: {reason}"},
 })
+# --- fix-disclosure: one suppression per kabupaten, the reliability bands in charts and workbooks ---
+STRINGS.update({
+    "pp_suppressed_secondary_text": {
+        "id": "disamarkan agar angka kabupaten yang sampelnya terlalu kecil tidak dapat dihitung dari angka provinsi",
+        "en": "suppressed so that a kabupaten with too small a sample cannot be worked out from the province's figure"},
+    "tg_missed_poor_count": {"id": "Perkiraan penduduk miskin yang tidak menerima program",
+                             "en": "Estimated poor people not receiving the programme"},
+    "rse_zero_note": {"id": "Perkiraan nol tidak dipublikasikan: sampel tidak menemukan kasus, sehingga angkanya kecil "
+                             "tetapi tidak dapat diukur (kesalahan baku relatifnya tidak terdefinisi).",
+                      "en": "A zero estimate is not published: the sample found no case, so the rate is small but cannot "
+                            "be measured (its relative standard error is undefined)."},
+    "rse_chart_note": {"id": "* KBR 25–50%: gunakan dengan hati-hati. \"t.d.\" (tanpa batang): tidak dipublikasikan "
+                              "(KBR > 50% atau perkiraan nol), seperti praktik BPS.",
+                       "en": "* RSE 25–50%: use with caution. \"n.p.\" (no bar): not published (RSE > 50% or a "
+                             "zero estimate), as BPS practice."},
+    "rse_chart_np": {"id": "t.d.", "en": "n.p."},
+    "xl_rse_caution": {"id": "* gunakan dengan hati-hati (KBR 25–50%)", "en": "* use with caution (RSE 25–50%)"},
+    "tg_n_denominator": {"id": "n (rumah tangga penyebut)", "en": "n (households in the denominator)"},
+    "tg_n_note": {"id": "n: rumah tangga sampel yang menjadi dasar setiap angka (penyebutnya): penduduk miskin untuk "
+                        "cakupan penduduk miskin dan kesalahan eksklusi, penduduk tidak miskin untuk kesalahan inklusi, "
+                        "semua rumah tangga untuk indikator lainnya.",
+                  "en": "n: the sampled households each figure rests on (its denominator): the poor for coverage of the "
+                        "poor and the exclusion error, the non-poor for the inclusion error, all households for the "
+                        "other indicators."},
+    "tg_channel_pos": {"id": "Kantor Pos", "en": "Post office"},
+    "tg_channel_bank": {"id": "Bank", "en": "Bank"},
+    "tg_channel_e-warong": {"id": "e-warong", "en": "e-warong"},
+    "tg_disbursement_note": {"id": "Terlambat: dari pembayaran yang diterima, bagian yang diterima lebih dari 30 hari "
+                                   "setelah jadwalnya. Kurang bayar: dari pembayaran yang diterima, bagian yang jumlahnya "
+                                   "kurang dari yang dialokasikan. n: rumah tangga penerima dalam catatan (satu catatan "
+                                   "adalah satu pembayaran triwulanan).",
+                             "en": "Late: of the payments received, the share received more than 30 days after the "
+                                   "scheduled date. Paid short: of the payments received, the share whose amount was below "
+                                   "the amount allocated. n: recipient households in the records (one record is one "
+                                   "quarterly payment)."},
+    "pp_real_cons_ci": {"id": "Selang kepercayaan 95% (pengeluaran riil)", "en": "95% confidence interval (real consumption)"},
+    "pp_poor_rate_ci": {"id": "Selang kepercayaan 95% (persentase miskin)", "en": "95% confidence interval (poverty rate)"},
+})
+# --- end fix-disclosure ----------------------------------------------------------------------------
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
 

@@ -16,8 +16,8 @@ from ..config import DEFAULT_MIN_CELL
 from ..exceptions import parameter_error
 from ..quality import Region
 from ..results import EstimateTable
-from .store import display_table, markers, n_column, secondary_suppress, suppress
-from .strings import fmt_number, fmt_pct, t
+from .store import display_table, markers, n_column, secondary_suppress, suppress, suppress_by_kabupaten
+from .strings import STRINGS, fmt_number, fmt_pct, t
 
 #: The programmes a targeting report can cover, by the name the ``programs`` parameter uses.
 #: (Programme knowledge; it belongs with the receipt rules in ``welfare_eval.programs`` once that exists.)
@@ -59,13 +59,20 @@ def coverage_figure(rows: pd.DataFrame, language: str) -> matplotlib.figure.Figu
 def indicator_rows(tables: dict[str, list[EstimateTable]], region: Region, *, estimands,
                    min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The region's rows of the indicators named in ``estimands``, per programme (``tables``: programme
-    name -> its tables) in the order computed, numbers blanked below ``min_cell``. Coverage of the
+    name -> its tables) in the order computed, numbers blanked below ``min_cell`` (a measure by
+    kabupaten over all six, ``store.suppress_by_kabupaten``). Coverage of the
     poor (coverage in the domain of the poor, its row ``coverage_rate``) and the exclusion error add
     up to 100%: one hidden hides the other."""
     rows = []
     for program, program_tables in tables.items():
         for table in program_tables:
-            f = region.pick(table.to_frame())
+            f = table.to_frame()
+            if "normalized_by" in f.columns and "ci_n" in f.columns:
+                # an error rate rests on the households of its denominator (the poor for exclusion, the
+                # non-poor for inclusion), not on all households: its n and its disclosure test
+                f["nobs"] = f["ci_n"].where(f["ci_n"].notna(), f["nobs"])
+            # by kabupaten: hidden over the six first, so that every region's report hides the same ones
+            f = region.pick(suppress_by_kabupaten(f, min_cell=min_cell))
             if "pre_poor" in f.columns:   # coverage by poor / non-poor: the poor's row is coverage of the poor
                 f = f[f["pre_poor"].astype(bool)]
             f = f[f["estimand"].isin(list(estimands))].assign(program=program)
@@ -87,8 +94,10 @@ def indicator_table(rows: pd.DataFrame, language: str, *, transfers: list[str],
     disp.loc[ratio] = as_num.loc[ratio]
     disp["estimand"] = [t("poor_coverage_rate" if e == "coverage_rate" else e, language) for e in rows["estimand"]]
     out = disp.rename(columns={"program": t("program", language), "estimand": t("indicator", language),
-                               "estimate": t("estimate", language)})
-    out.attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(transfers))
+                               "estimate": t("estimate", language), t("n_households", language): t("tg_n_denominator",
+                                                                                                     language)})
+    out.attrs["note"] = t("tg_poor_definition", language, programs=" + ".join(transfers)) + " " + \
+        t("tg_n_note", language)
     return out
 
 
@@ -112,7 +121,8 @@ def summary(rows: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CE
 
 def missed_rows(totals: EstimateTable, households: pd.DataFrame, *, column: str = "missed", top: int = 10,
                 min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """The ``top`` kecamatan by estimated poor people missed. Disclosure rests on the sampled
+    """The ``top`` kecamatan by estimated poor people missed (``column`` of ``households``: the people
+    of a poor household that does not receive the programme). Disclosure rests on the sampled
     households that are missed, not on all the kecamatan's households."""
     kec = totals.to_frame()
     missed_hh = (households[column] > 0).groupby(households["kec_code"]).sum()
@@ -121,16 +131,20 @@ def missed_rows(totals: EstimateTable, households: pd.DataFrame, *, column: str 
     return suppress(kec, min_cell=min_cell).sort_values("estimate", ascending=False).head(top)
 
 
-def missed_table(rows: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """Kecamatan and their estimated poor people missed (aggregates only, never households)."""
+def missed_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """Per programme (``rows``: programme name -> its :func:`missed_rows`), the kecamatan and their
+    estimated poor people not receiving it (aggregates only, never households)."""
     names = regions.kec_names()
-    head, counts = n_column(rows, language)
-    return pd.DataFrame({
-        t("kecamatan", language): [f"{names.get(k, k)}" for k in rows["kec_code"]],
-        t("missed_poor_count", language): [m or fmt_number(v, language)
-                                           for v, m in zip(rows["estimate"], markers(rows, language,
-                                                                                     min_cell=min_cell))],
-        head: counts})
+    frames = []
+    for program, f in rows.items():
+        head, counts = n_column(f, language)
+        frames.append(pd.DataFrame({
+            t("program", language): program,
+            t("kecamatan", language): [f"{names.get(k, k)}" for k in f["kec_code"]],
+            t("tg_missed_poor_count", language): [m or fmt_number(v, language) for v, m in
+                                                  zip(f["estimate"], markers(f, language, min_cell=min_cell))],
+            head: counts}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def disbursement_rows(payments: pd.DataFrame, records: pd.DataFrame, *, sort_by: str = "late_rate", top: int = 10,
@@ -152,12 +166,17 @@ def store_disbursement(rows: pd.DataFrame, columns=("late_rate", "median_delay_d
 
 
 def disbursement_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Late and short payments and the median delay per kecamatan and channel."""
+    """Late and short payments and the median delay per kecamatan and channel (the channel by its
+    reader's name; an unknown code as written); what "late" and "paid short" count, under the table."""
     names = regions.kec_names()
-    return pd.DataFrame({
+    channel = [t(f"tg_channel_{c}", language) if f"tg_channel_{c}" in STRINGS else c
+               for c in rows["channel"].astype(str)]
+    out = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rows["kec_code"].astype(str)],
-        t("channel", language): rows["channel"].astype(str),
+        t("channel", language): channel,
         t("late_30", language): [fmt_pct(v, language) for v in rows["late_rate"]],
         t("short_paid", language): [fmt_pct(v, language) for v in rows["short_rate"]],
         t("median_delay", language): [fmt_number(v, language) for v in rows["median_delay_days"]],
         t("n_households", language): [fmt_number(v, language) for v in rows["nobs"]]})
+    out.attrs["note"] = t("tg_disbursement_note", language)
+    return out
