@@ -44,12 +44,14 @@ def test_disbursement_rows_are_the_kabupaten_s(province):
 
 def test_a_bpnt_report_stores_only_bpnt_s_missed_poor(province):
     run = run_notebook("20_targeting", data_dir=str(province), kabupaten=KAB, language="en", programs="BPNT")
-    missed = run.store[run.store["outcome"] == "missed_poor"]
-    assert len(missed) and set(run.store["program"].dropna()) - {""} == {"BPNT"}, set(run.store["program"])
+    assert set(run.namespace["missed"]) == {"BPNT"}
+    assert set(run.store["program"].dropna()) - {""} == {"BPNT"}, set(run.store["program"])
+    # every kecamatan of the region is either ranked or counted as not rankable (too few, too uncertain)
+    rows = run.namespace["missed"]["BPNT"]
     hh = run.namespace["missed_data"]
+    assert len(rows) + rows.attrs["unranked"] == hh["kec_code"].nunique()
     poor_without_bpnt = hh[hh["pre_poor"] & ~hh["bpnt"].astype(bool)]
-    top = missed.sort_values("estimate", ascending=False)["group"].str.extract(r"kec_code=(\d+)")[0].iloc[0]
-    assert top in set(poor_without_bpnt["kec_code"].astype(str))
+    assert set(rows["kec_code"].astype(str)) <= set(poor_without_bpnt["kec_code"].astype(str))
 
 
 @pytest.mark.parametrize("measure", ["P0 by kabupaten", "extreme by kabupaten"], ids=["headcount", "extreme"])
@@ -135,3 +137,25 @@ def test_area_table_rates_have_one_decimal(poverty_run):
 
     values = [v for v in poverty_run.tables[AREA_TABLE][t("estimate", "id")] if re.match(r"\d", v)]
     assert values and all(re.fullmatch(r"\d+,\d% ?\*?", v) for v in values), values
+
+
+def test_missed_poor_ranking_holds_only_publishable_kecamatan():
+    """Ranked: enough sampled missed households and RSE <= 50%; a larger but too uncertain estimate
+    (RSE 60%) or a small cell is not ranked, and counted; a lower bound below 0 is cut at 0."""
+    from welfare_eval.report import targeting_view
+
+    class Totals:
+        def to_frame(self):
+            return pd.DataFrame({"kec_code": ["7601010", "7601020", "7601030", "7601040"],
+                                 "estimate": [900.0, 5000.0, 700.0, 800.0], "std_error": [180.0, 3000.0, 300.0, 100.0],
+                                 "ci_lower": [540.0, -900.0, -10.0, 600.0],
+                                 "ci_upper": [1260.0, 10900.0, 1290.0, 1000.0]})
+
+    households = pd.DataFrame({"kec_code": ["7601010"] * 12 + ["7601020"] * 12 + ["7601030"] * 12 + ["7601040"] * 3,
+                               "missed": 1.0})
+    rows = targeting_view.missed_rows(Totals(), households, min_cell=10)
+    assert rows["kec_code"].tolist() == ["7601010", "7601030"]          # 7601020: RSE 60%; 7601040: 3 households
+    assert rows.attrs["unranked"] == 2 and rows["ci_lower"].min() == 0.0
+    table = targeting_view.missed_table({"PKH": rows}, "id")
+    assert table.iloc[1, 2] == "700 *"                                  # RSE 43%: caution
+    assert "PKH: 2 kecamatan tidak diurutkan" in table.attrs["note"]

@@ -724,6 +724,10 @@ STRINGS.update({
     "pp_suppressed_secondary_text": {
         "id": "disamarkan agar angka kabupaten yang sampelnya terlalu kecil tidak dapat dihitung dari angka provinsi",
         "en": "suppressed so that a kabupaten with too small a sample cannot be worked out from the province's figure"},
+    "tg_missed_unranked": {"id": "{program}: {n} kecamatan tidak diurutkan karena sampel rumah tangganya terlalu sedikit atau perkiraannya terlalu tidak pasti (KBR di atas 50%).",
+                           "en": "{program}: {n} kecamatan are not ranked because their estimate rests on too few sampled households or is too uncertain (RSE over 50%)."},
+    "tg_missed_none": {"id": "tidak ada kecamatan dengan perkiraan yang cukup pasti untuk diurutkan",
+                       "en": "no kecamatan with an estimate precise enough to rank"},
     "tg_missed_poor_count": {"id": "Perkiraan penduduk miskin yang tidak menerima program",
                              "en": "Estimated poor people not receiving the programme"},
     "rse_zero_note": {"id": "Perkiraan nol tidak dipublikasikan: sampel tidak menemukan kasus, sehingga angkanya kecil "

@@ -16,7 +16,14 @@ from ..config import DEFAULT_MIN_CELL
 from ..exceptions import parameter_error
 from ..quality import Region
 from ..results import EstimateTable
-from .store import display_table, markers, n_column, secondary_suppress, suppress, suppress_by_kabupaten
+from .store import (
+    RSE_CAUTION,
+    display_table,
+    relative_se,
+    secondary_suppress,
+    suppress,
+    suppress_by_kabupaten,
+)
 from .strings import STRINGS, fmt_number, fmt_pct, t
 
 #: The programmes a targeting report can cover, by the name the ``programs`` parameter uses.
@@ -122,29 +129,44 @@ def summary(rows: pd.DataFrame, language: str, *, min_cell: int = DEFAULT_MIN_CE
 def missed_rows(totals: EstimateTable, households: pd.DataFrame, *, column: str = "missed", top: int = 10,
                 min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """The ``top`` kecamatan by estimated poor people missed (``column`` of ``households``: the people
-    of a poor household that does not receive the programme). Disclosure rests on the sampled
-    households that are missed, not on all the kecamatan's households."""
+    of a poor household that does not receive the programme), among those whose estimate may be
+    published: at least ``min_cell`` sampled missed households (disclosure rests on them, not on all
+    the kecamatan's households) and a relative standard error of at most 50% (BPS). A ranking of
+    estimates too small or too uncertain to publish would rank noise; how many kecamatan were left
+    out is kept in ``attrs["unranked"]``. A count of people is not negative: the interval's lower
+    bound is cut at 0."""
     kec = totals.to_frame()
     missed_hh = (households[column] > 0).groupby(households["kec_code"]).sum()
     kec["nobs"] = kec["kec_code"].map(missed_hh).fillna(0).astype(int)
     kec["estimand"] = "missed_poor_total"   # the store's name of the count
-    return suppress(kec, min_cell=min_cell).sort_values("estimate", ascending=False).head(top)
+    kec["ci_lower"] = kec["ci_lower"].clip(lower=0.0)
+    kec = suppress(kec, min_cell=min_cell)
+    shown = ~kec["suppressed"].astype(bool) & (kec["estimate"] > 0) & ~(relative_se(kec) > RSE_CAUTION)
+    out = kec[shown].sort_values("estimate", ascending=False).head(top)
+    out.attrs["unranked"] = int((~shown).sum())
+    return out
 
 
 def missed_table(rows: dict[str, pd.DataFrame], language: str, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
     """Per programme (``rows``: programme name -> its :func:`missed_rows`), the kecamatan and their
-    estimated poor people not receiving it (aggregates only, never households)."""
+    estimated poor people not receiving it, with the 95% interval and the relative standard error
+    (aggregates only, never households); under the table, how many kecamatan could not be ranked."""
     names = regions.kec_names()
     frames = []
     for program, f in rows.items():
-        head, counts = n_column(f, language)
-        frames.append(pd.DataFrame({
-            t("program", language): program,
-            t("kecamatan", language): [f"{names.get(k, k)}" for k in f["kec_code"]],
-            t("tg_missed_poor_count", language): [m or fmt_number(v, language) for v, m in
-                                                  zip(f["estimate"], markers(f, language, min_cell=min_cell))],
-            head: counts}))
-    return pd.concat(frames, ignore_index=True)
+        if not len(f):  # not one kecamatan publishable: said in the table, not an empty table
+            frames.append(pd.DataFrame({"program": [program], "kec": [t("tg_missed_none", language)]}))
+            continue
+        labelled = f.assign(program=program, kec=[names.get(str(k), str(k)) for k in f["kec_code"]])
+        frames.append(display_table(labelled, language, pct=False, digits=0, label_columns=("program", "kec"),
+                                    min_cell=min_cell, reliability=True))
+    out = pd.concat(frames, ignore_index=True).fillna("").rename(columns={
+        "program": t("program", language), "kec": t("kecamatan", language),
+        "estimate": t("tg_missed_poor_count", language)})
+    unranked = {program: f.attrs.get("unranked", 0) for program, f in rows.items()}
+    out.attrs["note"] = " ".join([t("rse_note", language)] + [
+        t("tg_missed_unranked", language, n=n, program=program) for program, n in unranked.items() if n])
+    return out
 
 
 def disbursement_rows(payments: pd.DataFrame, records: pd.DataFrame, *, sort_by: str = "late_rate", top: int = 10,
