@@ -237,7 +237,7 @@ SE_RATIO_BAND = (0.85, 1.15)
 #: finite but its third moment is not, so the normal approximation improves only as about
 #: n^-(2.4-2)/2: at the survey's 8,000 households the interval misses on one side only (the
 #: samples that miss the top households estimate both the index and its SE too low) and covers
-#: 90.3% (400 two-stage samples, SE/spread 0.93), outside the band. The linearization itself is
+#: 90.25% (400 two-stage samples, SE/spread 0.93), outside the band. The linearization itself is
 #: right (equal to the numerical derivative, to R convey's svygei variable term by term, and to
 #: the jackknife below). Simple random samples of households (with replacement) show where the
 #: asymptotics take hold: coverage 86.5%, 90.0%, 93.0% and 96.3% at 8,000, 32,000, 128,000 and
