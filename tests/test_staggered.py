@@ -292,3 +292,14 @@ def test_default_rollout_is_unchanged_and_bad_rollout_stops():
     assert "tksk_rollout" not in w.truth["panel"]
     with pytest.raises(ParameterError, match="'tksk_rollout' parameter of synth"):
         synth.generate(5, 0.02, tksk_rollout="random")
+
+
+@pytest.mark.parametrize("column, match", [("period", "time column 'period' has 1 missing"),
+                                           ("id", "unit column 'id' has 1 missing"),
+                                           ("cohort", "Cohort 'cohort' has 1 missing")], ids=["time", "unit", "cohort"])
+def test_missing_panel_keys_stop(column, match):
+    data = COV_DATA.copy()
+    data[column] = data[column].astype(float)
+    data.loc[3, column] = np.nan
+    with pytest.raises(DataValidationError, match=match):
+        att_gt(data, outcome="y", unit="id", time="period", cohort="cohort")

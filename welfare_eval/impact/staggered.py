@@ -83,6 +83,10 @@ def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, 
     # one factorization of units and periods (sorted, as a pivot) places every row in a unit x period grid
     ucode, uniq = pd.factorize(d[unit], sort=True)
     tcode, periods = pd.factorize(d[time], sort=True)
+    for codes, col, role in ((ucode, unit, "unit"), (tcode, time, "time")):
+        if (codes < 0).any():
+            raise DataValidationError(f"The {role} column {col!r} has {int((codes < 0).sum())} missing values; "
+                                      "every row needs its unit and period.")
     n, T = len(uniq), len(periods)
     key = ucode.astype(np.int64) * T + tcode
     count = np.bincount(key, minlength=n * T)
