@@ -193,6 +193,28 @@ def test_theil_allows_zero_incomes():
     assert t == pytest.approx(want, rel=EST_RTOL)
 
 
+#: The delete-one-PSU jackknife and the linearization estimate the same variance; for a smooth
+#: statistic they differ by O(1/number of PSUs): observed 0.8-1.7% at 120 PSUs.
+JACKKNIFE_RTOL = 0.03
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("theil", poverty.theil), ("mld", poverty.mean_log_deviation),
+    ("atkinson_0.5", lambda d, **k: poverty.atkinson(d, epsilon=0.5, **k)),
+    ("atkinson_1", lambda d, **k: poverty.atkinson(d, epsilon=1, **k)),
+    ("atkinson_2", lambda d, **k: poverty.atkinson(d, epsilon=2, **k)),
+], ids=["theil", "mld", "atkinson_0.5", "atkinson_1", "atkinson_2"])
+def test_linearized_se_equals_the_jackknife(name, fn):
+    rng = np.random.default_rng(8)
+    n_psu, m = 120, 8
+    psu = np.repeat(np.arange(n_psu), m)
+    y = np.exp(10 + rng.normal(0, 0.2, n_psu)[psu] + rng.normal(0, 0.6, n_psu * m))
+    d = pd.DataFrame({"y": y, "w": rng.uniform(1, 4, n_psu * m), "psu": psu, "st": psu % 3})
+    lin = fn(d, welfare="y", design=SurveyDesign(weights="w", strata="st", psu="psu")).to_frame().iloc[0]
+    jk = fn(d, welfare="y", design=SurveyDesign(weights="w", strata="st", psu="psu", replicates="jackknife"))
+    assert jk.to_frame()["std_error"].iloc[0] == pytest.approx(lin["std_error"], rel=JACKKNIFE_RTOL)
+
+
 def test_versions_are_recorded():
     text = (HERE / "inequality_versions.txt").read_text()
     assert "survey " in text and "laeken " in text and "R version" in text
@@ -209,13 +231,21 @@ COVERAGE_BAND = (0.95 - 3 * MC_SE, 0.95 + 3 * MC_SE)
 #: The linearized standard error against the spread of the estimates over the samples: the standard
 #: deviation of 200 estimates is itself uncertain by ~5% (1/sqrt(2 x 199)); 3 of those either side.
 SE_RATIO_BAND = (0.85, 1.15)
-#: Theil's GE(1) weighs the top of the distribution most. In this population (the largest consumption
-#: is 139 times the median) its sampling distribution at 8,000 households is still skewed: the
-#: linearized SE is 0.89 of the estimates' spread (200 samples), the estimate is biased down (mean
-#: 0.2310 against 0.2326 in 100 samples) and the symmetric interval covers 88.5%, outside
-#: the band. A known property of GE measures with heavy upper tails (Cowell and Flachaire 2007, Journal of
-#: Econometrics 141), not of the linearization: Theil is held to SE_RATIO_BAND, not to COVERAGE_BAND.
-SKEWED = ("theil",)
+#: Theil's GE(1) weighs the top of the distribution most, and this population has a Pareto-like
+#: upper tail (log consumption has an exponential term of mean 0.42: tail index about 1/0.42 = 2.4;
+#: the largest consumption is 139 times the median). The variance of its linearized variable is
+#: finite but its third moment is not, so the normal approximation improves only as about
+#: n^-(2.4-2)/2: at the survey's 8,000 households the interval misses on one side only (the
+#: samples that miss the top households estimate both the index and its SE too low) and covers
+#: 90.25% (400 two-stage samples, SE/spread 0.93), outside the band. The linearization itself is
+#: right (equal to the numerical derivative, to R convey's svygei variable term by term, and to
+#: the jackknife below). Simple random samples of households (with replacement) show where the
+#: asymptotics take hold: coverage 86.5%, 90.0%, 93.0% and 96.3% at 8,000, 32,000, 128,000 and
+#: 512,000 households (400 samples each). Theil is therefore checked against the same band at
+#: THEIL_HOUSEHOLDS, a two-stage sample of 800 blocks of 40 households: 92.7% over 300 samples
+#: (SE/spread 1.00), MLD and Atkinson(0.5, 1, 2) there 94.7%, 93.0%, 94.7%, 95.7%.
+THEIL_HOUSEHOLDS, THEIL_PER_PSU = 32_000, 40
+LARGE_SAMPLE = ("theil",)
 
 COVERAGE_MEASURES = {
     "arpr": poverty.arpr,
@@ -245,8 +275,10 @@ def test_intervals_cover_the_population_value(world_full):
     kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
     for i in range(N_SAMPLES):
         s = synth.draw_survey(pop, np.random.default_rng(np.random.SeedSequence([15, i])), households=8000)
+        large = synth.draw_survey(pop, np.random.default_rng(np.random.SeedSequence([15, i])),
+                                  households=THEIL_HOUSEHOLDS, per_psu=THEIL_PER_PSU)
         for key, fn in COVERAGE_MEASURES.items():
-            f = fn(s, **kw).to_frame()
+            f = fn(large if key in LARGE_SAMPLE else s, **kw).to_frame()
             hits[key].append(bool(f["ci_lower"].iloc[0] <= truth[key] <= f["ci_upper"].iloc[0]))
             spread[key].append((f["estimate"].iloc[0], f["std_error"].iloc[0]))
         f = poverty.arpr(s, by="kab_code", **kw).to_frame().set_index("kab_code")
@@ -261,5 +293,4 @@ def test_intervals_cover_the_population_value(world_full):
     for key, ratio in ratios.items():
         assert SE_RATIO_BAND[0] <= ratio <= SE_RATIO_BAND[1], (key, ratio)
     for key, rate in rates.items():
-        if key not in SKEWED:
-            assert COVERAGE_BAND[0] <= rate <= COVERAGE_BAND[1], (key, rate)
+        assert COVERAGE_BAND[0] <= rate <= COVERAGE_BAND[1], (key, rate)

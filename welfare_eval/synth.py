@@ -77,6 +77,12 @@ TKSK_GRADUATION = 0.02              # extra yearly hazard of graduation
 TKSK_GROWTH = 0.5
 TKSK_COHORT_SCALE = {0: 1.3, 1: 1.0, 2: 0.7}   # by cohort order: earliest first
 TKSK_NON_KPM = 0.3                  # intensity for households outside PKH and BPNT
+#: With ``tksk_rollout="targeted"``: change per wave of the empowerment probabilities per standard
+#: deviation of the household's PMT score (negative: poorer households gain faster without TKSK),
+#: the score clipped at +-2.5 SD. Kecamatan with the lowest mean PMT score get TKSK first, so
+#: parallel trends hold only given the PMT score.
+TARGETED_TREND = -0.03
+TARGETED_Z_CLIP = 2.5
 # PKH and BPNT effects: proportional reductions of the probability
 PKH_REDUCTION = {"child_out_of_school": 0.50, "child_stunted": 0.23, "early_marriage": 0.20}
 BPNT_REDUCTION = {"child_stunted": 0.10}
@@ -365,7 +371,7 @@ def draw_survey(population: pd.DataFrame, rng: np.random.Generator, *, household
 # the panel
 
 def _panel(
-    rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict, cpi: dict
+    rng: np.random.Generator, pop: pd.DataFrame, scale: float, cal: dict, cpi: dict, tksk_rollout: str = "parallel"
 ) -> tuple[pd.DataFrame, dict]:
     pc = cal["panel"]
     waves = np.array(pc["waves"])
@@ -378,7 +384,9 @@ def _panel(
     p = pop.iloc[rows].reset_index(drop=True)
     # TKSK cohorts by kecamatan: poorer kecamatan first, a quarter each
     kec_codes = regions.kecamatan()["kec_code"].tolist()
-    kec_mean = pop.groupby("kec_code", observed=False)["lcons_pre"].mean().reindex(kec_codes).to_numpy()
+    # (targeted: by the kecamatan's mean PMT score, which the office sees, instead of its consumption)
+    trait = "pmt_score" if tksk_rollout == "targeted" else "lcons_pre"
+    kec_mean = pop.groupby("kec_code", observed=False)[trait].mean().reindex(kec_codes).to_numpy()
     order = np.argsort(kec_mean + rng.normal(0, 0.05, len(kec_codes)), kind="stable")
     cohorts = list(pc["cohorts"])
     kec_cohort = np.zeros(len(kec_codes), dtype=int)
@@ -448,8 +456,13 @@ def _panel(
     emp_base = {"kks_independent": (0.35, 0.15, 0.10, 0.55, 0.015), "knows_program": (0.45, 0.10, 0.20, 0.60, 0.01),
                 "has_savings": (0.22, 0.30, 0.05, 0.50, 0.01), "kube_member": (0.08, 0.05, 0.02, 0.20, 0.005)}
     emp = {}
+    if tksk_rollout == "targeted":   # trends that differ by the PMT score, the trait the roll-out followed
+        pmt = p["pmt_score"].to_numpy()
+        zp = np.clip((pmt - pmt.mean()) / pmt.std(), -TARGETED_Z_CLIP, TARGETED_Z_CLIP)
     for k, (lvl, slope, lo, hi, trend) in emp_base.items():
         q0 = base(lvl, slope, lo, hi, trend, k)
+        if tksk_rollout == "targeted":
+            q0 = q0 + TARGETED_TREND * zp[:, None] * t0
         q1 = q0 + TKSK_BASE[k] * dose
         emp[k] = (q0, np.minimum(q1, 0.99))
     # business: probability and log amount (constant 2024 rupiah)
@@ -685,7 +698,7 @@ def _population_truth(pop: pd.DataFrame) -> dict:
 # ---------------------------------------------------------------------------------------------
 # putting it together
 
-def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
+def generate(seed: int = DEFAULT_SEED, scale: float = 1.0, *, tksk_rollout: str = "parallel") -> World:
     """Build the synthetic province (in memory).
 
     Parameters
@@ -695,11 +708,22 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     scale : float
         Multiplies the population (1 = the whole province, about 380,000 households), the
         survey sample and the panel.
+    tksk_rollout : {"parallel", "targeted"}
+        ``"parallel"`` (the default province): poorer kecamatan get TKSK first, and the outcomes'
+        trends without TKSK are the same everywhere, so unconditional parallel trends hold.
+        ``"targeted"``: kecamatan with the lowest mean PMT score get TKSK first, and the
+        empowerment outcomes (``kks_independent``, ``knows_program``, ``has_savings``,
+        ``kube_member``) trend by ``TARGETED_TREND`` per wave per SD of the household's PMT score:
+        parallel trends hold only given ``pmt_score``, so the unconditional Callaway-Sant'Anna
+        estimate is biased and the doubly robust one with that covariate is not. The random draws
+        are the same; ``truth.json`` records the mode and the true effects as always.
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise parameter_error("seed", "synth", "a non-negative integer", seed)
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not (0.005 <= scale <= 100):
         raise parameter_error("scale", "synth", "a number between 0.005 and 100", scale)
+    if tksk_rollout not in ("parallel", "targeted"):
+        raise parameter_error("tksk_rollout", "synth", "'parallel' or 'targeted'", tksk_rollout)
     cal = _calibration()
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
     pop, _geo = _population(streams[0], float(scale))
@@ -714,7 +738,9 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     s_cal = cal["survey"]
     survey = draw_survey(pop, streams[1], households=max(200, int(round(s_cal["households"] * scale))),
                          per_psu=s_cal["per_psu"])
-    panel, panel_truth = _panel(streams[2], pop, float(scale), cal, _cpi())
+    panel, panel_truth = _panel(streams[2], pop, float(scale), cal, _cpi(), tksk_rollout)
+    if tksk_rollout != "parallel":   # the default province's truth file stays as it was
+        panel_truth["tksk_rollout"] = tksk_rollout
     disb, disb_truth = _disbursement(streams[3], registry, int(cal["disbursement"]["year"]))
     truth = {
         "generator": {"package_version": __version__, "generator_version": GENERATOR_VERSION,

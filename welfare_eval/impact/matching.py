@@ -12,7 +12,8 @@ as known; Abadie and Imbens (2016) show this is conservative for the ATE, not al
 
 Checked against R: MatchIt 4.5 (matched samples and the ATT without replacement) and Matching 4.10
 (``Match``: estimates and Abadie-Imbens standard errors with replacement), fixture and script in
-``tests/reference/``.
+``tests/reference/``; with sampling weights, MatchIt 4.5.1's ``s.weights`` rule (estimates equal to
+1.3e-15 in six ATT cases with and without replacement and caliper, ``matching_weights_reference.R``).
 
 References
 ----------
@@ -142,8 +143,13 @@ def matching(data: pd.DataFrame, *, outcome: str, treatment: str, covariates,
         treated units' weights instead (an imputation form) stays biased when the sampling
         depends on a covariate (in a simulation, 0.89 for a true population ATT of 1.02;
         MatchIt's rule gave 1.00). Standard error: Abadie and Imbens (2006) for this weighted
-        linear form, equal to theirs with equal weights. Survey designs (strata, PSUs) are not
-        supported for matching.
+        linear form, equal to theirs with equal weights (checked against R Matching's SEs with
+        weights of one); it does not change when every weight is multiplied by a constant. R
+        Matching's ``Match(weights=)`` is a different estimator: it averages the treated units'
+        imputed effects with their weights (the imputation form above) and treats the weights as
+        frequency weights in the variance (squared residuals times ``w``, not ``w^2``), so its
+        estimate and SE change when all weights are doubled. Survey designs (strata, PSUs) are
+        not supported for matching.
     """
     check_level(level, "matching")
     if estimand not in ("ATT", "ATE"):

@@ -75,29 +75,52 @@ def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, 
         if c not in data.columns:
             raise ParameterError(f"The column {c!r} (covariate, weights or design) is not in the data; columns "
                                  f"present: {', '.join(map(str, data.columns[:25]))}.")
-    d = data[[unit, time, cohort, outcome] + ([cluster] if cluster else []) + list(dict.fromkeys(extra))].copy()
-    d[outcome] = pd.to_numeric(d[outcome], errors="coerce")
-    if d[outcome].isna().any():
-        raise DataValidationError(f"Outcome {outcome!r} has {int(d[outcome].isna().sum())} missing values; the "
+    d = data[[unit, time, cohort, outcome] + ([cluster] if cluster else []) + list(dict.fromkeys(extra))]
+    y = pd.to_numeric(d[outcome], errors="coerce").to_numpy(float)
+    if np.isnan(y).any():
+        raise DataValidationError(f"Outcome {outcome!r} has {int(np.isnan(y).sum())} missing values; the "
                                   "estimator needs a balanced panel: drop those units or impute.")
-    if d.duplicated([unit, time]).any():
-        raise DataValidationError(f"({unit}, {time}) repeats in {int(d.duplicated([unit, time]).sum())} rows; "
-                                  "one row per unit and period.")
-    wide = d.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
-    if wide.isna().any().any():
-        raise DataValidationError(f"The panel is unbalanced: {int(wide.isna().any(axis=1).sum())} units miss some "
-                                  "periods; keep units observed in every period.")
-    g = d.groupby(unit)[cohort].agg(["min", "max"]).loc[wide.index]
-    if (g["min"] != g["max"]).any():
-        raise DataValidationError(f"Cohort {cohort!r} changes within {int((g['min'] != g['max']).sum())} units; it "
+    # one factorization of units and periods (sorted, as a pivot) places every row in a unit x period grid
+    ucode, uniq = pd.factorize(d[unit], sort=True)
+    tcode, periods = pd.factorize(d[time], sort=True)
+    for codes, col, role in ((ucode, unit, "unit"), (tcode, time, "time")):
+        if (codes < 0).any():
+            raise DataValidationError(f"The {role} column {col!r} has {int((codes < 0).sum())} missing values; "
+                                      "every row needs its unit and period.")
+    n, T = len(uniq), len(periods)
+    key = ucode.astype(np.int64) * T + tcode
+    count = np.bincount(key, minlength=n * T)
+    if (count > 1).any():
+        dup = int((count[count > 1] - 1).sum())
+        raise DataValidationError(f"({unit}, {time}) repeats in {dup} rows; one row per unit and period.")
+    if (count == 0).any():
+        raise DataValidationError(f"The panel is unbalanced: {int((count.reshape(n, T) == 0).any(axis=1).sum())} "
+                                  "units miss some periods; keep units observed in every period.")
+    order = np.empty(n * T, dtype=np.int64)
+    order[key] = np.arange(n * T)                       # row of the data for each (unit, period)
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        return values[order].reshape(n, T)
+
+    Y = grid(y)
+    gvals = pd.to_numeric(d[cohort], errors="coerce").to_numpy(float)
+    if np.isnan(gvals).any():
+        raise DataValidationError(f"Cohort {cohort!r} has {int(np.isnan(gvals).sum())} missing or non-numeric values; "
+                                  "give each unit its first treated period, 0 for never treated.")
+    gcol = grid(gvals)
+    gmin, gmax = gcol.min(axis=1), gcol.max(axis=1)
+    if (gmin != gmax).any():
+        raise DataValidationError(f"Cohort {cohort!r} changes within {int((gmin != gmax).sum())} units; it "
                                   "must be the unit's first treated period (0 = never) in every row.")
+    G = gmin.astype(np.int64) if np.all(gmin == np.round(gmin)) else gmin
+    index = pd.Index(uniq)
     if cluster:
-        c = d.groupby(unit)[cluster].nunique().loc[wide.index]
+        c = d.groupby(unit)[cluster].nunique().loc[index]
         if (c > 1).any():
             raise DataValidationError(f"Cluster {cluster!r} changes within units; clusters must contain whole units.")
-        cl = pd.factorize(d.groupby(unit)[cluster].first().loc[wide.index])[0]
+        cl = pd.factorize(d.groupby(unit)[cluster].first().loc[index])[0]
     else:
-        cl = np.arange(len(wide))
+        cl = np.arange(n)
     X = None
     if cov:
         block = d[cov].apply(pd.to_numeric, errors="coerce")
@@ -105,15 +128,20 @@ def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, 
             bad = [c for c in cov if block[c].isna().any()]
             raise DataValidationError(f"Covariate(s) {', '.join(map(repr, bad))} have missing or non-numeric values "
                                       f"({int(block.isna().any(axis=1).sum())} rows); drop those units or impute.")
-        d[cov] = block
-        X = np.stack([np.column_stack([np.ones(len(wide))] + [
-            d.pivot(index=unit, columns=time, values=c).sort_index(axis=1).loc[wide.index].to_numpy(float)[:, j]
-            for c in cov]) for j in range(wide.shape[1])])
+        X = np.empty((T, n, len(cov) + 1))
+        X[:, :, 0] = 1.0
+        for j, c in enumerate(cov, 1):
+            X[:, :, j] = grid(block[c].to_numpy(float)).T
     w = None
     if weights:
         s, _ = sampling_weights(d, weights, None, "staggered_did")
-        d[weights] = s
-        w = _unit_constant(d, unit, weights, "sampling weight", wide.index).to_numpy(float)
+        sg = grid(s)
+        moving = (sg != sg[:, :1]).any(axis=1)
+        if moving.any():
+            raise DataValidationError(f"The sampling weight {weights!r} changes within {int(moving.sum())} units "
+                                      f"(e.g. unit {uniq[np.flatnonzero(moving)[0]]!r}); it must be one value per "
+                                      "unit in every period.")
+        w = sg[:, 0].copy()
         if not w.sum() > 0:
             raise DataValidationError(f"Column {weights!r} (sampling weights) of the data given to staggered_did "
                                       "sums to zero over the units; at least one unit needs a positive weight.")
@@ -121,10 +149,9 @@ def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, 
     unit_rows = None
     if design is not None:
         for c in design.columns():
-            _unit_constant(d, unit, c, "design column", wide.index)
-        unit_rows = d.sort_values(time).groupby(unit).first().loc[wide.index, design.columns()].reset_index(drop=True)
-    return _Panel(wide.index.to_numpy(), wide.columns.to_numpy(), wide.to_numpy(float),
-                  g["min"].to_numpy(), cl, X, tuple(cov), w, unit_rows)
+            _unit_constant(d, unit, c, "design column", index)
+        unit_rows = d.iloc[order.reshape(n, T)[:, 0]][design.columns()].reset_index(drop=True)
+    return _Panel(np.asarray(uniq), np.asarray(periods), Y, G, cl, X, tuple(cov), w, unit_rows)
 
 
 @dataclass
@@ -145,50 +172,50 @@ BasePeriod = Literal["varying", "universal"]
 TRIM_LEVEL = 0.995
 
 
-def _drdid_cell(dy: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray, method: str,
-                ps: np.ndarray | None) -> tuple[float, np.ndarray, np.ndarray | None]:
+def _drdid_cells(DY: np.ndarray, D: np.ndarray, X: np.ndarray, w: np.ndarray,
+                 method: str) -> tuple[np.ndarray, np.ndarray]:
     """The 2x2 panel DiD with covariates of Sant'Anna and Zhao (2020), as R DRDID's
-    ``drdid_panel`` (dr), ``std_ipw_did_panel`` (ipw) and ``reg_did_panel`` (reg): the estimate,
-    its influence function over the cell's units, and the propensity score (for reuse).
-    ``w``: weights, mean one over the cell."""
+    ``drdid_panel`` (dr), ``std_ipw_did_panel`` (ipw) and ``reg_did_panel`` (reg), for every
+    column of ``DY`` (the outcome changes of the cells that share these units, treatment and
+    covariates): the estimates (m,) and their influence functions over the units (n, m).
+    ``w``: weights, mean one over the units.
+
+    The propensity score and the comparison units' regression design are fitted once for all the
+    columns; the estimating-equation corrections ``asy_ps @ u`` and ``asy_ols @ v`` of DRDID are
+    formed as ``a * (X @ (H^-1 u))`` without the n x k matrices."""
     n = len(D)
     if method in ("ipw", "dr"):
-        if ps is None:
-            ps = expit(X @ fit_logit(X, D, s=w)[0])
+        ps = expit(X @ fit_logit(X, D, s=w)[0])
         psc = np.minimum(ps, 1 - 1e-6)
-        keep = np.ones(n, bool)
-        keep[D == 0] = psc[D == 0] < TRIM_LEVEL
+        keep = (D == 1) | (psc < TRIM_LEVEL)
         Hinv = np.linalg.inv(X.T @ (X * (w * psc * (1 - psc))[:, None])) * n
-        asy_ps = (X * (w * (D - psc))[:, None]) @ Hinv
+        a_ps = w * (D - psc)
         w_treat = keep * w * D
         w_cont = keep * w * psc * (1 - D) / (1 - psc)
     if method in ("reg", "dr"):
         c = w * (1 - D)
         XcX = X.T @ (X * c[:, None])
-        out = X @ np.linalg.solve(XcX, X.T @ (c * dy))
-        asy_ols = (X * (c * (dy - out))[:, None]) @ np.linalg.inv(XcX / n)
+        OUT = X @ np.linalg.solve(XcX, X.T @ (c[:, None] * DY))
+        R = DY - OUT
+        XcX_inv = np.linalg.inv(XcX / n)
+
+        def ols_term(v: np.ndarray) -> np.ndarray:   # DRDID's asy.lin.rep.ols @ v
+            return c[:, None] * R * (X @ (XcX_inv @ v))[:, None]
     if method == "reg":
         w_treat = w * D
         mt = w_treat.mean()
-        att_t, att_c = w_treat * dy, w_treat * out
-        eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mt
-        inf_t = (att_t - w_treat * eta_t) / mt
-        inf_c = (att_c - w_treat * eta_c + asy_ols @ (w_treat @ X / n)) / mt
-        return float(eta_t - eta_c), inf_t - inf_c, None
-    if method == "ipw":
-        mt, mc = w_treat.mean(), w_cont.mean()
-        att_t, att_c = w_treat * dy, w_cont * dy
-        eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mc
-        inf_t = (att_t - w_treat * eta_t) / mt
-        inf_c = (att_c - w_cont * eta_c + asy_ps @ ((w_cont * (dy - eta_c)) @ X / n)) / mc
-        return float(eta_t - eta_c), inf_t - inf_c, ps
-    r = dy - out
+        eta_t, eta_c = (w_treat @ DY) / n / mt, (w_treat @ OUT) / n / mt
+        inf = (w_treat[:, None] * (DY - eta_t) - w_treat[:, None] * (OUT - eta_c) - ols_term(w_treat @ X / n)) / mt
+        return eta_t - eta_c, inf
     mt, mc = w_treat.mean(), w_cont.mean()
-    att_t, att_c = w_treat * r, w_cont * r
-    eta_t, eta_c = att_t.mean() / mt, att_c.mean() / mc
-    inf_t = (att_t - w_treat * eta_t - asy_ols @ (w_treat @ X / n)) / mt
-    inf_c = (att_c - w_cont * eta_c + asy_ps @ ((w_cont * (r - eta_c)) @ X / n) - asy_ols @ (w_cont @ X / n)) / mc
-    return float(eta_t - eta_c), inf_t - inf_c, ps
+    V = DY if method == "ipw" else R
+    eta_t, eta_c = (w_treat @ V) / n / mt, (w_cont @ V) / n / mc
+    Vc = w_cont[:, None] * (V - eta_c)
+    ps_term = a_ps[:, None] * (X @ (Hinv @ (X.T @ Vc / n)))   # DRDID's asy.lin.rep.ps @ (M2)
+    inf = w_treat[:, None] * (V - eta_t) / mt - (Vc + ps_term) / mc
+    if method == "dr":
+        inf += ols_term(w_cont @ X / n / mc - w_treat @ X / n / mt)
+    return eta_t - eta_c, inf
 
 
 def _check_cell_covariates(X: np.ndarray, D: np.ndarray, w: np.ndarray, names: tuple, g, t, method: str) -> None:
@@ -240,8 +267,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         raise DataValidationError("No never-treated units: use control_group='not_yet_treated'.")
     general = p.X is not None or p.w is not None      # else the plain difference of mean changes, as before
     wall = p.w if p.w is not None else np.ones(n)
+    # covariates fixed over time (the usual case) give every period the same design
+    static_x = p.X is None or all(np.array_equal(p.X[0], p.X[j]) for j in range(1, T))
     rows, infs = [], []
-    ps_cache: dict = {}
+    groups: dict = {}     # cells sharing units, treatment and covariates: fitted together
     for g in cohorts:
         if g not in times:
             notes.append(Note(f"cohort {g} is not a period of the panel; skipped", "note_cohort_not_period", cohort=g))
@@ -276,29 +305,36 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
                 notes.append(Note(f"no comparison units for cohort {g} in {t}; cell skipped", "note_cell_skipped",
                                    cohort=g, period=t))
                 continue
-            dy = p.Y[:, ti] - p.Y[:, base]
             if not general:
+                dy = p.Y[:, ti] - p.Y[:, base]
                 pi_g, pi_c = treated.mean(), ctrl.mean()
                 m_g, m_c = dy[treated].mean(), dy[ctrl].mean()
                 att = m_g - m_c
                 inf = treated * (dy - m_g) / pi_g - ctrl * (dy - m_c) / pi_c
-            else:
-                cell = treated | ctrl
-                X = p.X[min(ti, base)][cell] if p.X is not None else np.ones((int(cell.sum()), 1))
-                D = treated[cell].astype(float)
-                wc = wall[cell] / wall[cell].mean()
-                if p.X is not None:
-                    _check_cell_covariates(X, D, wc, p.names, g, t, method)
-                key = (g, ctrl.tobytes(), min(ti, base))
-                att, inf_c, ps = _drdid_cell(dy[cell], D, X, wc, method if p.X is not None else "reg",
-                                             ps_cache.get(key))
-                if ps is not None:
-                    ps_cache[key] = ps
-                inf = np.zeros(n)
-                inf[cell] = n / cell.sum() * inf_c
+            else:   # filled below, with the other cells of its group
+                key = (g, ctrl.tobytes(), 0 if static_x else min(ti, base))
+                groups.setdefault(key, {"t": t, "ctrl": ctrl, "xt": key[2], "cells": []})["cells"].append(
+                    (len(rows), ti, base))
+                att, inf = np.nan, None
             rows.append({"cohort": g, "time": t, "att": att, "n_treated": int(treated.sum()),
                          "n_control": int(ctrl.sum()), "post": t >= g, "event_time": ti - gi, "base": False})
             infs.append(inf)
+    for (g, _, _), grp in groups.items():
+        cell = (p.G == g) | grp["ctrl"]
+        X = p.X[grp["xt"]][cell] if p.X is not None else np.ones((int(cell.sum()), 1))
+        D = (p.G[cell] == g).astype(float)
+        wc = wall[cell] / wall[cell].mean()
+        if p.X is not None:
+            _check_cell_covariates(X, D, wc, p.names, g, grp["t"], method)
+        idx, tis, bases = (list(v) for v in zip(*grp["cells"]))
+        Yc = p.Y[cell]
+        att, inf_c = _drdid_cells(Yc[:, tis] - Yc[:, bases], D, X, wc, method if p.X is not None else "reg")
+        inf_c *= n / cell.sum()
+        for j, r in enumerate(idx):
+            rows[r]["att"] = float(att[j])
+            full = np.zeros(n)
+            full[cell] = inf_c[:, j]
+            infs[r] = full
     if not rows:
         raise DataValidationError("No cohort has both a pre-period and comparison units: nothing to estimate.")
     inf = np.column_stack(infs)
@@ -316,10 +352,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
 
 
 def _cluster_sum(inf: np.ndarray, cluster: np.ndarray) -> np.ndarray:
-    k = cluster.max() + 1
-    out = np.zeros((k, inf.shape[1]))
-    np.add.at(out, cluster, inf)
-    return out
+    """Sums of the rows of ``inf`` within clusters (the rows themselves when each unit is its own)."""
+    k = int(cluster.max()) + 1
+    if k == len(cluster) and np.array_equal(cluster, np.arange(k)):
+        return inf
+    return np.column_stack([np.bincount(cluster, weights=inf[:, j], minlength=k) for j in range(inf.shape[1])])
 
 
 def _analytic_se(inf: np.ndarray, cluster: np.ndarray) -> np.ndarray:
@@ -425,10 +462,15 @@ def multiplier_bootstrap(inf: np.ndarray, cluster: np.ndarray, *, draws: int, se
     rng = np.random.default_rng(seed)
     boot = np.empty((draws, s.shape[1]))               # draws x k deviations of the estimate
     chunk = max(1, 20_000_000 // max(s.shape[0], 1))   # bounded memory for many clusters
+    total = s.sum(axis=0)
+    sub = max(1, 4_000_000 // max(s.shape[0], 1))      # rows converted to float at a time (32 MB)
     for start in range(0, draws, chunk):
         k = min(chunk, draws - start)
-        v = rng.integers(0, 2, size=(k, s.shape[0]), dtype=np.int8) * 2 - 1   # Rademacher
-        boot[start:start + k] = v @ s / n
+        b = rng.integers(0, 2, size=(k, s.shape[0]), dtype=np.int8)   # Rademacher v = 2b - 1
+        for i in range(0, k, sub):
+            # v @ s = 2 (b @ s) - sum(s), in double precision: BLAS, where a mixed int8 @ float
+            # product takes numpy's slow generic loop
+            boot[start + i:start + min(i + sub, k)] = (2 * (b[i:i + sub].astype(np.float64) @ s) - total) / n
     q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0)
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     with np.errstate(divide="ignore", invalid="ignore"):

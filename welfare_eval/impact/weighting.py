@@ -30,6 +30,7 @@ from .common import (
     check_arm_weights,
     design_matrix_gram,
     e_value_statement,
+    gram,
     gram_rank,
     influence_se,
     outcome_and_treatment,
@@ -67,7 +68,7 @@ def fit_logit(X: np.ndarray, d: np.ndarray, *, max_iter: int = 100,
         p = expit(X @ beta)
         grad = X.T @ (d - p) if s is None else X.T @ (s * (d - p))
         W = (p * (1 - p) if s is None else s * p * (1 - p)).astype(X32.dtype)
-        H = (X32.T @ (X32 * W[:, None])).astype(float)
+        H = gram(X32, W).astype(float)
         step = np.linalg.solve(H, grad)
         beta += step
         if np.max(np.abs(step)) < tol * max(1.0, np.max(np.abs(beta))):
@@ -152,10 +153,10 @@ def _arm_grams(X: np.ndarray, d: np.ndarray, G: np.ndarray | None = None,
     """``X'X`` within the comparison and the treated units (the outcome regressions' normal matrices);
     ``G`` is the whole ``X'X`` when already formed; ``s``: sampling weights (``X'SX`` then)."""
     if s is not None:
-        G1 = X.T @ (X * (s * d)[:, None])
-        return (X.T @ (X * s[:, None]) if G is None else G) - G1, G1
-    G1 = X.T @ (X * d[:, None])
-    return (X.T @ X if G is None else G) - G1, G1
+        G1 = gram(X, s * d)
+        return (gram(X, s) if G is None else G) - G1, G1
+    G1 = gram(X, d)
+    return (gram(X) if G is None else G) - G1, G1
 
 
 def ipw(data: pd.DataFrame, *, outcome: str, treatment: str, covariates, estimand: Estimand = "ATE",
@@ -372,7 +373,7 @@ def _aipw_influence(y, d, X, p, pc, m1, m0, estimand, corrections, G0, G1):
     if corrections:
         # estimation effects of the logit and the two outcome regressions (their influence functions
         # times the derivatives above): needed when one of the two models is wrong (Sant'Anna and Zhao 2020)
-        H_ps = X.T @ (X * (p * (1 - p))[:, None]) / n
+        H_ps = gram(X, p * (1 - p)) / n
         infl = infl + (d - p) * (X @ np.linalg.solve(H_ps, g_ps))
         for arm, g, G in ((1, g_or1, G1), (0, g_or0, G0)):
             if np.any(g):
@@ -404,7 +405,7 @@ def _aipw_influence_weighted(y, d, X, p, pc, m1, m0, estimand, corrections, G0, 
         g_or1 = np.zeros(X.shape[1])
         g_or0 = -((s * d) @ X) / S / B + ((s * w0_raw) @ X) / S / E
     if corrections:
-        H_ps = X.T @ (X * (s * p * (1 - p))[:, None]) / S
+        H_ps = gram(X, s * p * (1 - p)) / S
         infl = infl + (d - p) * (X @ np.linalg.solve(H_ps, g_ps))
         for arm, g, G in ((1, g_or1, G1), (0, g_or0, G0)):
             if np.any(g):
