@@ -54,6 +54,18 @@ AMOUNT_OUTCOMES = ("cons_pc", "business_income")
 #: Outcomes in standard deviations (the summary index).
 SD_OUTCOMES = ("summary_index",)
 
+#: The estimand an effect row is stored under, from its estimate's own ``estimand``. A difference in
+#: means (:func:`impact.naive`) is the naive estimate of the ATT: the recipients' mean minus the
+#: comparison mean is the ATT plus selection bias, E[Y(0)|D=1] - E[Y(0)|D=0] (Angrist and Pischke 2009,
+#: section 2.1), and its comparison mean is the comparison households' observed one; so it is stored as
+#: ``ATT naive``, whatever the adjusted estimators estimate. Other estimands keep their own name.
+STORED_ESTIMAND = {"difference in means": "ATT"}
+
+
+def stored_estimand(estimate, method: str) -> str:
+    """``"<estimand> <method key>"``: ``ATT aipw``, ``ATE ipw``, ``ATT naive``."""
+    return f"{STORED_ESTIMAND.get(str(estimate.estimand), str(estimate.estimand))} {method}"
+
 
 def outcome_label(outcome: str, language: str) -> str:
     """An outcome's name in a table ("poor" as an outcome, not the adjective)."""
@@ -161,6 +173,7 @@ class Effects(_Collector):
         L = self.language
         outcome = str(estimate.outcome)
         f = estimate.to_frame()
+        f["estimand"] = stored_estimand(estimate, method)
         f["outcome"] = outcome
         f["method_key"] = method
         f["nobs"] = estimate.nobs
@@ -173,7 +186,8 @@ class Effects(_Collector):
         # the checks rest on the effect's households: stored under its rule, said only when it is shown
         groups = groups_of(estimate)
         self._checks.append((self.program, outcome, diagnostic_rows(estimate, outcome).assign(**groups)))
-        if min(groups.values()) < self.min_cell:
+        # the bounds of the plausibility check are those of an ATT (the recipients' own mean and transfer)
+        if min(groups.values()) < self.min_cell or not f["estimand"].iloc[0].startswith("ATT "):
             return
         checked = data.assign(y=data[outcome].astype(float), d=treated.astype(float))
         flag = plausibility(estimate, checked, outcome=outcome,
@@ -192,8 +206,11 @@ class Effects(_Collector):
         if not self._frames:
             return pd.DataFrame(columns=["outcome", "method_key", "estimate", "suppressed"])
         res = pd.concat(self._frames, ignore_index=True)
-        # the recipients' mean without the programme: their observed mean minus the effect
-        res["control_mean"] = [self._treated_mean[o] - est for o, est in zip(res["outcome"], res["estimate"])]
+        # an ATT's comparison mean is the recipients' mean without the programme: their observed mean
+        # minus the effect; an ATE is about every household, so it has none here (relative: NaN)
+        att = res["estimand"].str.startswith("ATT ").to_numpy()
+        res["control_mean"] = np.where(att, [self._treated_mean[o] - est for o, est in
+                                             zip(res["outcome"], res["estimate"])], np.nan)
         res["relative"] = res["estimate"] / res["control_mean"]
         # one row per household: recipients and comparison households each need min_cell
         res["n_control"] = res["nobs"] - res["n_treated"]
@@ -213,7 +230,7 @@ class Effects(_Collector):
     @property
     def rows(self) -> list[tuple[str, str, pd.DataFrame]]:
         res = self.frame()
-        effects = [(self.program, "", res.assign(estimand="ATT " + res["method_key"]))] if self._frames else []
+        effects = [(self.program, "", res)] if self._frames else []
         return effects + self._checks  # diagnostics and plausibility flags after the effects, for the briefing
 
     def table(self) -> pd.DataFrame:
