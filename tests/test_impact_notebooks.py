@@ -1,0 +1,45 @@
+"""What the impact notebooks (30_impact_bansos, 40_tksk_empowerment) estimate on variants of the
+test province: run in the test process (tests/notebook_cells.py), their store read back."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from notebook_cells import run_notebook
+
+#: Two runs on the same households and outcome values give the same estimate up to float rounding.
+SAME_RTOL = 1e-10
+
+
+def _variant(province: Path, target: Path, change) -> Path:
+    """A copy of the province whose panel is changed by ``change(panel) -> panel``."""
+    shutil.copytree(province, target, ignore=shutil.ignore_patterns("raw"))
+    panel = pd.read_parquet(province / "panel.parquet")
+    change(panel).to_parquet(target / "panel.parquet", index=False)
+    return target
+
+
+def _leave_on_graduation(panel: pd.DataFrame) -> pd.DataFrame:
+    """As a real panel records it: a family that graduates leaves PKH in the waves after."""
+    ordered = panel.sort_values(["hh_id", "wave"])
+    before = ordered.groupby("hh_id")["graduated"].shift(1, fill_value=False).astype(bool).reindex(panel.index)
+    return panel.assign(pkh=panel["pkh"] & ~before)
+
+
+def _graduation(run) -> pd.Series:
+    s = run.store
+    return s[(s["outcome"] == "graduated") & (s["estimand"] == "ATT (simple)")].iloc[0]
+
+
+def test_graduation_is_measured_among_families_in_pkh_at_the_start(province, tmp_path):
+    variant = _variant(province, tmp_path / "graduates-leave", _leave_on_graduation)
+    assert (pd.read_parquet(variant / "panel.parquet").groupby("wave")["pkh"].mean().diff().dropna() < 0).all()
+    as_given = _graduation(run_notebook("40_tksk_empowerment", province, kabupaten="all", language="en", bootstrap=0))
+    leaving = _graduation(run_notebook("40_tksk_empowerment", variant, kabupaten="all", language="en", bootstrap=0))
+    # the same families (receiving PKH in the first wave) and the same graduations: the same effect
+    assert not leaving["suppressed"] and leaving["nobs"] == as_given["nobs"]
+    np.testing.assert_allclose(leaving[["estimate", "ci_lower", "ci_upper"]].to_numpy(float),
+                               as_given[["estimate", "ci_lower", "ci_upper"]].to_numpy(float), rtol=SAME_RTOL)
