@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from notebook_cells import run_notebook
 
+from welfare_eval import programs
+
 #: Two runs on the same households and outcome values give the same estimate up to float rounding.
 SAME_RTOL = 1e-10
 
@@ -43,3 +45,14 @@ def test_graduation_is_measured_among_families_in_pkh_at_the_start(province, tmp
     assert not leaving["suppressed"] and leaving["nobs"] == as_given["nobs"]
     np.testing.assert_allclose(leaving[["estimate", "ci_lower", "ci_upper"]].to_numpy(float),
                                as_given[["estimate", "ci_lower", "ci_upper"]].to_numpy(float), rtol=SAME_RTOL)
+
+
+def test_the_rd_cut_off_is_the_provinces(province, tables):
+    panel = tables["panel"]
+    last = panel[panel["wave"] == panel["wave"].max()]
+    kab = "7601"
+    expected = programs.PKH.pmt_cutoff(last)
+    # the region's own families would give another cut-off: the test can tell them apart
+    assert programs.PKH.pmt_cutoff(programs.PKH.receipt_data(last[last["kab_code"] == kab])) != expected
+    run = run_notebook("30_impact_bansos", province, kabupaten=kab, language="en")
+    assert run.namespace["cutoff"] == expected
