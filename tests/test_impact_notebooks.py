@@ -11,6 +11,7 @@ import pytest
 from notebook_cells import run_notebook
 
 from welfare_eval import programs
+from welfare_eval.report.strings import t
 
 #: Two runs on the same households and outcome values give the same estimate up to float rounding.
 SAME_RTOL = 1e-10
@@ -56,3 +57,25 @@ def test_the_rd_cut_off_is_the_provinces(province, tables):
     assert programs.PKH.pmt_cutoff(programs.PKH.receipt_data(last[last["kab_code"] == kab])) != expected
     run = run_notebook("30_impact_bansos", province, kabupaten=kab, language="en")
     assert run.namespace["cutoff"] == expected
+
+
+def _no_pkh_in(kab: str):
+    def change(panel: pd.DataFrame) -> pd.DataFrame:
+        return panel.assign(pkh=panel["pkh"] & (panel["kab_code"].astype(str) != kab))
+    return change
+
+
+@pytest.fixture(scope="module")
+def no_pkh(province, tmp_path_factory) -> Path:
+    """The province with no PKH recipient in Mamuju Tengah (7606)."""
+    return _variant(province, tmp_path_factory.mktemp("no-pkh") / "data", _no_pkh_in("7606"))
+
+
+def test_a_region_without_pkh_recipients_says_so(no_pkh):
+    run = run_notebook("30_impact_bansos", no_pkh, kabupaten="7606", language="en")
+    effects = run.tables["30-05"]  # one line in place of the table, saying why
+    assert len(effects) == 1 and effects.iloc[0, 0].startswith(t("ip_not_estimable", "en", reason="")) \
+        and "'pkh' does not vary" in effects.iloc[0, 0]
+    assert "Naive comparison (biased) could not be computed" in run.texts["30-17"]
+    assert not (run.store["program"] == "PKH").any()
+    assert (run.store["program"] == "BPNT").any()  # the rest of the report goes on

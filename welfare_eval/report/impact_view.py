@@ -157,6 +157,7 @@ class Effects(_Collector):
         self._treated_mean: dict[str, float] = {}
         self._checks: list[tuple[str, str, pd.DataFrame]] = []
         self._found: list[tuple[str, str, str]] = []
+        self._failures: list[str] = []
 
     @contextmanager
     def attempt(self, outcome: str, method: str) -> Iterator[None]:
@@ -165,6 +166,7 @@ class Effects(_Collector):
         try:
             yield
         except EXPECTED_ERRORS as exc:
+            self._failures.append(str(exc))
             self._notes.append(self._prefix + t("not_computable", self.language,
                                                 outcome=outcome_label(outcome, self.language),
                                                 method=t(method, self.language), reason=exc))
@@ -233,10 +235,17 @@ class Effects(_Collector):
         effects = [(self.program, "", res)] if self._frames else []
         return effects + self._checks  # diagnostics and plausibility flags after the effects, for the briefing
 
+    def _none(self) -> pd.DataFrame:
+        """One line in place of a table when no effect could be estimated, saying why."""
+        reason = self._failures[0] if self._failures else "–"
+        return pd.DataFrame({t("effect", self.language): [t("ip_not_estimable", self.language, reason=reason)]})
+
     def table(self) -> pd.DataFrame:
         """The effects for readers: outcome, method, effect, interval, relative change (shares
         only) and the households compared; suppressed rows say why."""
         L = self.language
+        if not self._frames:
+            return self._none()
         res = self.frame()
         mark = markers(res, L, min_cell=self.min_cell)
         n_head, n_values = n_column(res, L)
@@ -257,6 +266,8 @@ class Effects(_Collector):
     def adjusted_table(self, method: str = "aipw") -> pd.DataFrame:
         """p-values of one method across outcomes, raw and Benjamini-Hochberg adjusted."""
         L = self.language
+        if not self._frames:
+            return self._none()
         rows = self.adjusted(method)
         return pd.DataFrame({
             t("outcome", L): [outcome_label(o, L) for o in rows["outcome"]],
@@ -268,6 +279,8 @@ class Effects(_Collector):
         """Each published effect (``programs.Benchmark``) beside the local one, both relative to
         the comparison mean."""
         L = self.language
+        if not self._frames:
+            return self._none()
         rows = self.frame()
         rows = rows[rows["method_key"] == method]
 
