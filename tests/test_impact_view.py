@@ -48,3 +48,27 @@ def test_an_ate_is_stored_as_an_ate_without_a_comparison_mean(pkh_families):
     assert not any(str(e).startswith("plausibility") for _, _, f in effects.rows for e in f["estimand"])
     table = effects.table()
     assert (table.loc[table[t("method", "en")] == t("aipw", "en"), t("relative", "en")] == "–").all()
+
+
+def test_bpnt_effects_have_a_chart_of_their_shares(tables):
+    panel = tables["panel"]
+    data = programs.BPNT.receipt_data(panel[panel["wave"] == panel["wave"].max()])
+    bpnt = view.Effects("BPNT", "id")
+    for outcome in programs.BPNT_OUTCOMES:
+        bpnt.add("aipw", impact.aipw(data, outcome=outcome, treatment="bpnt",
+                                     covariates=list(programs.BPNT.receipt_covariates), estimand="ATT"), data)
+    fig = bpnt.figure()
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == t("br_chart_bpnt_effects", "id")
+    # the two shares (poor, extremely poor), not consumption in rupiah on a percentage-point axis
+    labels = [x.get_text() for x in ax.get_yticklabels()]
+    assert view.outcome_label("cons_pc", "id") not in labels and view.outcome_label("poor", "id") in labels
+
+
+@pytest.mark.parametrize("language", ["id", "en"], ids=["id", "en"])
+def test_the_published_comparison_has_translated_headers(pkh_families, language):
+    effects = _effects(pkh_families, "ATT")
+    effects.language = language
+    table = effects.published_table(programs.PKH.benchmarks)
+    assert list(table.columns) == [t("outcome", language), t("published", language),
+                                   t("ip_local_relative", language, method=t("aipw", language))]

@@ -291,7 +291,7 @@ class Effects(_Collector):
         return pd.DataFrame({
             t("outcome", L): [t(b.outcome, L) for b in benchmarks],
             t("published", L): [f"{fmt_pct(b.relative_change, L, digits=0)} ({t(b.label, L)})" for b in benchmarks],
-            method.upper(): [fmt_pct(local(b.outcome), L) for b in benchmarks]})
+            t("ip_local_relative", L, method=t(method, L)): [fmt_pct(local(b.outcome), L) for b in benchmarks]})
 
     def figure(self, method: str = "aipw"):
         """The effects of one method on shares as bars with intervals in percentage points, or a
@@ -299,6 +299,8 @@ class Effects(_Collector):
         L = self.language
         title = t(f"br_chart_{self.program.lower()}_effects", L)
         res = self.frame()
+        # shares only: an effect in rupiah has no place on an axis of percentage points
+        res = res[~res["outcome"].isin(AMOUNT_OUTCOMES)]
         rows = res[res["method_key"] == method]
         if len(rows) and not rows["suppressed"].all():
             fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked

@@ -400,6 +400,14 @@ STRINGS: dict[str, dict[str, str]] = {
     # ---- end of the briefing block ----
 }
 
+# --- fix-impact: the impact views and the briefing's word on multiple testing ----------------------
+STRINGS.update({
+    "br_chart_bpnt_effects": {"id": "Dampak BPNT pada kemiskinan penerima (AIPW, ATT), poin persen",
+                              "en": "Effect of BPNT on recipients' poverty (AIPW, ATT), percentage points"},
+    "ip_local_relative": {"id": "Di sini: {method}", "en": "Here: {method}"},
+})
+# --- end fix-impact --------------------------------------------------------------------------------
+
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
 STRINGS.update({
     "poor_coverage_rate": {"id": "Cakupan penduduk miskin", "en": "Coverage of the poor"},
