@@ -7,7 +7,7 @@ import pytest
 
 from welfare_eval import impact, programs
 from welfare_eval.report import impact_view as view
-from welfare_eval.report.strings import t
+from welfare_eval.report.strings import diagnostic_text, t
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,33 @@ def test_the_published_comparison_has_translated_headers(pkh_families, language)
     table = effects.published_table(programs.PKH.benchmarks)
     assert list(table.columns) == [t("outcome", language), t("published", language),
                                    t("ip_local_relative", language, method=t("aipw", language))]
+
+
+#: A disclosure threshold no group of the test province reaches: every effect hidden.
+HIDE_ALL = 100_000
+
+
+@pytest.mark.parametrize("min_cell", [10, HIDE_ALL], ids=["shown", "hidden"])
+def test_the_equal_effects_test_is_said_only_for_subgroups_shown(pkh_families, min_cell):
+    het = view.Subgroups("en", min_cell=min_cell)
+    table = impact.inference.heterogeneity(impact.naive, pkh_families, by="urban", outcome="child_out_of_school",
+                                           treatment="pkh")
+    het.add("urban", table, outcome="child_out_of_school")
+    said = f"{het.label('urban')}: {diagnostic_text(table.diagnostics[0], 'en')}"
+    assert (said in het.notes) == (min_cell != HIDE_ALL)
+
+
+@pytest.mark.parametrize("min_cell", [10, HIDE_ALL], ids=["shown", "hidden"])
+def test_pre_trends_are_said_only_for_an_event_study_shown(tables, min_cell):
+    panel = tables["panel"]
+    kw = dict(outcome="knows_program", unit="hh_id", time="wave", cohort="tksk_cohort", cluster="kec_code",
+              control_group="never_treated")
+    tksk = view.Staggered("en", min_cell=min_cell)
+    tksk.add("knows_program", panel, cells=impact.att_gt(panel, **kw).cells)
+    dynamic = impact.staggered_did(panel, aggregate="dynamic", bootstrap=0, **kw)
+    tksk.add_dynamic("knows_program", dynamic)
+    pre = next(d for d in dynamic.diagnostics if d.name == "pre_trends")
+    assert (diagnostic_text(pre, "en") in tksk.notes) == (min_cell != HIDE_ALL)
+    stored = pd.concat([f for _, _, f in tksk.rows])
+    row = stored[stored["estimand"] == "diagnostic pre_trends"]
+    assert len(row) == 1 and bool(row["suppressed"].iloc[0]) == (min_cell == HIDE_ALL)

@@ -350,7 +350,9 @@ class Subgroups(_Collector):
                 t("ci95", L): "" if m else (f"{fmt_effect(r['ci_lower'], outcome, L, unit=False)} – "
                                             f"{fmt_effect(r['ci_upper'], outcome, L, unit=False)}"),
                 n_head: n_text})
-        self._notes.append(f"{label}: {diagnostic_text(table.diagnostics[0], L)}")
+        # the test of equal effects compares every subgroup: not said when one of them is hidden
+        if not hf["suppressed"].any():
+            self._notes.append(f"{label}: {diagnostic_text(table.diagnostics[0], L)}")
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self._rows)
@@ -479,13 +481,26 @@ class Staggered(_Collector):
             f = f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
         return suppress(f, min_cell=self.min_cell)
 
+    def _dynamic_shown(self, outcome: str) -> bool:
+        """Whether the event study's rows its diagnostics rest on are shown: the overall effect and
+        every time before the roll-out (the pre-trend test's)."""
+        f = self._dynamic_frame(outcome)
+        if f.empty:
+            return False
+        if "event_time" not in f.columns:
+            return not f["suppressed"].any()
+        e = f["event_time"].astype(str)
+        rests_on = (e == "all") | (pd.to_numeric(e, errors="coerce") < 0)
+        return not f.loc[rests_on.to_numpy(), "suppressed"].any()
+
     @property
     def notes(self) -> list[str]:
         out: list[str] = []
-        for o in self._outcomes.values():
+        for name, o in self._outcomes.items():
             if o.failure:
                 out.append(o.failure)
-            if o.dynamic is not None:
+            # diagnostics of a hidden event study are not said
+            if o.dynamic is not None and self._dynamic_shown(name):
                 worded = {d.message for d in o.dynamic.diagnostics}
                 out += notes_text([n for n in o.dynamic.notes if n not in worded], self.language) + [
                     diagnostic_text(d, self.language) for d in o.dynamic.diagnostics]
@@ -498,9 +513,9 @@ class Staggered(_Collector):
             out.append((self.program, name, o.simple.assign(outcome=name)))
             if o.dynamic is not None:
                 out.append((self.program, f"{name} dynamic", self._dynamic_frame(name).assign(outcome=name)))
-                # the pre-trend test rests on the estimate's households
+                # the pre-trend test rests on the estimate's households and on the event study's rows
                 out.append((self.program, name, diagnostic_rows(o.dynamic, name).assign(
-                    nobs=o.nobs, **self._groups(o.cells))))
+                    nobs=o.nobs, **self._groups(o.cells), suppressed=not self._dynamic_shown(name))))
         return out
 
     def table(self) -> pd.DataFrame:
