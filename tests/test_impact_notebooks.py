@@ -79,3 +79,10 @@ def test_a_region_without_pkh_recipients_says_so(no_pkh):
     assert "Naive comparison (biased) could not be computed" in run.texts["30-17"]
     assert not (run.store["program"] == "PKH").any()
     assert (run.store["program"] == "BPNT").any()  # the rest of the report goes on
+
+
+def test_no_estimable_subgroup_is_one_line_saying_why(province):
+    run = run_notebook("30_impact_bansos", province, kabupaten="7602", language="en")
+    het = run.tables["30-11"]
+    labels = ", ".join(run.namespace["het"].label(by) for by in ("head_female", "urban", "decile"))
+    assert het.shape == (1, 1) and het.iloc[0, 0] == t("ip_het_none", "en", groups=labels)

@@ -317,6 +317,7 @@ class Subgroups(_Collector):
     def __init__(self, language: str, *, min_cell: int = DEFAULT_MIN_CELL):
         super().__init__(language, min_cell=min_cell)
         self._rows: list[dict] = []
+        self._failed: list[str] = []
 
     def label(self, by: str) -> str:
         """The subgroup column's name for readers (the column itself when the table has no name for it)."""
@@ -329,6 +330,7 @@ class Subgroups(_Collector):
         try:
             yield
         except EXPECTED_ERRORS:
+            self._failed.append(self.label(by))
             self._notes.append(f"{self.label(by)}: {t('het_not_estimable', self.language)}")
 
     def add(self, by: str, table, outcome: str) -> None:
@@ -355,6 +357,10 @@ class Subgroups(_Collector):
             self._notes.append(f"{label}: {diagnostic_text(table.diagnostics[0], L)}")
 
     def table(self) -> pd.DataFrame:
+        """The effects by subgroup; when none could be estimated, one line saying why in its place."""
+        if not self._rows:
+            L = self.language
+            return pd.DataFrame({t("effect", L): [t("ip_het_none", L, groups=", ".join(self._failed) or "–")]})
         return pd.DataFrame(self._rows)
 
 

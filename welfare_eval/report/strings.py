@@ -405,6 +405,10 @@ STRINGS.update({
     "br_chart_bpnt_effects": {"id": "Dampak BPNT pada kemiskinan penerima (AIPW, ATT), poin persen",
                               "en": "Effect of BPNT on recipients' poverty (AIPW, ATT), percentage points"},
     "ip_local_relative": {"id": "Di sini: {method}", "en": "Here: {method}"},
+    "ip_het_none": {"id": "Tidak ada efek per subkelompok yang dapat diestimasi ({groups}): di salah satu subkelompok "
+                          "setiap pembagian, keluarga penerima atau pembanding terlalu sedikit untuk modelnya.",
+                    "en": "No effect by subgroup could be estimated ({groups}): in one subgroup of each division, "
+                          "there are too few recipient or comparison families for the model."},
 })
 # --- end fix-impact --------------------------------------------------------------------------------
 
