@@ -11,6 +11,7 @@ import pytest
 from notebook_cells import run_notebook
 
 from welfare_eval import programs
+from welfare_eval.report import impact_view as view
 from welfare_eval.report.strings import t
 
 #: Two runs on the same households and outcome values give the same estimate up to float rounding.
@@ -86,3 +87,33 @@ def test_no_estimable_subgroup_is_one_line_saying_why(province):
     het = run.tables["30-11"]
     labels = ", ".join(run.namespace["het"].label(by) for by in ("head_female", "urban", "decile"))
     assert het.shape == (1, 1) and het.iloc[0, 0] == t("ip_het_none", "en", groups=labels)
+
+
+@pytest.mark.parametrize(("kab", "clusters", "shown"), [("7602", 1, False), ("7604", 7, True)],
+                         ids=["polewali-mandar-one-comparison", "mamuju-seven-never-accompanied"])
+def test_tksk_needs_several_comparison_kecamatan(province, kab, clusters, shown):
+    run = run_notebook("40_tksk_empowerment", province, kabupaten=kab, language="en", bootstrap=0)
+    assert run.namespace["comparison_kecamatan"] == clusters
+    simple = run.store[run.store["estimand"] == "ATT (simple)"]
+    table = run.tables["40-05"]
+    no_comparison = t("tk_few_clusters", "en", n=clusters, minimum=view.MIN_COMPARISON_CLUSTERS)
+    if shown:
+        assert simple["estimate"].notna().all() and len(table) == len(simple)
+    else:
+        assert simple["suppressed"].all() and simple["estimate"].isna().all()
+        assert simple["group"].str.contains("not_estimable=few_comparison_clusters").all()
+        assert table.shape == (1, 1) and table.iloc[0, 0] == no_comparison
+        assert no_comparison in run.texts["40-07"]
+        assert not run.store["estimand"].str.startswith(("ATT (dynamic)", "diagnostic")).any()
+
+
+def test_comparison_clusters_counts_the_fewest_of_any_cell():
+    # kecamatan a, b first accompanied in 2022; c in 2023; d in 2024; e never
+    data = pd.DataFrame({"kec": list("abcde"), "cohort": [2022, 2022, 2023, 2024, 0]}).merge(
+        pd.DataFrame({"wave": [2021, 2022, 2023, 2024]}), how="cross")
+    kw = dict(time="wave", cohort="cohort", cluster="kec")
+    assert view.comparison_clusters(data, control_group="never_treated", **kw) == 1
+    # not yet accompanied: (2022, 2022) has c, d, e; (2022, 2023) and (2023, 2023) have d, e; in 2024 only e
+    assert view.comparison_clusters(data, control_group="not_yet_treated", **kw) == 1
+    assert view.comparison_clusters(data[data["kec"] != "e"], control_group="not_yet_treated", **kw) == 1
+    assert view.comparison_clusters(data[data["wave"] < 2024], control_group="not_yet_treated", **kw) == 2

@@ -493,9 +493,15 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         # two reasons: too few sampled households (or hidden so such a cell cannot be worked out), and
         # too uncertain to publish (small-area estimates with a relative standard error over 50%)
         uncertain = int(supp["group"].astype(str).str.contains("quality=unreliable").sum())
-        small = len(supp) - uncertain
+        # and a third: effects not estimable for want of a valid comparison group (too few comparison clusters)
+        from .impact_view import MIN_COMPARISON_CLUSTERS
+
+        clusters = int(supp["group"].astype(str).str.contains("not_estimable=few_comparison_clusters").sum())
+        small = len(supp) - uncertain - clusters
         parts = ([t("br_suppressed_small", L, n=fmt_number(small, L))] if small else []) + \
-            ([t("br_suppressed_uncertain", L, n=fmt_number(uncertain, L))] if uncertain else [])
+            ([t("br_suppressed_uncertain", L, n=fmt_number(uncertain, L))] if uncertain else []) + \
+            ([t("br_suppressed_clusters", L, n=fmt_number(clusters, L), minimum=MIN_COMPARISON_CLUSTERS)]
+             if clusters else [])
         out.append(t("br_sure_suppressed", L, n=fmt_number(len(supp), L), reasons=_join(parts, L)))
     out.append(data_source(data_dir, L))
     return out

@@ -421,6 +421,32 @@ class _Outcome:
     failure: str | None = None
 
 
+#: The fewest comparison clusters (kecamatan) a staggered effect is shown with. Its standard errors,
+#: intervals and pre-trend test are clustered by kecamatan, so the comparison side's variance rests on
+#: the G0 comparison kecamatan alone: with G0 = 1 it is not estimated at all, and with a handful the
+#: cluster-robust and wild-bootstrap tests over- or under-reject badly (MacKinnon and Webb 2017,
+#: J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2); Conley and Taber 2011). Even a
+#: t reference with G0 - 1 degrees of freedom would need 2.78 instead of 1.96 at G0 = 5 and 3.18 at 4:
+#: below 5 the intervals shown (normal or multiplier bootstrap) would be far too narrow to trust.
+MIN_COMPARISON_CLUSTERS = 5
+
+
+def comparison_clusters(data: pd.DataFrame, *, time: str, cohort: str, cluster: str,
+                        control_group: str) -> int:
+    """The fewest comparison clusters of any post-roll-out cell (cohort g, time t >= g) of
+    :func:`impact.att_gt`: clusters never treated (``control_group="never_treated"``), or never
+    treated or first treated after t (``"not_yet_treated"``); cells without any are not formed."""
+    first = data.groupby(cluster, observed=True)[cohort].max()
+    times = sorted(data[time].unique())
+    counts = []
+    for g in sorted(c for c in first.unique() if c > times[0]):
+        for t in (t for t in times if t >= g):
+            ctrl = (first == 0) if control_group == "never_treated" else (first == 0) | ((first > t) & (first != g))
+            if ctrl.any():
+                counts.append(int(ctrl.sum()))
+    return min(counts) if counts else 0
+
+
 class Staggered(_Collector):
     """Callaway-Sant'Anna effects of a staggered roll-out per outcome, against naive TWFE.
 
@@ -431,10 +457,11 @@ class Staggered(_Collector):
     """
 
     def __init__(self, language: str, *, min_cell: int = DEFAULT_MIN_CELL, unit: str = "hh_id",
-                 program: str = "TKSK"):
+                 program: str = "TKSK", comparison_clusters: int | None = None):
         super().__init__(language, min_cell=min_cell)
         self.unit = unit
         self.program = program
+        self.comparison_clusters = comparison_clusters
         self._outcomes: dict[str, _Outcome] = {}
         self._failures: dict[str, str] = {}
 
@@ -449,10 +476,20 @@ class Staggered(_Collector):
     def _groups(self, cells) -> dict:
         return cs_groups(cells[cells["post"]]) if cells is not None else {"n_treated": 0, "n_control": 0}
 
+    @property
+    def few_clusters(self) -> bool:
+        """Whether the comparison group has fewer than :data:`MIN_COMPARISON_CLUSTERS` clusters: no
+        valid comparison group in the region (its clustered standard errors cannot be trusted)."""
+        return self.comparison_clusters is not None and self.comparison_clusters < MIN_COMPARISON_CLUSTERS
+
+    def _few_clusters_text(self) -> str:
+        return t("tk_few_clusters", self.language, n=self.comparison_clusters, minimum=MIN_COMPARISON_CLUSTERS)
+
     def publishable(self, cells) -> bool:
         """Whether every cohort and comparison group behind the post-treatment cells holds at least
-        ``min_cell`` households (``cells``: the ``.cells`` of :func:`impact.att_gt`, or None)."""
-        return cells is not None and min(self._groups(cells).values()) >= self.min_cell
+        ``min_cell`` households (``cells``: the ``.cells`` of :func:`impact.att_gt`, or None) and the
+        comparison group has at least :data:`MIN_COMPARISON_CLUSTERS` clusters."""
+        return cells is not None and min(self._groups(cells).values()) >= self.min_cell and not self.few_clusters
 
     def cells(self, outcome: str):
         """The ATT(g,t) cells an outcome was added with (None when they could not be formed)."""
@@ -467,6 +504,8 @@ class Staggered(_Collector):
         if simple is not None and self.publishable(cells):
             row = simple.to_frame().assign(**groups)
             o.twfe = float(naive.attrs["twfe"]) if naive is not None else float("nan")
+        if self.few_clusters:  # not estimable: no valid comparison group (the reason goes with the stored row)
+            row = row.assign(suppressed=True, not_estimable="few_comparison_clusters")
         o.simple = suppress(row, min_cell=self.min_cell)
         self._outcomes[outcome] = o
 
@@ -501,7 +540,7 @@ class Staggered(_Collector):
 
     @property
     def notes(self) -> list[str]:
-        out: list[str] = []
+        out: list[str] = [self._few_clusters_text()] if self.few_clusters else []
         for name, o in self._outcomes.items():
             if o.failure:
                 out.append(o.failure)
@@ -528,6 +567,8 @@ class Staggered(_Collector):
         """Per outcome: the Callaway-Sant'Anna effect with its interval, the naive TWFE beside it,
         the households compared."""
         L = self.language
+        if self.few_clusters:  # one line in place of the table, saying why and where to look
+            return pd.DataFrame({t("cs", L): [self._few_clusters_text()]})
         res = pd.DataFrame([{"outcome": name, "cs": o.simple["estimate"].iloc[0],
                              "cs_lo": o.simple["ci_lower"].iloc[0], "cs_hi": o.simple["ci_upper"].iloc[0],
                              "twfe": o.twfe, "nobs": o.simple["nobs"].iloc[0],
@@ -554,6 +595,8 @@ class Staggered(_Collector):
                                       language=L, pct=False, point_label=t("br_ev_points", L),
                                       band_label=t("br_ev_band", L), before_label=t("br_ev_before", L))
             return fig
+        if self.few_clusters:
+            return note_figure(title, t("tk_few_clusters_short", L, n=self.comparison_clusters))
         return note_figure(title, t("suppressed", L, n=self.min_cell) if self.cells(outcome) is not None else "–")
 
 

@@ -409,6 +409,20 @@ STRINGS.update({
                           "setiap pembagian, keluarga penerima atau pembanding terlalu sedikit untuk modelnya.",
                     "en": "No effect by subgroup could be estimated ({groups}): in one subgroup of each division, "
                           "there are too few recipient or comparison families for the model."},
+    "tk_few_clusters": {"id": "Tidak ada kelompok pembanding yang sahih di wilayah ini: pembandingnya hanya {n} kecamatan, "
+                              "padahal galat baku dan uji tren sebelum pendampingan dihitung berklaster per kecamatan "
+                              "dan memerlukan paling sedikit {minimum} kecamatan pembanding. Dampak TKSK tidak "
+                              "diestimasi di sini; lihat estimasi provinsi.",
+                        "en": "There is no valid comparison group in this region: it has only {n} comparison "
+                              "kecamatan, while the standard errors and the pre-trend test are clustered by "
+                              "kecamatan and need at least {minimum}. TKSK's effect is not estimated here; see the "
+                              "provincial estimate."},
+    "tk_few_clusters_short": {"id": "Tidak ada kelompok pembanding yang sahih ({n} kecamatan); lihat estimasi provinsi.",
+                              "en": "No valid comparison group ({n} kecamatan); see the provincial estimate."},
+    "br_suppressed_clusters": {"id": "{n} dampak TKSK karena wilayah ini tidak punya kelompok pembanding yang sahih "
+                                     "(kurang dari {minimum} kecamatan pembanding)",
+                               "en": "{n} TKSK effects because the region has no valid comparison group (fewer than "
+                                     "{minimum} comparison kecamatan)"},
 })
 # --- end fix-impact --------------------------------------------------------------------------------
 
