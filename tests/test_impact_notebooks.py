@@ -117,3 +117,18 @@ def test_comparison_clusters_counts_the_fewest_of_any_cell():
     assert view.comparison_clusters(data, control_group="not_yet_treated", **kw) == 1
     assert view.comparison_clusters(data[data["kec"] != "e"], control_group="not_yet_treated", **kw) == 1
     assert view.comparison_clusters(data[data["wave"] < 2024], control_group="not_yet_treated", **kw) == 2
+
+
+def test_the_adjusted_p_values_are_stored_per_outcome(province):
+    from statsmodels.stats.multitest import multipletests
+
+    run = run_notebook("30_impact_bansos", province, kabupaten="all", language="en")
+    effects = run.namespace["pkh"].frame()
+    aipw = effects[(effects["method_key"] == "aipw") & ~effects["suppressed"]]
+    expected = multipletests(aipw["pvalue"].to_numpy(float), method="fdr_bh")[1]
+    stored = run.store[run.store["estimand"] == "pvalue_bh aipw"].set_index("outcome")["estimate"]
+    assert list(stored.index) == list(programs.PKH_OUTCOMES)
+    # the same algorithm in statsmodels
+    np.testing.assert_allclose(stored.loc[aipw["outcome"]].to_numpy(float), expected, rtol=1e-12)
+    # the effects' own rows are stored as before
+    assert run.store["estimand"].isin(["ATT naive", "ATT ipw", "ATT aipw"]).sum() == 15 + 6

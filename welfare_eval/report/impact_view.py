@@ -158,6 +158,7 @@ class Effects(_Collector):
         self._checks: list[tuple[str, str, pd.DataFrame]] = []
         self._found: list[tuple[str, str, str]] = []
         self._failures: list[str] = []
+        self._adjusted: dict[str, pd.Series] = {}   # method key -> adjusted p-values by outcome
 
     @contextmanager
     def attempt(self, outcome: str, method: str) -> Iterator[None]:
@@ -218,22 +219,46 @@ class Effects(_Collector):
         res["n_control"] = res["nobs"] - res["n_treated"]
         return suppress(res, min_cell=self.min_cell)
 
+    def pvalues(self, method: str = "aipw") -> pd.Series:
+        """The p-values of one method's effects shown, by outcome: the family a multiple-testing
+        adjustment takes (a suppressed effect is not shown, so not tested)."""
+        res = self.frame()
+        rows = res[(res["method_key"] == method) & ~res["suppressed"].astype(bool)] if len(res) else res
+        rows = rows[rows["pvalue"].notna()] if "pvalue" in rows else rows.iloc[:0]
+        return pd.Series(rows["pvalue"].to_numpy(float) if "pvalue" in rows else [], index=rows["outcome"].to_numpy(),
+                         dtype=float, name="pvalue")
+
+    def add_adjusted(self, method: str, adjusted, *, outcomes) -> None:
+        """Adjusted p-values of one method's effects (``outcomes``: the outcome of each), shown in
+        :meth:`adjusted_table` and stored as ``pvalue_bh <estimand of the effect>``."""
+        self._adjusted[method] = pd.Series(np.asarray(adjusted, float), index=list(outcomes), dtype=float)
+
     def adjusted(self, method: str = "aipw") -> pd.DataFrame:
-        """The rows of one method with Benjamini-Hochberg p-values across the outcomes shown
-        (suppressed rows take no part in the adjustment)."""
+        """The rows of one method with their adjusted p-values (:meth:`add_adjusted`; NaN for an
+        effect outside the family)."""
         res = self.frame()
         rows = res[res["method_key"] == method].copy()
-        shown = rows["pvalue"].notna().to_numpy() if "pvalue" in rows else np.zeros(len(rows), bool)
-        rows["pvalue_bh"] = np.nan
-        if shown.any():
-            rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(rows.loc[shown, "pvalue"].to_numpy())
+        rows["pvalue_bh"] = rows["outcome"].map(self._adjusted.get(method, pd.Series(dtype=float))).astype(float)
         return rows
+
+    def _adjusted_rows(self) -> list[tuple[str, str, pd.DataFrame]]:
+        """``pvalue_bh <estimand>`` rows: each adjusted p-value on the households of its effect."""
+        out = []
+        for method in self._adjusted:
+            rows = self.adjusted(method)
+            out.append((self.program, "", pd.DataFrame({
+                "estimand": "pvalue_bh " + rows["method_key"],
+                "outcome": rows["outcome"], "estimate": rows["pvalue_bh"], "method": rows["method"],
+                "nobs": rows["nobs"], "n_treated": rows["n_treated"], "n_control": rows["n_control"],
+                "suppressed": rows["suppressed"]})))
+        return out
 
     @property
     def rows(self) -> list[tuple[str, str, pd.DataFrame]]:
         res = self.frame()
         effects = [(self.program, "", res)] if self._frames else []
-        return effects + self._checks  # diagnostics and plausibility flags after the effects, for the briefing
+        # diagnostics and plausibility flags after the effects, for the briefing; the adjusted p-values last
+        return effects + self._checks + (self._adjusted_rows() if self._frames else [])
 
     def _none(self) -> pd.DataFrame:
         """One line in place of a table when no effect could be estimated, saying why."""

@@ -423,6 +423,11 @@ STRINGS.update({
                                      "(kurang dari {minimum} kecamatan pembanding)",
                                "en": "{n} TKSK effects because the region has no valid comparison group (fewer than "
                                      "{minimum} comparison kecamatan)"},
+    "br_sure_bh_item": {"id": "{program} pada {outcome}", "en": "{program} on {outcome}"},
+    "br_sure_bh": {"id": "Dampak {items} disebut terbukti di atas, tetapi setelah penyesuaian karena beberapa hasil "
+                         "diuji bersamaan (Benjamini-Hochberg), {ps}: buktinya lebih lemah.",
+                   "en": "The effect of {items} is stated as shown above, but after adjusting because several "
+                         "outcomes are tested together (Benjamini-Hochberg), {ps}: the evidence is weaker."},
 })
 # --- end fix-impact --------------------------------------------------------------------------------
 
