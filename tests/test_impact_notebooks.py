@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from notebook_cells import run_notebook
+from notebook_cells import NOTEBOOKS, run_notebook
 
 from welfare_eval import programs
+from welfare_eval.exceptions import ParameterError
 from welfare_eval.report import impact_view as view
 from welfare_eval.report.strings import t
 
@@ -132,3 +134,39 @@ def test_the_adjusted_p_values_are_stored_per_outcome(province):
     np.testing.assert_allclose(stored.loc[aipw["outcome"]].to_numpy(float), expected, rtol=1e-12)
     # the effects' own rows are stored as before
     assert run.store["estimand"].isin(["ATT naive", "ATT ipw", "ATT aipw"]).sum() == 15 + 6
+
+
+def _one_cohort_in(kab: str):
+    def change(panel: pd.DataFrame) -> pd.DataFrame:
+        inside = panel["kab_code"].astype(str) == kab
+        return panel.assign(tksk_cohort=panel["tksk_cohort"].where(~inside, 2022),
+                            tksk=panel["tksk"].where(~inside, panel["wave"] >= 2022))
+    return change
+
+
+@pytest.mark.parametrize(("notebook", "change", "said"), [
+    ("30_impact_bansos", _no_pkh_in("7606"), "Treatment 'pkh' does not vary"),
+    ("40_tksk_empowerment", _one_cohort_in("7606"), "No cohort has both a pre-period and comparison units"),
+], ids=["30-no-pkh-recipient", "40-every-kecamatan-in-one-cohort"])
+def test_a_data_error_becomes_a_note(province, tmp_path, notebook, change, said):
+    data = _variant(province, tmp_path / "data", change)
+    run = run_notebook(notebook, data, kabupaten="7606", language="en", **({"bootstrap": 0} if "40" in notebook else {}))
+    notes = run.texts["30-17" if notebook.startswith("30") else "40-07"]
+    assert said in notes
+
+
+@pytest.mark.parametrize(("notebook", "line", "edited"), [
+    ("30_impact_bansos", "covariates = list(programs.PKH.receipt_covariates)",
+     'covariates = list(programs.PKH.receipt_covariates) + ["pmt_scroe"]'),
+    ("40_tksk_empowerment", 'cluster="kec_code", control_group=control_group).cells',
+     'cluster="kec_cod", control_group=control_group).cells'),
+], ids=["30-misspelt-covariate", "40-misspelt-cluster"])
+def test_a_misspelt_choice_fails_the_notebook(province, tmp_path, notebook, line, edited):
+    nb = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if line in c.source)
+    cell.source = cell.source.replace(line, edited)
+    path = tmp_path / f"{notebook}.ipynb"
+    nbformat.write(nb, str(path))
+    with pytest.raises(ParameterError, match="pmt_scroe|kec_cod"):
+        run_notebook(path, province, kabupaten="7604", language="en",
+                     **({"bootstrap": 0} if "40" in notebook else {}))
