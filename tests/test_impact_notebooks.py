@@ -150,7 +150,8 @@ def _one_cohort_in(kab: str):
 ], ids=["30-no-pkh-recipient", "40-every-kecamatan-in-one-cohort"])
 def test_a_data_error_becomes_a_note(province, tmp_path, notebook, change, said):
     data = _variant(province, tmp_path / "data", change)
-    run = run_notebook(notebook, data, kabupaten="7606", language="en", **({"bootstrap": 0} if "40" in notebook else {}))
+    run = run_notebook(notebook, data, kabupaten="7606", language="en",
+                       **({"bootstrap": 0} if "40" in notebook else {}))
     notes = run.texts["30-17" if notebook.startswith("30") else "40-07"]
     assert said in notes
 

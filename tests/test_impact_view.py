@@ -1,7 +1,6 @@
 """What the impact views store and say (welfare_eval/report/impact_view.py), on the test province."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import impact, plots, regions
+from .. import plots, regions
 from ..config import DEFAULT_MIN_CELL
 from ..exceptions import DataValidationError
 from .display import md_lines
@@ -465,8 +465,9 @@ def comparison_clusters(data: pd.DataFrame, *, time: str, cohort: str, cluster: 
     times = sorted(data[time].unique())
     counts = []
     for g in sorted(c for c in first.unique() if c > times[0]):
-        for t in (t for t in times if t >= g):
-            ctrl = (first == 0) if control_group == "never_treated" else (first == 0) | ((first > t) & (first != g))
+        for period in (p for p in times if p >= g):
+            later = (first > period) & (first != g)
+            ctrl = (first == 0) if control_group == "never_treated" else (first == 0) | later
             if ctrl.any():
                 counts.append(int(ctrl.sum()))
     return min(counts) if counts else 0
