@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from welfare_eval import impact
+from welfare_eval import impact, programs
 from welfare_eval.exceptions import ParameterError
 from welfare_eval.impact.bootstrap import aipw_draws, counts
-from welfare_eval.impact.common import pkh_receipt_covariates
 from welfare_eval.impact.inference import heterogeneity
 from welfare_eval.impact.weighting import BOOT_REPS, SMALL_ESS, _prepare
 
@@ -19,7 +18,8 @@ SAME_FIT = 1e-10
 
 @pytest.fixture(scope="module")
 def pkh(world_small_panel):
-    last, cov = pkh_receipt_covariates(world_small_panel[world_small_panel["wave"] == world_small_panel["wave"].max()])
+    last = programs.PKH.receipt_data(world_small_panel[world_small_panel["wave"] == world_small_panel["wave"].max()])
+    last, cov = last.assign(d=last["pkh"].astype(float)), list(programs.PKH.receipt_covariates)
     return last.assign(y=last["child_out_of_school"].astype(float)), cov
 
 

@@ -493,3 +493,37 @@ def test_missed_poor_too_uncertain_to_rank_is_said_not_ranked(tmp_path):
     store.to_csv(path, index=False)
     steps = "\n".join(briefing.build(path, language="id", data_dir=tmp_path, when=WHEN).next_steps)
     assert "terlalu tidak pasti untuk diurutkan" in steps and "Campalagian" not in steps
+
+
+def test_no_tksk_claim_where_the_region_has_no_valid_comparison_group(province, tmp_path):
+    """Polewali Mandar: every kecamatan accompanied, one comparison kecamatan: no TKSK effect is
+    claimed or built upon, and the briefing says why it is missing."""
+    results = tmp_path / "results.csv"
+    run_notebook("40_tksk_empowerment", province, kabupaten="7602", language="id", bootstrap=0,
+                 results=str(results))
+    for language in ("id", "en"):
+        b = briefing.build(results, language=language, region="7602", data_dir=province, when=WHEN)
+        assert "tksk" not in briefing._effects(briefing.read(results))
+        said = " ".join(b.paragraphs + b.next_steps)
+        assert "TKSK" not in said
+        assert briefing.t("br_next_tksk_all_unproven", language) not in b.next_steps
+        assert any(briefing.t("br_suppressed_clusters", language, n="6",
+                              minimum=impact_view.MIN_COMPARISON_CLUSTERS) in s for s in b.certainty)
+
+
+@pytest.mark.parametrize(("bh", "named"), [(0.06, True), (0.04, False), (None, False)],
+                         ids=["adjusted-0.06-named", "adjusted-0.04-not-named", "no-adjusted-row"])
+def test_a_shown_effect_weak_after_multiple_testing_is_named(tmp_path, bh, named):
+    extra = [] if bh is None else [_row("30_impact_bansos", "pvalue_bh aipw", estimate=bh, program="PKH",
+                                        outcome="child_out_of_school")]
+    for language in ("id", "en"):
+        b = briefing.build(_store(tmp_path, extra=extra), language=language, data_dir=tmp_path, when=WHEN)
+        assert briefing._effects(briefing.read(tmp_path / "results.csv"))["pkh_ats"].shown
+        sentence = briefing.t("br_sure_bh", language, ps=briefing.fmt_p(bh, language),
+                              items=briefing.t("br_sure_bh_item", language, program="PKH",
+                                               outcome=briefing.t("br_o_child_out_of_school", language)))
+        assert (sentence in b.certainty) == named
+    if named:
+        assert ("Dampak PKH pada anak tidak sekolah disebut terbukti di atas, tetapi setelah penyesuaian karena "
+                "beberapa hasil diuji bersamaan (Benjamini-Hochberg), p = 0,060: buktinya lebih lemah.") in \
+            briefing.build(_store(tmp_path, extra=extra), language="id", data_dir=tmp_path, when=WHEN).certainty

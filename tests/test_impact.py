@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from welfare_eval import impact
+from welfare_eval import impact, programs
 from welfare_eval.exceptions import DataValidationError, ParameterError
-from welfare_eval.impact.common import pkh_receipt_covariates
 from welfare_eval.impact.weighting import fit_logit
 
 HERE = Path(__file__).resolve().parent / "reference"
@@ -123,7 +122,8 @@ def test_thornton_cash_incentive_to_learn_hiv_results():
 
 def pkh_design(panel: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """The last wave, households with a PKH component, and the covariates that govern receipt."""
-    return pkh_receipt_covariates(panel[panel["wave"] == panel["wave"].max()])
+    data = programs.PKH.receipt_data(panel[panel["wave"] == panel["wave"].max()])
+    return data.assign(d=data["pkh"].astype(float)), list(programs.PKH.receipt_covariates)
 
 
 @pytest.mark.parametrize("outcome", ["child_out_of_school", "child_stunted", "poor"])
@@ -257,10 +257,9 @@ TRUTH_SE = 3.0
 def test_bpnt_effect_on_consumption_recovers_the_truth_and_the_naive_comparison_misses(world_full):
     """BPNT adds 200,000 Rp per family per month; AIPW with the receipt rules (and PKH receipt)
     finds the built-in ATT on consumption per capita, the naive comparison is off by far."""
-    from welfare_eval.impact.common import bpnt_receipt_covariates
-
     p = world_full.panel
-    data, cov = bpnt_receipt_covariates(p[p["wave"] == p["wave"].max()])
+    data = programs.BPNT.receipt_data(p[p["wave"] == p["wave"].max()])
+    data, cov = data.assign(d=data["bpnt"].astype(float)), list(programs.BPNT.receipt_covariates)
     truth = world_full.truth["panel"]["bpnt"]["cons_pc"]["ATT"]
     a = impact.aipw(data, outcome="cons_pc", treatment="d", covariates=cov, estimand="ATT")
     n = impact.naive(data, outcome="cons_pc", treatment="d")

@@ -16,8 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
-from welfare_eval import impact, synth
-from welfare_eval.impact.common import pkh_receipt_covariates
+from welfare_eval import impact, programs, synth
 from welfare_eval.impact.staggered import goodman_bacon, staggered_did
 
 N_SEEDS = int(os.environ.get("WELFARE_EVAL_MC_SEEDS", 200))
@@ -28,7 +27,8 @@ NAIVE_MISS_MCSE = 5.0  # the naive estimators' mean bias exceeds this many Monte
 
 
 def _pkh_sample(panel):
-    return pkh_receipt_covariates(panel[panel["wave"] == panel["wave"].max()])
+    data = programs.PKH.receipt_data(panel[panel["wave"] == panel["wave"].max()])
+    return data.assign(d=data["pkh"].astype(float)), list(programs.PKH.receipt_covariates)
 
 
 def _one_seed(seed: int) -> tuple:

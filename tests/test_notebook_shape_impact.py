@@ -20,7 +20,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 REQUIRED = {
     "30_impact_bansos": {
         "calls": {"load_region", "programs.PKH.receipt_data", "impact.naive", "impact.ipw", "impact.aipw",
-                  "impact.inference.heterogeneity", "programs.PKH.pmt_cutoff", "impact.rd",
+                  "impact.inference.heterogeneity", "impact.inference.benjamini_hochberg", "programs.PKH.pmt_cutoff",
+                  "impact.rd",
                   "programs.BPNT.receipt_data", "show", "store.save_section"},
         "names": {"programs.PKH.receipt_covariates", "programs.PKH_OUTCOMES", "programs.PKH.benchmarks",
                   "programs.PKH.eligible_max_decile", "programs.BPNT.receipt_covariates", "programs.BPNT_OUTCOMES",

@@ -62,3 +62,12 @@ def test_missing_columns_and_bad_cut_offs_are_named():
         programs.PKH.receipt_data(_toy().drop(columns="pmt_score"))
     with pytest.raises(ParameterError, match="'max_decile' parameter of programs.BPNT.receipt_data"):
         programs.BPNT.receipt_data(_toy(), max_decile=0)
+
+
+def test_receipt_rules_live_in_programs_only():
+    """No copy of the receipt rules with its own cut-offs outside programs.py (the YAML's are read there)."""
+    from welfare_eval.impact import common
+
+    assert not [n for n in dir(common) if n.endswith("receipt_covariates")]
+    assert programs.PKH.eligible_max_decile == programs.rules()["pkh"]["eligible_max_decile"]
+    assert programs.BPNT.eligible_max_decile == programs.rules()["bpnt"]["eligible_max_decile"]

@@ -176,25 +176,6 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     return Diagnostic("e_value", ev, None, msg, (("e_value", ev), ("e_value_ci", ev_ci if lo > 0 else None)))
 
 
-def bpnt_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 4) -> tuple[pd.DataFrame, list[str]]:
-    """:meth:`welfare_eval.programs.BPNT.receipt_data` and its covariates, with ``d`` (0/1 receipt)
-    added: the shape the estimator tests use. Reports call ``programs.BPNT`` directly."""
-    from ..programs import BPNT
-
-    out = BPNT.receipt_data(data, max_decile=max_decile)
-    return out.assign(d=out[BPNT.flag].astype(float)), list(BPNT.receipt_covariates)
-
-
-def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[pd.DataFrame, list[str]]:
-    """:meth:`welfare_eval.programs.PKH.receipt_data` (households with a PKH component and the
-    terms of PKH's receipt rule) and its covariates, with ``d`` (0/1 receipt) added: the shape the
-    estimator tests use. Reports call ``programs.PKH`` directly."""
-    from ..programs import PKH
-
-    out = PKH.receipt_data(data, max_decile=max_decile)
-    return out.assign(d=out[PKH.flag].astype(float)), list(PKH.receipt_covariates)
-
-
 def sampling_weights(data: pd.DataFrame, weights: str | None, design, fn: str):
     """The sampling weights of ``weights=`` (or of ``design``) as a float array, and the design.
 

@@ -65,7 +65,8 @@ def _unit_constant(d: pd.DataFrame, unit: str, col: str, role: str, index) -> pd
 
 def _panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, cluster: str | None,
            covariates=None, weights: str | None = None, design=None) -> _Panel:
-    for col, role in ((outcome, "outcome"), (unit, "unit"), (time, "time"), (cohort, "cohort")):
+    for col, role in ((outcome, "outcome"), (unit, "unit"), (time, "time"), (cohort, "cohort"),
+                      *([(cluster, "cluster")] if cluster else [])):
         if col not in data.columns:
             raise ParameterError(f"The {role!r} column {col!r} is not in the data.")
     cov = list(covariates or [])

@@ -131,6 +131,7 @@ class Effect:
     pretrend_p: float | None = None
     pretrend_passed: bool | None = None
     implausible: bool = False
+    pvalue_bh: float | None = None   # adjusted for the outcomes tested together (Benjamini-Hochberg), where stored
 
     @property
     def shown(self) -> bool:
@@ -197,8 +198,10 @@ def _effects(store: pd.DataFrame) -> dict[str, Effect]:
                                         ("bpnt_cons", "BPNT", "cons_pc", "rp")):
         r = _get(store, "30_impact_bansos", "ATT aipw", outcome=outcome, program=program)
         if r is not None:
+            bh = _get(store, "30_impact_bansos", "pvalue_bh aipw", outcome=outcome, program=program)
             out[key] = Effect(program, outcome, float(r["estimate"]), float(r["ci_lower"]), float(r["ci_upper"]), unit,
-                              implausible=implausible(program, outcome))
+                              implausible=implausible(program, outcome),
+                              pvalue_bh=None if bh is None or pd.isna(bh["estimate"]) else float(bh["estimate"]))
     r = _get(store, "40_tksk_empowerment", "ATT (simple)", outcome="summary_index")
     if r is not None:
         pre = _get(store, "40_tksk_empowerment", "diagnostic pre_trends", outcome="summary_index")
@@ -465,8 +468,19 @@ def _strings() -> dict:
     return STRINGS
 
 
+#: An effect stated as shown whose p-value, adjusted for the outcomes tested together, is at least this
+#: is named as weaker evidence: the two-sided 5% that matches the rule's 95% intervals.
+BH_LEVEL = 0.05
+
+
 def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str]:
     out = [t("br_sure_sample", L), t("br_sure_rule", L)]
+    # an effect the rule states as shown whose Benjamini-Hochberg adjusted p-value is not below 5%
+    weak = [e for e in effects.values() if e.shown and e.pvalue_bh is not None and e.pvalue_bh >= BH_LEVEL]
+    if weak:
+        out.append(t("br_sure_bh", L, items=_join([t("br_sure_bh_item", L, program=t(f"br_p_{e.program}", L),
+                                                     outcome=t(f"br_o_{e.outcome}", L)) for e in weak], L),
+                     ps=_join([fmt_p(e.pvalue_bh, L) for e in weak], L)))
     tk = effects.get("tksk")
     if tk is not None and tk.pretrend_passed is not None:
         key = "br_sure_pretrend_ok" if tk.pretrend_passed else "br_sure_pretrend_fail"
@@ -494,9 +508,15 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         # two reasons: too few sampled households (or hidden so such a cell cannot be worked out), and
         # too uncertain to publish (small-area estimates with a relative standard error over 50%)
         uncertain = int(supp["group"].astype(str).str.contains("quality=unreliable").sum())
-        small = len(supp) - uncertain
+        # and a third: effects not estimable for want of a valid comparison group (too few comparison clusters)
+        from .impact_view import MIN_COMPARISON_CLUSTERS
+
+        clusters = int(supp["group"].astype(str).str.contains("not_estimable=few_comparison_clusters").sum())
+        small = len(supp) - uncertain - clusters
         parts = ([t("br_suppressed_small", L, n=fmt_number(small, L))] if small else []) + \
-            ([t("br_suppressed_uncertain", L, n=fmt_number(uncertain, L))] if uncertain else [])
+            ([t("br_suppressed_uncertain", L, n=fmt_number(uncertain, L))] if uncertain else []) + \
+            ([t("br_suppressed_clusters", L, n=fmt_number(clusters, L), minimum=MIN_COMPARISON_CLUSTERS)]
+             if clusters else [])
         out.append(t("br_sure_suppressed", L, n=fmt_number(len(supp), L), reasons=_join(parts, L)))
     out.append(data_source(data_dir, L))
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import impact, plots, regions
+from .. import plots, regions
 from ..config import DEFAULT_MIN_CELL
 from ..exceptions import DataValidationError
 from .display import md_lines
@@ -53,6 +53,18 @@ EXPECTED_ERRORS: tuple[type[Exception], ...] = (DataValidationError,)
 AMOUNT_OUTCOMES = ("cons_pc", "business_income")
 #: Outcomes in standard deviations (the summary index).
 SD_OUTCOMES = ("summary_index",)
+
+#: The estimand an effect row is stored under, from its estimate's own ``estimand``. A difference in
+#: means (:func:`impact.naive`) is the naive estimate of the ATT: the recipients' mean minus the
+#: comparison mean is the ATT plus selection bias, E[Y(0)|D=1] - E[Y(0)|D=0] (Angrist and Pischke 2009,
+#: section 2.1), and its comparison mean is the comparison households' observed one; so it is stored as
+#: ``ATT naive``, whatever the adjusted estimators estimate. Other estimands keep their own name.
+STORED_ESTIMAND = {"difference in means": "ATT"}
+
+
+def stored_estimand(estimate, method: str) -> str:
+    """``"<estimand> <method key>"``: ``ATT aipw``, ``ATE ipw``, ``ATT naive``."""
+    return f"{STORED_ESTIMAND.get(str(estimate.estimand), str(estimate.estimand))} {method}"
 
 
 def outcome_label(outcome: str, language: str) -> str:
@@ -145,6 +157,8 @@ class Effects(_Collector):
         self._treated_mean: dict[str, float] = {}
         self._checks: list[tuple[str, str, pd.DataFrame]] = []
         self._found: list[tuple[str, str, str]] = []
+        self._failures: list[str] = []
+        self._adjusted: dict[str, pd.Series] = {}   # method key -> adjusted p-values by outcome
 
     @contextmanager
     def attempt(self, outcome: str, method: str) -> Iterator[None]:
@@ -153,6 +167,7 @@ class Effects(_Collector):
         try:
             yield
         except EXPECTED_ERRORS as exc:
+            self._failures.append(str(exc))
             self._notes.append(self._prefix + t("not_computable", self.language,
                                                 outcome=outcome_label(outcome, self.language),
                                                 method=t(method, self.language), reason=exc))
@@ -161,6 +176,7 @@ class Effects(_Collector):
         L = self.language
         outcome = str(estimate.outcome)
         f = estimate.to_frame()
+        f["estimand"] = stored_estimand(estimate, method)
         f["outcome"] = outcome
         f["method_key"] = method
         f["nobs"] = estimate.nobs
@@ -173,7 +189,8 @@ class Effects(_Collector):
         # the checks rest on the effect's households: stored under its rule, said only when it is shown
         groups = groups_of(estimate)
         self._checks.append((self.program, outcome, diagnostic_rows(estimate, outcome).assign(**groups)))
-        if min(groups.values()) < self.min_cell:
+        # the bounds of the plausibility check are those of an ATT (the recipients' own mean and transfer)
+        if min(groups.values()) < self.min_cell or not f["estimand"].iloc[0].startswith("ATT "):
             return
         checked = data.assign(y=data[outcome].astype(float), d=treated.astype(float))
         flag = plausibility(estimate, checked, outcome=outcome,
@@ -192,34 +209,68 @@ class Effects(_Collector):
         if not self._frames:
             return pd.DataFrame(columns=["outcome", "method_key", "estimate", "suppressed"])
         res = pd.concat(self._frames, ignore_index=True)
-        # the recipients' mean without the programme: their observed mean minus the effect
-        res["control_mean"] = [self._treated_mean[o] - est for o, est in zip(res["outcome"], res["estimate"])]
+        # an ATT's comparison mean is the recipients' mean without the programme: their observed mean
+        # minus the effect; an ATE is about every household, so it has none here (relative: NaN)
+        att = res["estimand"].str.startswith("ATT ").to_numpy()
+        res["control_mean"] = np.where(att, [self._treated_mean[o] - est for o, est in
+                                             zip(res["outcome"], res["estimate"])], np.nan)
         res["relative"] = res["estimate"] / res["control_mean"]
         # one row per household: recipients and comparison households each need min_cell
         res["n_control"] = res["nobs"] - res["n_treated"]
         return suppress(res, min_cell=self.min_cell)
 
+    def pvalues(self, method: str = "aipw") -> pd.Series:
+        """The p-values of one method's effects shown, by outcome: the family a multiple-testing
+        adjustment takes (a suppressed effect is not shown, so not tested)."""
+        res = self.frame()
+        rows = res[(res["method_key"] == method) & ~res["suppressed"].astype(bool)] if len(res) else res
+        rows = rows[rows["pvalue"].notna()] if "pvalue" in rows else rows.iloc[:0]
+        return pd.Series(rows["pvalue"].to_numpy(float) if "pvalue" in rows else [], index=rows["outcome"].to_numpy(),
+                         dtype=float, name="pvalue")
+
+    def add_adjusted(self, method: str, adjusted, *, outcomes) -> None:
+        """Adjusted p-values of one method's effects (``outcomes``: the outcome of each), shown in
+        :meth:`adjusted_table` and stored as ``pvalue_bh <estimand of the effect>``."""
+        self._adjusted[method] = pd.Series(np.asarray(adjusted, float), index=list(outcomes), dtype=float)
+
     def adjusted(self, method: str = "aipw") -> pd.DataFrame:
-        """The rows of one method with Benjamini-Hochberg p-values across the outcomes shown
-        (suppressed rows take no part in the adjustment)."""
+        """The rows of one method with their adjusted p-values (:meth:`add_adjusted`; NaN for an
+        effect outside the family)."""
         res = self.frame()
         rows = res[res["method_key"] == method].copy()
-        shown = rows["pvalue"].notna().to_numpy() if "pvalue" in rows else np.zeros(len(rows), bool)
-        rows["pvalue_bh"] = np.nan
-        if shown.any():
-            rows.loc[shown, "pvalue_bh"] = impact.inference.benjamini_hochberg(rows.loc[shown, "pvalue"].to_numpy())
+        rows["pvalue_bh"] = rows["outcome"].map(self._adjusted.get(method, pd.Series(dtype=float))).astype(float)
         return rows
+
+    def _adjusted_rows(self) -> list[tuple[str, str, pd.DataFrame]]:
+        """``pvalue_bh <estimand>`` rows: each adjusted p-value on the households of its effect."""
+        out = []
+        for method in self._adjusted:
+            rows = self.adjusted(method)
+            out.append((self.program, "", pd.DataFrame({
+                "estimand": "pvalue_bh " + rows["method_key"],
+                "outcome": rows["outcome"], "estimate": rows["pvalue_bh"], "method": rows["method"],
+                "nobs": rows["nobs"], "n_treated": rows["n_treated"], "n_control": rows["n_control"],
+                "suppressed": rows["suppressed"]})))
+        return out
 
     @property
     def rows(self) -> list[tuple[str, str, pd.DataFrame]]:
         res = self.frame()
-        effects = [(self.program, "", res.assign(estimand="ATT " + res["method_key"]))] if self._frames else []
-        return effects + self._checks  # diagnostics and plausibility flags after the effects, for the briefing
+        effects = [(self.program, "", res)] if self._frames else []
+        # diagnostics and plausibility flags after the effects, for the briefing; the adjusted p-values last
+        return effects + self._checks + (self._adjusted_rows() if self._frames else [])
+
+    def _none(self) -> pd.DataFrame:
+        """One line in place of a table when no effect could be estimated, saying why."""
+        reason = self._failures[0] if self._failures else "–"
+        return pd.DataFrame({t("effect", self.language): [t("ip_not_estimable", self.language, reason=reason)]})
 
     def table(self) -> pd.DataFrame:
         """The effects for readers: outcome, method, effect, interval, relative change (shares
         only) and the households compared; suppressed rows say why."""
         L = self.language
+        if not self._frames:
+            return self._none()
         res = self.frame()
         mark = markers(res, L, min_cell=self.min_cell)
         n_head, n_values = n_column(res, L)
@@ -240,6 +291,8 @@ class Effects(_Collector):
     def adjusted_table(self, method: str = "aipw") -> pd.DataFrame:
         """p-values of one method across outcomes, raw and Benjamini-Hochberg adjusted."""
         L = self.language
+        if not self._frames:
+            return self._none()
         rows = self.adjusted(method)
         return pd.DataFrame({
             t("outcome", L): [outcome_label(o, L) for o in rows["outcome"]],
@@ -251,6 +304,8 @@ class Effects(_Collector):
         """Each published effect (``programs.Benchmark``) beside the local one, both relative to
         the comparison mean."""
         L = self.language
+        if not self._frames:
+            return self._none()
         rows = self.frame()
         rows = rows[rows["method_key"] == method]
 
@@ -261,7 +316,7 @@ class Effects(_Collector):
         return pd.DataFrame({
             t("outcome", L): [t(b.outcome, L) for b in benchmarks],
             t("published", L): [f"{fmt_pct(b.relative_change, L, digits=0)} ({t(b.label, L)})" for b in benchmarks],
-            method.upper(): [fmt_pct(local(b.outcome), L) for b in benchmarks]})
+            t("ip_local_relative", L, method=t(method, L)): [fmt_pct(local(b.outcome), L) for b in benchmarks]})
 
     def figure(self, method: str = "aipw"):
         """The effects of one method on shares as bars with intervals in percentage points, or a
@@ -269,6 +324,8 @@ class Effects(_Collector):
         L = self.language
         title = t(f"br_chart_{self.program.lower()}_effects", L)
         res = self.frame()
+        # shares only: an effect in rupiah has no place on an axis of percentage points
+        res = res[~res["outcome"].isin(AMOUNT_OUTCOMES)]
         rows = res[res["method_key"] == method]
         if len(rows) and not rows["suppressed"].all():
             fig, _ = plots.bar_with_intervals(  # suppressed rows are drawn empty and marked
@@ -285,6 +342,7 @@ class Subgroups(_Collector):
     def __init__(self, language: str, *, min_cell: int = DEFAULT_MIN_CELL):
         super().__init__(language, min_cell=min_cell)
         self._rows: list[dict] = []
+        self._failed: list[str] = []
 
     def label(self, by: str) -> str:
         """The subgroup column's name for readers (the column itself when the table has no name for it)."""
@@ -297,6 +355,7 @@ class Subgroups(_Collector):
         try:
             yield
         except EXPECTED_ERRORS:
+            self._failed.append(self.label(by))
             self._notes.append(f"{self.label(by)}: {t('het_not_estimable', self.language)}")
 
     def add(self, by: str, table, outcome: str) -> None:
@@ -318,9 +377,15 @@ class Subgroups(_Collector):
                 t("ci95", L): "" if m else (f"{fmt_effect(r['ci_lower'], outcome, L, unit=False)} – "
                                             f"{fmt_effect(r['ci_upper'], outcome, L, unit=False)}"),
                 n_head: n_text})
-        self._notes.append(f"{label}: {diagnostic_text(table.diagnostics[0], L)}")
+        # the test of equal effects compares every subgroup: not said when one of them is hidden
+        if not hf["suppressed"].any():
+            self._notes.append(f"{label}: {diagnostic_text(table.diagnostics[0], L)}")
 
     def table(self) -> pd.DataFrame:
+        """The effects by subgroup; when none could be estimated, one line saying why in its place."""
+        if not self._rows:
+            L = self.language
+            return pd.DataFrame({t("effect", L): [t("ip_het_none", L, groups=", ".join(self._failed) or "–")]})
         return pd.DataFrame(self._rows)
 
 
@@ -381,6 +446,33 @@ class _Outcome:
     failure: str | None = None
 
 
+#: The fewest comparison clusters (kecamatan) a staggered effect is shown with. Its standard errors,
+#: intervals and pre-trend test are clustered by kecamatan, so the comparison side's variance rests on
+#: the G0 comparison kecamatan alone: with G0 = 1 it is not estimated at all, and with a handful the
+#: cluster-robust and wild-bootstrap tests over- or under-reject badly (MacKinnon and Webb 2017,
+#: J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2); Conley and Taber 2011). Even a
+#: t reference with G0 - 1 degrees of freedom would need 2.78 instead of 1.96 at G0 = 5 and 3.18 at 4:
+#: below 5 the intervals shown (normal or multiplier bootstrap) would be far too narrow to trust.
+MIN_COMPARISON_CLUSTERS = 5
+
+
+def comparison_clusters(data: pd.DataFrame, *, time: str, cohort: str, cluster: str,
+                        control_group: str) -> int:
+    """The fewest comparison clusters of any post-roll-out cell (cohort g, time t >= g) of
+    :func:`impact.att_gt`: clusters never treated (``control_group="never_treated"``), or never
+    treated or first treated after t (``"not_yet_treated"``); cells without any are not formed."""
+    first = data.groupby(cluster, observed=True)[cohort].max()
+    times = sorted(data[time].unique())
+    counts = []
+    for g in sorted(c for c in first.unique() if c > times[0]):
+        for period in (p for p in times if p >= g):
+            later = (first > period) & (first != g)
+            ctrl = (first == 0) if control_group == "never_treated" else (first == 0) | later
+            if ctrl.any():
+                counts.append(int(ctrl.sum()))
+    return min(counts) if counts else 0
+
+
 class Staggered(_Collector):
     """Callaway-Sant'Anna effects of a staggered roll-out per outcome, against naive TWFE.
 
@@ -391,10 +483,11 @@ class Staggered(_Collector):
     """
 
     def __init__(self, language: str, *, min_cell: int = DEFAULT_MIN_CELL, unit: str = "hh_id",
-                 program: str = "TKSK"):
+                 program: str = "TKSK", comparison_clusters: int | None = None):
         super().__init__(language, min_cell=min_cell)
         self.unit = unit
         self.program = program
+        self.comparison_clusters = comparison_clusters
         self._outcomes: dict[str, _Outcome] = {}
         self._failures: dict[str, str] = {}
 
@@ -409,10 +502,20 @@ class Staggered(_Collector):
     def _groups(self, cells) -> dict:
         return cs_groups(cells[cells["post"]]) if cells is not None else {"n_treated": 0, "n_control": 0}
 
+    @property
+    def few_clusters(self) -> bool:
+        """Whether the comparison group has fewer than :data:`MIN_COMPARISON_CLUSTERS` clusters: no
+        valid comparison group in the region (its clustered standard errors cannot be trusted)."""
+        return self.comparison_clusters is not None and self.comparison_clusters < MIN_COMPARISON_CLUSTERS
+
+    def _few_clusters_text(self) -> str:
+        return t("tk_few_clusters", self.language, n=self.comparison_clusters, minimum=MIN_COMPARISON_CLUSTERS)
+
     def publishable(self, cells) -> bool:
         """Whether every cohort and comparison group behind the post-treatment cells holds at least
-        ``min_cell`` households (``cells``: the ``.cells`` of :func:`impact.att_gt`, or None)."""
-        return cells is not None and min(self._groups(cells).values()) >= self.min_cell
+        ``min_cell`` households (``cells``: the ``.cells`` of :func:`impact.att_gt`, or None) and the
+        comparison group has at least :data:`MIN_COMPARISON_CLUSTERS` clusters."""
+        return cells is not None and min(self._groups(cells).values()) >= self.min_cell and not self.few_clusters
 
     def cells(self, outcome: str):
         """The ATT(g,t) cells an outcome was added with (None when they could not be formed)."""
@@ -427,6 +530,8 @@ class Staggered(_Collector):
         if simple is not None and self.publishable(cells):
             row = simple.to_frame().assign(**groups)
             o.twfe = float(naive.attrs["twfe"]) if naive is not None else float("nan")
+        if self.few_clusters:  # not estimable: no valid comparison group (the reason goes with the stored row)
+            row = row.assign(suppressed=True, not_estimable="few_comparison_clusters")
         o.simple = suppress(row, min_cell=self.min_cell)
         self._outcomes[outcome] = o
 
@@ -447,13 +552,26 @@ class Staggered(_Collector):
             f = f.assign(n_treated=counts["n_treated"], n_control=counts["n_control"])
         return suppress(f, min_cell=self.min_cell)
 
+    def _dynamic_shown(self, outcome: str) -> bool:
+        """Whether the event study's rows its diagnostics rest on are shown: the overall effect and
+        every time before the roll-out (the pre-trend test's)."""
+        f = self._dynamic_frame(outcome)
+        if f.empty:
+            return False
+        if "event_time" not in f.columns:
+            return not f["suppressed"].any()
+        e = f["event_time"].astype(str)
+        rests_on = (e == "all") | (pd.to_numeric(e, errors="coerce") < 0)
+        return not f.loc[rests_on.to_numpy(), "suppressed"].any()
+
     @property
     def notes(self) -> list[str]:
-        out: list[str] = []
-        for o in self._outcomes.values():
+        out: list[str] = [self._few_clusters_text()] if self.few_clusters else []
+        for name, o in self._outcomes.items():
             if o.failure:
                 out.append(o.failure)
-            if o.dynamic is not None:
+            # diagnostics of a hidden event study are not said
+            if o.dynamic is not None and self._dynamic_shown(name):
                 worded = {d.message for d in o.dynamic.diagnostics}
                 out += notes_text([n for n in o.dynamic.notes if n not in worded], self.language) + [
                     diagnostic_text(d, self.language) for d in o.dynamic.diagnostics]
@@ -466,15 +584,17 @@ class Staggered(_Collector):
             out.append((self.program, name, o.simple.assign(outcome=name)))
             if o.dynamic is not None:
                 out.append((self.program, f"{name} dynamic", self._dynamic_frame(name).assign(outcome=name)))
-                # the pre-trend test rests on the estimate's households
+                # the pre-trend test rests on the estimate's households and on the event study's rows
                 out.append((self.program, name, diagnostic_rows(o.dynamic, name).assign(
-                    nobs=o.nobs, **self._groups(o.cells))))
+                    nobs=o.nobs, **self._groups(o.cells), suppressed=not self._dynamic_shown(name))))
         return out
 
     def table(self) -> pd.DataFrame:
         """Per outcome: the Callaway-Sant'Anna effect with its interval, the naive TWFE beside it,
         the households compared."""
         L = self.language
+        if self.few_clusters:  # one line in place of the table, saying why and where to look
+            return pd.DataFrame({t("cs", L): [self._few_clusters_text()]})
         res = pd.DataFrame([{"outcome": name, "cs": o.simple["estimate"].iloc[0],
                              "cs_lo": o.simple["ci_lower"].iloc[0], "cs_hi": o.simple["ci_upper"].iloc[0],
                              "twfe": o.twfe, "nobs": o.simple["nobs"].iloc[0],
@@ -501,6 +621,8 @@ class Staggered(_Collector):
                                       language=L, pct=False, point_label=t("br_ev_points", L),
                                       band_label=t("br_ev_band", L), before_label=t("br_ev_before", L))
             return fig
+        if self.few_clusters:
+            return note_figure(title, t("tk_few_clusters_short", L, n=self.comparison_clusters))
         return note_figure(title, t("suppressed", L, n=self.min_cell) if self.cells(outcome) is not None else "–")
 
 

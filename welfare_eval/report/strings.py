@@ -400,6 +400,37 @@ STRINGS: dict[str, dict[str, str]] = {
     # ---- end of the briefing block ----
 }
 
+# --- fix-impact: the impact views and the briefing's word on multiple testing ----------------------
+STRINGS.update({
+    "br_chart_bpnt_effects": {"id": "Dampak BPNT pada kemiskinan penerima (AIPW, ATT), poin persen",
+                              "en": "Effect of BPNT on recipients' poverty (AIPW, ATT), percentage points"},
+    "ip_local_relative": {"id": "Di sini: {method}", "en": "Here: {method}"},
+    "ip_het_none": {"id": "Tidak ada efek per subkelompok yang dapat diestimasi ({groups}): di salah satu subkelompok "
+                          "setiap pembagian, keluarga penerima atau pembanding terlalu sedikit untuk modelnya.",
+                    "en": "No effect by subgroup could be estimated ({groups}): in one subgroup of each division, "
+                          "there are too few recipient or comparison families for the model."},
+    "tk_few_clusters": {"id": "Tidak ada kelompok pembanding yang sahih di wilayah ini: pembandingnya hanya {n} kecamatan, "
+                              "padahal galat baku dan uji tren sebelum pendampingan dihitung berklaster per kecamatan "
+                              "dan memerlukan paling sedikit {minimum} kecamatan pembanding. Dampak TKSK tidak "
+                              "diestimasi di sini; lihat estimasi provinsi.",
+                        "en": "There is no valid comparison group in this region: it has only {n} comparison "
+                              "kecamatan, while the standard errors and the pre-trend test are clustered by "
+                              "kecamatan and need at least {minimum}. TKSK's effect is not estimated here; see the "
+                              "provincial estimate."},
+    "tk_few_clusters_short": {"id": "Tidak ada kelompok pembanding yang sahih ({n} kecamatan); lihat estimasi provinsi.",
+                              "en": "No valid comparison group ({n} kecamatan); see the provincial estimate."},
+    "br_suppressed_clusters": {"id": "{n} dampak TKSK karena wilayah ini tidak punya kelompok pembanding yang sahih "
+                                     "(kurang dari {minimum} kecamatan pembanding)",
+                               "en": "{n} TKSK effects because the region has no valid comparison group (fewer than "
+                                     "{minimum} comparison kecamatan)"},
+    "br_sure_bh_item": {"id": "{program} pada {outcome}", "en": "{program} on {outcome}"},
+    "br_sure_bh": {"id": "Dampak {items} disebut terbukti di atas, tetapi setelah penyesuaian karena beberapa hasil "
+                         "diuji bersamaan (Benjamini-Hochberg), {ps}: buktinya lebih lemah.",
+                   "en": "The effect of {items} is stated as shown above, but after adjusting because several "
+                         "outcomes are tested together (Benjamini-Hochberg), {ps}: the evidence is weaker."},
+})
+# --- end fix-impact --------------------------------------------------------------------------------
+
 # --- survey-ci (issue 11, items 2-3): the definition of "poor" under the targeting table -----------
 STRINGS.update({
     "poor_coverage_rate": {"id": "Cakupan penduduk miskin", "en": "Coverage of the poor"},
