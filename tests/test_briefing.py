@@ -261,6 +261,7 @@ def test_caveats_come_from_the_diagnostics(tmp_path):
     assert "BPNT: 7,6% keluarga berada di luar wilayah tumpang tindih" in sure
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 56.138)" in sure
     assert "1 angka dalam laporan proses ini tidak ditampilkan: 1 karena bertumpu pada terlalu sedikit" in sure
+    assert "Dampak program dihitung pada rumah tangga panel" in sure   # effects: the unweighted panel, said
 
 
 def test_title_names_region_period_and_run_date(tmp_path, province):

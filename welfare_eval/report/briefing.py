@@ -481,6 +481,8 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         out.append(t("br_sure_bh", L, items=_join([t("br_sure_bh_item", L, program=t(f"br_p_{e.program}", L),
                                                      outcome=t(f"br_o_{e.outcome}", L)) for e in weak], L),
                      ps=_join([fmt_p(e.pvalue_bh, L) for e in weak], L)))
+    if effects:  # the effects are estimated on the household panel, which carries no sampling weights
+        out.append(t("br_sure_panel", L))
     tk = effects.get("tksk")
     if tk is not None and tk.pretrend_passed is not None:
         key = "br_sure_pretrend_ok" if tk.pretrend_passed else "br_sure_pretrend_fail"

@@ -382,6 +382,8 @@ STRINGS: dict[str, dict[str, str]] = {
                     "en": "{program}: the comparison rests on about {ess} effective families; its interval is wider and less certain."},
     "br_sure_overlap": {"id": "{program}: {share} keluarga berada di luar wilayah tumpang tindih penerima dan pembanding; hasil bertumpu pada sedikit keluarga berbobot besar.",
                         "en": "{program}: {share} of families lie outside the overlap of recipients and comparison families; results rest on a few heavily weighted families."},
+    "br_sure_panel": {"id": "Dampak program dihitung pada rumah tangga panel yang diikuti setiap tahun (tanpa penimbang survei), jadi menggambarkan rumah tangga panel, bukan seluruh penduduk seperti angka kemiskinan dan cakupan.",
+                      "en": "Programme effects are estimated on the panel households followed every year (without survey weights), so they describe the panel's households, not the whole population as the poverty and coverage figures do."},
     "br_sure_suppressed": {"id": "{n} angka dalam laporan proses ini tidak ditampilkan: {reasons}.",
                            "en": "{n} figures in this run's reports are not shown: {reasons}."},
     "br_suppressed_small": {"id": "{n} karena bertumpu pada terlalu sedikit rumah tangga sampel (atau agar angka seperti itu tidak dapat dihitung dari jumlahnya)",
