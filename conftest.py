@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -84,6 +85,7 @@ def pytest_configure(config):
     os.environ["WELFARE_EVAL_SOURCE"] = str(out)
     # notebooks run by nbval (in file order) store results here, and the briefing reads them
     os.environ["WELFARE_EVAL_RESULTS"] = str(_tmp / "results" / "results.csv")
+    os.environ[GROUPS_DIR_VARIABLE] = str(_tmp / "xdist-groups")
     (_tmp / "results").mkdir()
 
 
@@ -118,6 +120,58 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
         elif _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(path.stem))
+    _tell_the_scheduler(items)
+
+
+#: Where each pytest-xdist worker writes the xdist_group of its collected tests, for the controller's
+#: scheduler below (set by the controller in pytest_configure; the workers inherit it).
+GROUPS_DIR_VARIABLE = "WELFARE_EVAL_XDIST_GROUPS"
+
+
+def _tell_the_scheduler(items) -> None:
+    """On a pytest-xdist worker: write {test id: group} of the grouped tests for the controller.
+
+    pytest-xdist 3.8 passes groups to its scheduler by appending ``@group`` to ``item._nodeid``,
+    which pytest 9 no longer reads (a node's id is ``item._id``): ``--dist loadgroup`` then grouped
+    nothing, and the shared report run was made once per worker. The scheduler below reads these
+    files instead."""
+    worker, folder = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(GROUPS_DIR_VARIABLE)
+    if not worker or not folder:
+        return
+    groups = {}
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names:
+            groups[item.nodeid] = "_".join(names)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    target = Path(folder) / f"{worker}.json"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(groups))
+    tmp.replace(target)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (make test): a test file's tests go to one worker, as with ``loadfile``,
+    except the tests of an xdist_group, which go to one worker whatever their file (the users of the
+    shared report run, the notebooks). Other distribution modes are pytest-xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileAndGroupScheduling(LoadScopeScheduling):
+        _groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._groups is None:  # every worker has collected (and written its file) by now
+                self._groups = {}
+                folder = os.environ.get(GROUPS_DIR_VARIABLE)
+                for f in sorted(Path(folder).glob("*.json")) if folder else ():
+                    self._groups.update(json.loads(f.read_text()))
+            group = self._groups.get(nodeid)
+            return f"group:{group}" if group else nodeid.split("::", 1)[0]
+
+    return FileAndGroupScheduling(config, log)
 
 
 def _uses_module_fixture(item) -> bool:
