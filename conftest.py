@@ -37,6 +37,12 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 for _variable in BLAS_THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
 
+#: A run made in a test takes no Chromium screenshots of its index and briefings (about a second of
+#: CPU each, and on every small run of test_scheduler and test_runner); the shared report run takes
+#: them, and test_runner checks them there.
+NO_SCREENSHOTS_VARIABLE = "WELFARE_EVAL_NO_SCREENSHOTS"
+os.environ.setdefault(NO_SCREENSHOTS_VARIABLE, "1")
+
 #: Population scale of the test province: about 76,000 households, 1,400 survey households and
 #: 1,200 panel households: small enough to be quick, large enough for the impact estimators.
 TEST_SCALE = 0.2

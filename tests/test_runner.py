@@ -52,6 +52,14 @@ def test_full_run_writes_index_manifest_and_html(report_run):
     assert not [p for p in result.run_dir.iterdir() if ".tmp" in p.name]
 
 
+def test_the_run_keeps_screenshots_of_its_index_and_briefings(report_run, chromium):
+    pages = ["index", *sorted(p.stem for p in report_run.run_dir.glob("briefing_*.html"))]
+    assert len(pages) >= 3  # the index and the province's and 7602's briefings
+    for stem in pages:
+        shot = report_run.run_dir / "screenshots" / f"{stem}.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", stem
+
+
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
     result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en")
     assert result.ok
