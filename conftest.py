@@ -64,7 +64,7 @@ FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "chromium": ("browser",),      # a headless Chromium (tests/conftest.py)
     "tiny_run": ("runner",),       # test_disclosure.py: a kabupaten with a handful of households
     "poisoned": ("runner",),       # test_injection.py: a province with markup in its names
-    "language_run": ("runner",),   # test_language.py: Indonesian and English pages of one run
+    "language_run": ("runner",),   # test_language.py: the shared run copied, English pages joined
 }
 
 #: Session fixtures whose users share one xdist group, so that the expensive thing is made once
