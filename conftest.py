@@ -126,7 +126,31 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
         elif _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(path.stem))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_first(items)
     _tell_the_scheduler(items)
+
+
+#: Under pytest-xdist the scheduler hands out work in collection order (see the scheduler below):
+#: the two long groups first (the notebooks, one after another; the users of the shared report run),
+#: then the files of slow and runner tests, then the rest, which fills in at the end. A file's or a
+#: group's tests keep their order.
+FIRST_GROUPS = ("notebooks", "report_run")
+
+
+def _longest_first(items) -> None:
+    def scope(item) -> str:
+        group = item.get_closest_marker("xdist_group")
+        return f"group:{group.args[0]}" if group else item.nodeid.split("::", 1)[0]
+
+    rank: dict[str, int] = {}
+    for item in items:
+        key = scope(item)
+        group = key.removeprefix("group:")
+        level = 0 if group in FIRST_GROUPS else 1 if item.get_closest_marker("slow") or item.get_closest_marker(
+            "runner") else 2
+        rank[key] = min(rank.get(key, 2), level)
+    items.sort(key=lambda item: rank[scope(item)])
 
 
 #: Where each pytest-xdist worker writes the xdist_group of its collected tests, for the controller's
@@ -164,6 +188,8 @@ def pytest_xdist_make_scheduler(config, log):
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # collection order: the longest work first (_longest_first)
 
     class FileAndGroupScheduling(LoadScopeScheduling):
         _groups: dict[str, str] | None = None
