@@ -55,6 +55,7 @@ FILE_MARKERS: dict[str, tuple[str, ...]] = {
     "test_scheduler.py": ("runner",),
     "test_run_*.py": ("runner",),          # test_run_faults.py and the like
     "test_impact_montecarlo.py": ("slow",),
+    "test_notebook_edit.py": ("runner",),   # papermill kernels on an edited copy of a report notebook
 }
 
 #: Markers a test gets from a fixture it uses (directly or through another fixture). A fixture that

@@ -8,9 +8,10 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_cells import run_notebook
 
 from welfare_eval import plots, synth
-from welfare_eval.report import briefing, sections
+from welfare_eval.report import briefing, impact_view
 from welfare_eval.report.store import STORE_COLUMNS
 
 #: When the briefing's run date is asked for, a fixed instant (16.53 WITA = 08.53 UTC).
@@ -18,14 +19,14 @@ WHEN = dt.datetime(2026, 11, 29, 8, 53, tzinfo=dt.timezone.utc)
 
 
 def _row(notebook, estimand, *, estimate, lo=np.nan, hi=np.nan, group="", outcome="", program="", region="all",
-         suppressed=False, nobs=500):
+         suppressed=False, nobs=500, se=np.nan):
     return {"notebook": notebook, "region": region, "program": program, "outcome": outcome, "estimand": estimand,
-            "group": group, "method": "", "estimate": estimate, "std_error": np.nan, "ci_lower": lo, "ci_upper": hi,
+            "group": group, "method": "", "estimate": estimate, "std_error": se, "ci_lower": lo, "ci_upper": hi,
             "nobs": nobs, "suppressed": suppressed}
 
 
 def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pretrend_passed=True, pretrend_p=0.40,
-           without_tksk=("7601030",), extra=()):
+           without_tksk=("7601030",), extra=(), missed_half_width=3900.0):
     rows = [
         _row("10_poverty_profile", "FGT(alpha=0)", estimate=0.112, lo=0.10, hi=0.124, outcome="P0"),
         _row("10_poverty_profile", "extreme_headcount", estimate=0.02, lo=0.015, hi=0.025, outcome="extreme"),
@@ -72,6 +73,8 @@ def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pret
                 "20_targeting",
                 "missed_poor_total",
                 estimate=v,
+                lo=v - missed_half_width,
+                hi=v + missed_half_width,
                 program="PKH",
                 outcome="missed_poor",
                 group=f"kec_code={k}",
@@ -88,6 +91,9 @@ def _store(tmp_path, *, pkh=(-0.04, -0.07, -0.01), tksk=(0.20, 0.10, 0.30), pret
         ),
         _row(
             "20_targeting", "late_rate", estimate=0.10, outcome="disbursement", group="kec_code=7601010; channel=bank"
+        ),
+        _row(
+            "20_targeting", "late_rate", estimate=0.66, outcome="disbursement", group="kec_code=7601030; channel=bank"
         ),
         _row(
             "30_impact_bansos",
@@ -197,11 +203,44 @@ def test_a_failed_pretrend_test_withholds_the_tksk_claim_and_is_said(tmp_path):
 def test_next_steps_name_the_findings(tmp_path):
     b = briefing.build(_store(tmp_path, without_tksk=()), language="id", data_dir=tmp_path, when=WHEN)
     steps = "\n".join(b.next_steps)
-    assert "Campalagian, Balanipa dan Wonomulyo" in steps and "7.887" in steps
-    assert "Kantor Pos di Kecamatan Pamboang: 76% pembayaran terlambat" in steps and "49 hari" in steps
+    assert "Campalagian (7.887 orang, selang 3.987 sampai 11.787), Balanipa (" in steps and "dan Wonomulyo (" in steps
+    assert "urutan kecamatan ini belum pasti" in steps    # the intervals overlap
+    # the kecamatan is late through every channel, and the sentence says so, worst first
+    assert "Kecamatan Pamboang; pembayaran yang terlambat lebih dari 30 hari: 76% melalui Kantor Pos dan 66% " \
+           "melalui bank (median keterlambatan melalui Kantor Pos: 49 hari)" in steps
     assert "Semua kecamatan sudah didampingi TKSK" in steps
     assert "Kabupaten Polewali Mandar" in steps          # highest extreme poverty of the six
     assert "efeknya tumbuh" not in steps                  # the old fixed claim is gone
+
+
+def test_missed_poor_order_is_called_certain_only_when_the_intervals_separate(tmp_path):
+    b = briefing.build(_store(tmp_path, without_tksk=(), missed_half_width=100.0), language="en", data_dir=tmp_path,
+                       when=WHEN)
+    steps = "\n".join(b.next_steps)
+    assert "Campalagian (7,887 people, interval 7,787 to 7,987)" in steps
+    assert "order of these kecamatan is not certain" not in steps
+
+
+@pytest.mark.parametrize("polman_se, named, caution", [
+    (0.0050, "Kabupaten Polewali Mandar", False),   # RSE 14%: reliable
+    (0.0140, "Kabupaten Polewali Mandar", True),    # RSE 40%: named, marked *
+    (0.0200, "Kabupaten Majene", False),            # RSE 57%: not published; the next highest is named
+], ids=["reliable", "caution", "not-published"])
+def test_extreme_poverty_step_follows_the_bps_rse_bands(tmp_path, polman_se, named, caution):
+    """BPS practice: relative standard error up to 25% reliable, 25-50% with a caution mark, over
+    50% not published (Polewali Mandar's extreme poverty is 3.5%, Majene's 2.0% with RSE 10%)."""
+    ses = {"7601": 0.002, "7602": polman_se}
+    extra = [_row("10_poverty_profile", "extreme_headcount", estimate=v, lo=v - 0.005, hi=v + 0.005,
+                  se=ses.get(k, 0.002), outcome="extreme by kabupaten", group=f"kab_code={k}")
+             for k, v in zip(("7601", "7602", "7603"), (0.02, 0.035, 0.017))]
+    path = _store(tmp_path, without_tksk=())
+    store = pd.read_csv(path)
+    store = store[store["outcome"] != "extreme by kabupaten"]
+    pd.concat([store, pd.DataFrame(extra)]).to_csv(path, index=False)
+    steps = "\n".join(briefing.build(path, language="id", data_dir=tmp_path, when=WHEN).next_steps)
+    line = next(x for x in steps.splitlines() if x.startswith("Arahkan upaya"))
+    assert named in line
+    assert ("gunakan dengan hati-hati" in line) is caution and ("3,5%*" in line) is caution
 
 
 def test_caveats_come_from_the_diagnostics(tmp_path):
@@ -323,17 +362,16 @@ def test_plausibility_flags_what_the_programme_cannot_explain():
     def est(v, se):
         return Estimate("ATT", v, se, 4, "AIPW")
 
-    assert sections.plausibility(est(40_000, 5_000), data, outcome="cons_pc", transfer=transfer) is None
-    beyond = sections.plausibility(est(68_643, 14_000), data, outcome="cons_pc", transfer=transfer)
+    assert impact_view.plausibility(est(40_000, 5_000), data, outcome="cons_pc", transfer=transfer) is None
+    beyond = impact_view.plausibility(est(68_643, 14_000), data, outcome="cons_pc", transfer=transfer)
     assert beyond["estimand"].iloc[0] == "plausibility estimate_beyond" and beyond["bound"].iloc[0] == 50_000
-    assert sections.plausibility(est(90_000, 5_000), data, outcome="cons_pc",
+    assert impact_view.plausibility(est(90_000, 5_000), data, outcome="cons_pc",
                                  transfer=transfer)["estimand"].iloc[0] == "plausibility lower_beyond"
     # a share: the recipients' mean is 0.2, so the ATT lies in [-0.8, 0.2]
-    assert sections.plausibility(est(-0.1, 0.01), data, outcome="poor") is None
-    assert (
-        sections.plausibility(est(0.3, 0.01), data, outcome="poor")["estimand"].iloc[0] == "plausibility rate_outside"
-    )
-    text = sections.plausibility_text(beyond, "BPNT", "konsumsi", "id")
+    assert impact_view.plausibility(est(-0.1, 0.01), data, outcome="poor") is None
+    flagged = impact_view.plausibility(est(0.3, 0.01), data, outcome="poor")
+    assert flagged["estimand"].iloc[0] == "plausibility rate_outside"
+    text = impact_view.plausibility_text(beyond, "BPNT", "konsumsi", "id")
     assert "Rp 68.643 melebihi nilai bantuan per orang per bulan (Rp 50.000)" in text
 
 
@@ -377,13 +415,10 @@ def test_briefing_on_a_province_the_run_did_not_generate(province, tmp_path):
     panel["tksk"] = (panel["tksk_cohort"] > 0) & (panel["wave"] >= panel["tksk_cohort"])
     panel.to_parquet(data / "panel.parquet", index=False)
     results = tmp_path / "run" / "results.csv"
-    for notebook, section, kw in (("10_poverty_profile", sections.poverty_profile, {}),
-                                  ("20_targeting", sections.targeting_section, {}),
-                                  ("30_impact_bansos", sections.impact_section, {}),
-                                  ("40_tksk_empowerment", sections.tksk_section, {"bootstrap": 199})):
-        from welfare_eval.report import store
-
-        store.save_section(results, section(str(data), language="id", **kw), notebook=notebook, region="all")
+    # the notebooks' own cells are the analysis; each stores its rows into the same store
+    for notebook, kw in (("10_poverty_profile", {}), ("20_targeting", {}), ("30_impact_bansos", {}),
+                         ("40_tksk_empowerment", {"bootstrap": 199})):
+        run_notebook(notebook, data, language="id", results=str(results), **kw)
     effects = briefing._effects(pd.read_csv(results, dtype={"region": str}))
     assert {"pkh_ats", "bpnt_cons", "tksk"} <= set(effects)
     pages = {}

@@ -14,12 +14,14 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_cells import run_notebook
 
-from welfare_eval.report import sections, store
+from welfare_eval.report import store
 from welfare_eval.report.runner import run
 from welfare_eval.report.strings import t
 
@@ -169,8 +171,8 @@ def test_small_area_kecamatan_cannot_be_recomputed_from_the_kabupaten(seed):
 
 def test_complementary_shares_hide_each_other(province):
     """Coverage of the poor + exclusion error = 100%: a blank one is not shown through the other."""
-    sec = sections.targeting_section(str(province), kabupaten="7601", language="en", min_cell=MIN_CELL)
-    rows = next(r for _, o, r in sec.rows if o == "targeting")
+    rows = run_notebook("20_targeting", data_dir=str(province), kabupaten="7601", language="en",
+                        min_cell=MIN_CELL).namespace["indicators"]
     for prog, g in rows.groupby("program"):
         pair = g[g["estimand"].isin(["coverage_rate", "exclusion_error_rate"])]
         assert pair["suppressed"].nunique() == 1, prog
@@ -179,6 +181,9 @@ def test_complementary_shares_hide_each_other(province):
 # -- a region cut to a handful of households --------------------------------------------------------
 
 TINY_KAB = "7601"
+#: Cells of the notebooks (their ids) that show the poverty summary and the scenario table.
+POVERTY_SUMMARY = "10-04"
+SCENARIO_TABLE = "50-04"
 TINY_PKH = 6        # recipients of PKH in the panel of the tiny kabupaten
 TINY_OTHERS = 40    # other panel households there
 
@@ -208,26 +213,31 @@ def tiny(province, tmp_path_factory):
 
 
 def test_poverty_text_follows_the_store(tiny):
-    sec = sections.poverty_profile(str(tiny), kabupaten=TINY_KAB, language="id", min_cell=MIN_CELL)
-    assert "%" not in sec.text and t("suppressed_text", "id", n=MIN_CELL) in sec.text
-    assert np.isnan(sec.headline["P0"])
+    run = run_notebook("10_poverty_profile", data_dir=str(tiny), kabupaten=TINY_KAB, language="id", min_cell=MIN_CELL)
+    text = run.texts[POVERTY_SUMMARY]
+    assert "%" not in text and t("suppressed_text", "id", n=MIN_CELL) in text
+    assert np.isnan(run.namespace["scope"]["P0"]["estimate"].iloc[0])
 
 
 def test_simulation_table_is_suppressed(tiny):
-    sec = sections.simulation_section(str(tiny), kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
+    run = run_notebook("50_policy_simulation", data_dir=str(tiny), kabupaten=TINY_KAB, language="en",
+                       min_cell=MIN_CELL)
+    scenarios = run.tables[SCENARIO_TABLE]
     marker = t("suppressed", "en", n=MIN_CELL)
-    assert (sec.tables["scenarios"][t("headcount_change", "en")] == marker).all()
-    rest = sec.tables["scenarios"].drop(columns=[t("reform", "en"), t("headcount_change", "en")])
+    assert (scenarios[t("headcount_change", "en")] == marker).all()
+    rest = scenarios.drop(columns=[t("reform", "en"), t("headcount_change", "en")])
     assert not rest.replace("", np.nan).notna().any().any()
 
 
 def test_pkh_effects_of_six_recipients_are_not_shown(tiny):
-    sec = sections.impact_section(str(tiny), kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
-    effects = sec.tables["effects"]
+    run = run_notebook("30_impact_bansos", tiny, kabupaten=TINY_KAB, language="en", min_cell=MIN_CELL)
+    effects = run.tables["30-05"]  # the effects table as the notebook shows it
     assert (effects[t("effect_pp", "en")] == t("suppressed", "en", n=MIN_CELL)).all()
     assert (effects[t("relative", "en")] == "").all()
-    stored = next(r for p, _, r in sec.rows if p == "PKH")
+    stored = run.namespace["pkh"].rows[0][2]  # the effects as stored (before the store's own rule)
     assert stored["suppressed"].all() and stored["estimate"].isna().all()
+    written = run.store[(run.store["program"] == "PKH") & run.store["estimand"].str.startswith("ATT ")]
+    assert len(written) == len(stored) and written["suppressed"].all() and written["estimate"].isna().all()
 
 
 # -- every output of a real run -----------------------------------------------------------------------
@@ -278,9 +288,22 @@ MIN_DIGITS = 3
 #: Raw hidden estimates compared with the numbers of results.csv and any xlsx: equal to this
 #: relative tolerance (CSV keeps 17 significant digits; xlsx doubles exactly).
 RAW_RTOL = 1e-9
-SECTIONS = {"10_poverty_profile": sections.poverty_profile, "30_impact_bansos": sections.impact_section,
-            "40_tksk_empowerment": sections.tksk_section, "50_policy_simulation": sections.simulation_section,
-            "20_targeting": sections.targeting_section}
+#: Notebooks whose own cells are the analysis: run in this process (notebook_cells.run_notebook).
+NOTEBOOKS = ("10_poverty_profile", "20_targeting", "30_impact_bansos", "40_tksk_empowerment",
+             "50_policy_simulation")
+
+
+def _hidden_cells(table: pd.DataFrame, shut: pd.DataFrame, lang: str) -> set[str]:
+    """Values ``table`` (made with no disclosure control) prints where ``shut`` prints a suppression mark."""
+    out = set()
+    for col in table.columns:
+        if col not in shut.columns or len(shut) != len(table):
+            continue
+        for a, b in zip(table[col].astype(str), shut[col].astype(str)):
+            if a != b and b.startswith(t("suppressed", lang, n=MIN_CELL)[:8]) \
+                    and len(re.sub(r"\D", "", a).lstrip("0")) >= MIN_DIGITS:
+                out.add(a)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -289,25 +312,21 @@ def hidden_values(tiny):
     that are suppressed at MIN_CELL: per notebook, the values as the pages write them, and the raw
     estimates of the stored rows. None may appear in any output."""
     shown, raw = {}, set()
-    for nb, fn in SECTIONS.items():
+    for nb in NOTEBOOKS:
         for lang in ("id", "en"):
-            kw = dict(kabupaten=TINY_KAB, language=lang, **({"bootstrap": 99} if nb.startswith("40") else {}))
-            open_, closed = fn(str(tiny), min_cell=1, **kw), fn(str(tiny), min_cell=MIN_CELL, **kw)
-            for name, table in open_.tables.items():
-                shut = closed.tables[name]
-                for col in table.columns:
-                    if col not in shut.columns or len(shut) != len(table):
-                        continue
-                    for a, b in zip(table[col].astype(str), shut[col].astype(str)):
-                        if a != b and b.startswith(t("suppressed", lang, n=MIN_CELL)[:8]) \
-                                and len(re.sub(r"\D", "", a).lstrip("0")) >= MIN_DIGITS:
-                            shown.setdefault(nb, set()).add(a)
-            stored = {(prog, out): rows for prog, out, rows in closed.rows}
-            for prog, out, o in open_.rows:
-                c = stored.get((prog, out))
-                if c is not None and "suppressed" in c.columns and len(o) == len(c):
-                    hid = c["suppressed"].fillna(False).astype(bool).to_numpy()
-                    raw |= {float(v) for v in o.loc[hid, "estimate"] if pd.notna(v) and v != 0}
+            kw = dict(data_dir=str(tiny), kabupaten=TINY_KAB, language=lang,
+                      **({"bootstrap": 99} if nb.startswith("40") else {}))  # fewer draws: the cells, not the SEs
+            with TemporaryDirectory() as folder:
+                open_ = run_notebook(nb, min_cell=1, results=f"{folder}/open", **kw)
+                closed = run_notebook(nb, min_cell=MIN_CELL, results=f"{folder}/closed", **kw)
+                stored_open, stored_closed = store.read(f"{folder}/open"), store.read(f"{folder}/closed")
+            for cell, table in open_.tables.items():
+                shown.setdefault(nb, set()).update(_hidden_cells(table, closed.tables[cell], lang))
+            # the raw estimates the closed store hides, found by each row's key in the open store
+            key = ["program", "outcome", "estimand", "group"]
+            both = stored_closed.merge(stored_open, on=key, how="inner", suffixes=("", "_open"))
+            hid = both["suppressed"].astype(bool)
+            raw |= {float(v) for v in both.loc[hid, "estimate_open"] if pd.notna(v) and v != 0}
     return shown, raw
 
 

@@ -86,3 +86,9 @@ def test_every_estimator_diagnostic_has_an_indonesian_sentence():
         assert id_text != dg.message, dg.name
         assert not any(w in id_text.split() for w in ("the", "and", "of", "to")), id_text
         assert not english_in(reader_text(f"<p>{id_text}</p>")), (dg.name, id_text)
+
+
+def test_p_values_in_sentences_read_as_written():
+    from welfare_eval.report.strings import fmt_p
+
+    assert fmt_p(0.0004, "id") == "p < 0,001" and fmt_p(0.03, "id") == "p = 0,030" and fmt_p(0.5, "en") == "p = 0.500"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from notebook_cells import run_notebook
 
-from welfare_eval.report import briefing, sections, store
+from welfare_eval.report import briefing, store
 from welfare_eval.report.runner import COMMON_PARAMETERS, declared_parameters, discover_notebooks
 from welfare_eval.report.strings import t
 
@@ -70,14 +71,15 @@ def test_golden_headline_numbers(full_run):
 
 def test_briefing_numbers_are_the_stored_estimates(full_run, province):
     # the briefing recomputes nothing: its P0 is the poverty profile's, rounded
-    sec = sections.poverty_profile(str(province), language="en")
-    assert _headline(full_run, "all")["Poverty headcount (P0)"] == f"{100 * sec.headline['P0']:.1f}%"
+    p0 = run_notebook("10_poverty_profile", data_dir=str(province), language="en").namespace["scope"]["P0"]
+    assert _headline(full_run, "all")["Poverty headcount (P0)"] == f"{100 * p0['estimate'].iloc[0]:.1f}%"
 
 
 def test_disclosure_suppresses_small_cells(province):
-    sec = sections.poverty_profile(str(province), language="en", min_cell=10_000)
-    marked = sec.tables["by_area"][t("estimate", "en")].str.startswith("suppressed")
-    assert marked.all()
+    by_area = run_notebook("10_poverty_profile", data_dir=str(province), language="en",
+                           min_cell=10_000).tables["10-07"]   # the kabupaten x area table
+    marked = by_area[t("estimate", "en")].str.startswith("suppressed")
+    assert len(marked) and marked.all()
 
 
 @pytest.mark.parametrize("page", ["index.html", "briefing_provinsi_id.html"])
@@ -104,27 +106,31 @@ def test_targeting_report_for_one_programme(province):
     """``programs`` narrows the targeting report to one programme (tables and payment records);
     a value outside PKH/BPNT is refused with what is allowed."""
     from welfare_eval.exceptions import ParameterError
-    from welfare_eval.report import sections
 
-    sec = sections.targeting_section(str(province), programs="BPNT")
-    assert set(sec.tables["indicators"].iloc[:, 0]) == {"BPNT"}
-    assert set(sec.tables["disbursement"][t("channel", "id")])
-    assert sec.headline["pkh_cgh"] != sec.headline["pkh_cgh"]  # NaN
+    run = run_notebook("20_targeting", data_dir=str(province), programs="BPNT")
+    tables = run.tables
+    assert set(tables["20-07"].iloc[:, 0]) == {"BPNT"}                  # the indicators
+    assert set(tables["20-11"][t("channel", "id")])                     # the payment records
+    assert set(run.namespace["payments"]["kec_code"]) <= set(run.namespace["records"]["kec_code"])
+    assert set(run.namespace["records"]["program"].astype(str)) == {"BPNT"}
+    assert not (run.namespace["indicators"]["program"] == "PKH").any()  # no PKH figure anywhere
+    assert run.texts["20-04"].startswith("PKH menjangkau **–**")       # the summary says so
     with pytest.raises(ParameterError, match="PKH, BPNT or PKH,BPNT"):
-        sections.targeting_section(str(province), programs="KIS")
+        run_notebook("20_targeting", data_dir=str(province), programs="KIS")
 
 
 def test_impact_report_says_each_warning_once_in_indonesian(province):
     """A warning the five PKH outcomes share (the propensity score, and so the effective sample, is
     the same for all) is said once, naming them; the AIPW rows with a small comparison carry their
     bootstrap-t intervals; nothing English reaches the Indonesian list."""
-    from welfare_eval.report import sections
+    from notebook_cells import run_notebook
 
-    sec = sections.impact_section(str(province), kabupaten="all", language="id")
-    lines = sec.text.replace("\\", "").splitlines()  # as read: without the Markdown escapes
+    run = run_notebook("30_impact_bansos", province, kabupaten="all", language="id")
+    text = dict(run.shown)["30-17"].data  # the diagnostics as the notebook shows them (Markdown)
+    lines = text.replace("\\", "").splitlines()  # as read: without the Markdown escapes
     ess = [ln for ln in lines if "unit efektif" in ln and f"({t('ipw', 'id')})" in ln]
     assert len(ess) == 1 and "Anak tidak sekolah, Anak stunting" in ess[0]
-    assert not any(w in sec.text.split() for w in ("the", "and", "of", "Among"))
-    pkh = next(r for name, _, r in sec.rows if name == "PKH")
+    assert not any(w in text.split() for w in ("the", "and", "of", "Among"))
+    pkh = run.namespace["pkh"].rows[0][2]
     aipw = pkh[pkh["method_key"] == "aipw"]
-    assert aipw["ci_own"].all() and aipw["method"].str.contains("bootstrap-t").all()
+    assert len(aipw) == 5 and aipw["ci_own"].all() and aipw["method"].str.contains("bootstrap-t").all()

@@ -155,7 +155,7 @@ def test_a_value_a_notebook_would_reject_is_refused_before_anything_runs(provinc
 
 def test_allowed_values_are_declared_and_agree_with_the_package():
     from welfare_eval.io import extreme_line_ids
-    from welfare_eval.report.sections import PROGRAMS
+    from welfare_eval.report.targeting_view import PROGRAMS
 
     assert allowed_values(NOTEBOOKS["10_poverty_profile"], "extreme_line") == list(extreme_line_ids())
     assert allowed_values(NOTEBOOKS["20_targeting"], "programs") == list(PROGRAMS)

@@ -65,7 +65,7 @@ def test_run_for_one_kabupaten_in_english(province, tmp_path):
     assert result.ok
     html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
     assert "Polewali Mandar" in html and "Data quality" in html
-    assert '<html lang="en">' in html and "<title>Data quality — Kabupaten Polewali Mandar</title>" in html
+    assert '<html lang="en">' in html and "<title>Data quality — Polewali Mandar district</title>" in html
 
 
 def test_unknown_parameter_stops_before_anything_runs(province, tmp_path):

@@ -198,20 +198,20 @@ def test_the_poor_are_poor_before_all_transfers(s):
 
 
 def test_targeting_section_table_sums_to_one_and_says_who_is_poor(province):
-    from welfare_eval.report import sections
+    from notebook_cells import run_notebook
 
     for kab in ("all", "7606"):
-        sec = sections.targeting_section(str(province), kabupaten=kab, language="id", min_cell=1)
-        ind = next(f for _, name, f in sec.rows if name == "targeting")
+        run = run_notebook("20_targeting", data_dir=str(province), kabupaten=kab, language="id", min_cell=1)
+        ind = run.namespace["indicators"]   # the rows the notebook stores as outcome "targeting"
         for prog in ("PKH", "BPNT"):
             p = ind[ind["program"] == prog]
             cov = p.loc[p["estimand"] == "coverage_rate", "estimate"].iloc[0]
             exc = p.loc[p["estimand"] == "exclusion_error_rate", "estimate"].iloc[0]
             assert cov + exc == pytest.approx(1.0, abs=SUM_TO_ONE), (kab, prog)
-        note = sec.tables["indicators"].attrs["note"]
+        shown = run.outputs["20-07"]   # the indicator table as the notebook shows it
+        note = shown.data.attrs["note"]
         assert "sebelum semua bantuan (PKH + BPNT)" in note
-        from welfare_eval.report import show
-        assert note in show(sec.tables["indicators"], "id").to_html()
+        assert note in shown.to_html()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -158,48 +158,23 @@ def e_value_statement(estimate: float, se: float, y: np.ndarray, d: np.ndarray) 
     return Diagnostic("e_value", ev, None, msg, (("e_value", ev), ("e_value_ci", ev_ci if lo > 0 else None)))
 
 
-def _require_panel_columns(data: pd.DataFrame, need: list[str], fn: str) -> None:
-    missing = [c for c in need if c not in data.columns]
-    if missing:
-        raise ParameterError(f"{fn} needs column(s) {', '.join(missing)} (the panel table has them).")
-
-
 def bpnt_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 4) -> tuple[pd.DataFrame, list[str]]:
-    """All households and the covariates that govern BPNT receipt under the programme rules:
-    eligibility (decile <= ``max_decile``), within it a female head and the poorest two deciles,
-    outside it the decile; the PMT score; and PKH receipt (PKH families are BPNT families far
-    more often and PKH raises consumption: left out, it would be credited to BPNT). Adds ``d``."""
-    _require_panel_columns(data, ["decile", "head_female", "bpnt", "pkh", "pmt_score"], "bpnt_receipt_covariates")
-    out = data.copy()
-    elig = (out["decile"] <= max_decile).astype(float)
-    out["elig_bpnt"] = elig
-    out["female_elig_bpnt"] = out["head_female"].astype(float) * elig
-    out["poorest_elig_bpnt"] = (out["decile"] <= 2).astype(float) * elig
-    out["decile_nonelig_bpnt"] = out["decile"] * (1 - elig)
-    out["pkh_receipt"] = out["pkh"].astype(float)
-    out["d"] = out["bpnt"].astype(float)
-    return out, ["elig_bpnt", "female_elig_bpnt", "poorest_elig_bpnt", "decile_nonelig_bpnt", "pmt_score",
-                 "pkh_receipt"]
+    """:meth:`welfare_eval.programs.BPNT.receipt_data` and its covariates, with ``d`` (0/1 receipt)
+    added: the shape the estimator tests use. Reports call ``programs.BPNT`` directly."""
+    from ..programs import BPNT
+
+    out = BPNT.receipt_data(data, max_decile=max_decile)
+    return out.assign(d=out[BPNT.flag].astype(float)), list(BPNT.receipt_covariates)
 
 
 def pkh_receipt_covariates(data: pd.DataFrame, *, max_decile: int = 3) -> tuple[pd.DataFrame, list[str]]:
-    """Households with a PKH component and the covariates that govern PKH receipt under the
-    programme rules: eligibility (decile <= ``max_decile``), and within it a female head and the
-    number of components (capped at four); outside it the decile; plus the PMT score.
+    """:meth:`welfare_eval.programs.PKH.receipt_data` (households with a PKH component and the
+    terms of PKH's receipt rule) and its covariates, with ``d`` (0/1 receipt) added: the shape the
+    estimator tests use. Reports call ``programs.PKH`` directly."""
+    from ..programs import PKH
 
-    Receipt depends on these, so they make the propensity model right (``elig`` and
-    ``decile_nonelig`` let the two sides of the cut-off differ); adds ``d`` (0/1 receipt).
-    """
-    _require_panel_columns(data, ["decile", "n_components", "head_female", "pkh", "pmt_score"],
-                           "pkh_receipt_covariates")
-    out = data[data["n_components"] > 0].copy()
-    elig = (out["decile"] <= max_decile).astype(float)
-    out["elig"] = elig
-    out["female_elig"] = out["head_female"].astype(float) * elig
-    out["comp_elig"] = np.minimum(out["n_components"], 4) * elig
-    out["decile_nonelig"] = out["decile"] * (1 - elig)
-    out["d"] = out["pkh"].astype(float)
-    return out, ["elig", "female_elig", "comp_elig", "decile_nonelig", "pmt_score"]
+    out = PKH.receipt_data(data, max_decile=max_decile)
+    return out.assign(d=out[PKH.flag].astype(float)), list(PKH.receipt_covariates)
 
 
 def sampling_weights(data: pd.DataFrame, weights: str | None, design, fn: str):

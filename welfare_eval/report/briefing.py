@@ -27,8 +27,8 @@ import pandas as pd
 from .. import plots, regions
 from ..io import atomic_path, write_text_atomic
 from .display import md
-from .store import read
-from .strings import fmt_number, fmt_pct, fmt_rp, t
+from .store import RSE_CAUTION, RSE_RELIABLE, read, relative_se
+from .strings import fmt_number, fmt_p, fmt_pct, fmt_rp, t
 
 #: Readers of the briefing are in West Sulawesi: times in WITA.
 WITA = ZoneInfo("Asia/Makassar")
@@ -174,7 +174,7 @@ def effect_sentence(e: Effect, language: str) -> str:
             kw["lo"], kw["hi"] = _value(-e.ci_upper, e.unit, L), _value(-e.ci_lower, e.unit, L)
         text = t("br_effect_up" if e.estimate > 0 else "br_effect_down", L, **kw)
     elif e.pretrend_passed is False and excludes_zero(e.ci_lower, e.ci_upper):
-        text = t("br_effect_pretrend", L, p=fmt_number(e.pretrend_p, L, digits=3), **kw)
+        text = t("br_effect_pretrend", L, p=fmt_p(e.pretrend_p, L), **kw)
     elif e.implausible and excludes_zero(e.ci_lower, e.ci_upper):
         text = t("br_effect_implausible", L, **kw)
     else:
@@ -337,18 +337,27 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
                    & ~store["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
     missed = missed[missed["estimate"] > 0].head(MAX_NAMED)
     if len(missed):
-        names = [_named(kec_names, g, "kec_code") for g in missed["group"]]
-        steps.append(t("br_next_missed", L, names=_join(names, L),
-                       counts=_join([fmt_number(v, L) for v in missed["estimate"]], L)))
+        items = [t("br_missed_item", L, name=_named(kec_names, g, "kec_code"), count=fmt_number(v, L),
+                   lo=fmt_number(max(lo, 0.0), L), hi=fmt_number(hi, L))
+                 for g, v, lo, hi in zip(missed["group"], missed["estimate"], missed["ci_lower"], missed["ci_upper"])]
+        step = t("br_next_missed", L, items=_join(items, L))
+        # the ranking is a ranking of estimates: say so when the intervals do not separate them
+        lo, hi = missed["ci_lower"].to_numpy(), missed["ci_upper"].to_numpy()
+        if any(lo[i] <= hi[j] for i in range(len(lo)) for j in range(i + 1, len(hi))):
+            step += " " + t("br_missed_overlap", L)
+        steps.append(step)
     pay = store[(store["notebook"] == "20_targeting") & (store["outcome"] == "disbursement")]
     late = pay[pay["estimand"] == "late_rate"].sort_values("estimate", ascending=False)
     if len(late) and late["estimate"].iloc[0] > 0:
         top = late.iloc[0]
-        channel = _field(top["group"], "channel")
+        kec = _field(top["group"], "kec_code")
         delay = pay[(pay["estimand"] == "median_delay_days") & (pay["group"] == top["group"])]["estimate"]
-        key = f"br_channel_{channel}"
-        steps.append(t("br_next_payment", L, channel=t(key, L) if key in _strings() else channel,
-                       kec=_named(kec_names, top["group"], "kec_code"), late=fmt_pct(top["estimate"], L, digits=0),
+        # every channel of that kecamatan, worst first: a kecamatan late through all of them is named as such
+        same = late[late["group"].map(lambda g: _field(g, "kec_code") == kec).astype(bool) & (late["estimate"] > 0)]
+        rates = [t("br_late_item", L, late=fmt_pct(v, L, digits=0), channel=_channel(_field(g, "channel"), L))
+                 for g, v in zip(same["group"], same["estimate"])]
+        steps.append(t("br_next_payment", L, kec=_named(kec_names, top["group"], "kec_code"), rates=_join(rates, L),
+                       channel=_channel(_field(top["group"], "channel"), L),
                        days=fmt_number(delay.iloc[0], L) if len(delay) else "–"))
     cohorts = store[(store["notebook"] == "40_tksk_empowerment") & (store["estimand"] == "tksk_cohort")]
     tk = effects.get("tksk")
@@ -372,11 +381,17 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
         ext = pov[(pov["outcome"] == "extreme") & pov["group"].astype(str).str.contains("area=")]
         place_of = lambda g: t("br_area_place", L, area=_area(_field(g, "area"), L).lower(),  # noqa: E731
                                name=_field(g, "kab_name") or "")
-    ext = ext[~ext["suppressed"].fillna(False).astype(bool)].sort_values("estimate", ascending=False)
+    ext = ext[~ext["suppressed"].fillna(False).astype(bool)]
+    rse = relative_se(ext)
+    ext = ext[~(rse > RSE_CAUTION)].assign(rse=rse[~(rse > RSE_CAUTION)])  # over 50%: not published, as BPS
+    ext = ext.sort_values("estimate", ascending=False)
     if len(ext) and ext["estimate"].iloc[0] > 0:
         top = ext.iloc[0]
-        steps.append(t("br_next_extreme", L, place=place_of(top["group"]), rate=fmt_pct(top["estimate"], L),
-                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L)))
+        caution = bool(top["rse"] > RSE_RELIABLE)
+        steps.append(t("br_next_extreme", L, place=place_of(top["group"]),
+                       rate=fmt_pct(top["estimate"], L) + ("*" if caution else ""),
+                       lo=fmt_pct(top["ci_lower"], L), hi=fmt_pct(top["ci_upper"], L))
+                     + (" " + t("br_rse_caution", L) if caution else ""))
     # the kecamatan with the highest extreme poverty, by small-area estimation (published ones only)
     sae = store[(store["notebook"] == "15_small_area") & store["estimand"].astype(str).str.startswith("extreme")
                 & ~store["suppressed"].fillna(False).astype(bool)]
@@ -391,6 +406,11 @@ def _next_steps(store: pd.DataFrame, L: str, region: str, effects: dict) -> list
              for g, v, m in zip(sae["group"], sae["estimate"], marked)], L))
             + (" " + t("br_sae_caution", L) if any(marked) else ""))
     return steps or [t("br_next_none", L)]
+
+
+def _channel(channel: str | None, language: str) -> str:
+    key = f"br_channel_{channel}"
+    return t(key, language) if key in _strings() else str(channel)
 
 
 def _area(label: str | None, language: str) -> str:
@@ -412,7 +432,7 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
     tk = effects.get("tksk")
     if tk is not None and tk.pretrend_passed is not None:
         key = "br_sure_pretrend_ok" if tk.pretrend_passed else "br_sure_pretrend_fail"
-        out.append(t(key, L, p=fmt_number(tk.pretrend_p, L, digits=3)))
+        out.append(t(key, L, p=fmt_p(tk.pretrend_p, L)))
     diag = store[(store["notebook"] == "30_impact_bansos") & store["estimand"].astype(str).str.startswith("diagnostic")]
     for program in ("PKH", "BPNT"):
         d = diag[diag["program"].astype(str) == program]
@@ -424,7 +444,7 @@ def _certainty(store: pd.DataFrame, L: str, effects: dict, data_dir) -> list[str
         bad = ov[[_passed(r) is False for _, r in ov.iterrows()]]
         if len(bad):
             out.append(t("br_sure_overlap", L, program=program, share=fmt_pct(bad["estimate"].max(), L)))
-    from .sections import plausibility_text
+    from .impact_view import plausibility_text
 
     flags = store[store["estimand"].astype(str).str.startswith("plausibility")]
     for _, r in flags.iterrows():

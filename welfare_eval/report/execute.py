@@ -33,11 +33,12 @@ if TYPE_CHECKING:  # imported where a kernel is started (jupyter_client is slow 
     from jupyter_client.manager import AsyncKernelManager
 
 #: Modules a warm kernel imports before its job arrives: what the report notebooks import (their
-#: own imports and ``welfare_eval.report.sections``/``briefing``/``quality`` pull in numpy, pandas,
+#: own imports and the report views, ``briefing`` and ``quality`` pull in numpy, pandas,
 #: scipy, matplotlib and pyarrow). statsmodels.api is not among them: no notebook and no module of
 #: the package imports it, and it cost 4.2 s of CPU per kernel.
 DEFAULT_WARM_IMPORTS = ("numpy", "pandas", "scipy.stats", "matplotlib.pyplot", "pyarrow.parquet", "IPython.display",
-                        "welfare_eval.report.sections", "welfare_eval.report.briefing", "welfare_eval.quality")
+                        "welfare_eval.report.impact_view", "welfare_eval.report.poverty_view",
+                        "welfare_eval.report.targeting_view", "welfare_eval.report.briefing", "welfare_eval.quality")
 
 #: What every kernel runs before its notebook (standard library only, in a throw-away namespace so
 #: the notebook starts clean). Python warnings and library log records below ERROR (xhtml2pdf's CSS
@@ -318,11 +319,9 @@ def page_title(nb, language: str, region: str = "") -> str:
 
 
 def _region_name(kabupaten, language: str) -> str:
-    from .. import regions
-    from .strings import t
+    from .briefing import region_name  # one way of naming a region across pages
 
-    name = regions.kab_names().get(str(kabupaten))
-    return f"{t('kabupaten', language)} {name}" if name else t("province", language)
+    return region_name(str(kabupaten), language)
 
 
 def export_html(notebook, out: Path, *, with_code: bool, language: str = "id", title: str = "") -> None:

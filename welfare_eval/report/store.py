@@ -281,28 +281,58 @@ def n_column(frame: pd.DataFrame, language: str, *, count: str = "nobs") -> tupl
     return t("n_households", language), ["" if s else num(v) for v, s in zip(frame[count], supp)]
 
 
+#: BPS's reading of the relative standard error (standard error / estimate), as for the kecamatan
+#: estimates (``small_area.RSE_RELIABLE``/``RSE_CAUTION``): up to 25% reliable, over 25% and up to
+#: 50% shown with a caution mark, over 50% not published.
+RSE_RELIABLE, RSE_CAUTION = 0.25, 0.50
+
+
+def relative_se(frame: pd.DataFrame) -> np.ndarray:
+    """Standard error / estimate per row; NaN where the estimate is not positive or has no standard
+    error (a rate of zero has an interval but no relative error)."""
+    est = pd.to_numeric(frame["estimate"], errors="coerce").to_numpy(float)
+    se = pd.to_numeric(frame["std_error"], errors="coerce").to_numpy(float) if "std_error" in frame.columns \
+        else np.full(len(frame), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(est > 0, se / est, np.nan)
+
+
 def display_table(frame: pd.DataFrame, language: str, *, pct: bool = True, digits: int = 1,
-                  label_columns=(), value_label: str = "estimate", min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+                  label_columns=(), value_label: str = "estimate", min_cell: int = DEFAULT_MIN_CELL,
+                  reliability: bool = False) -> pd.DataFrame:
     """Estimates with their intervals as text in the language's format and the households they rest
-    on; suppressed cells marked."""
+    on; suppressed cells marked. ``reliability``: a column of relative standard errors and BPS's
+    bands (over 25% marked *, over 50% not published), explained under the table."""
     fmt = (lambda v: fmt_pct(v, language, digits=digits)) if pct else (lambda v: fmt_number(v, language, digits=digits))
     out = frame[list(label_columns)].copy() if label_columns else pd.DataFrame(index=frame.index)
     mark = markers(frame, language, min_cell=min_cell)
-    out[value_label] = [m if m else fmt(v) for v, m in zip(frame["estimate"], mark)]
-    ci = [("" if m or pd.isna(lo) else f"{fmt(lo)} – {fmt(hi)}")
-          for lo, hi, m in zip(frame["ci_lower"], frame["ci_upper"], mark)]
+    rse = relative_se(frame) if reliability else np.full(len(frame), np.nan)
+    hidden = [m is None and r > RSE_CAUTION for m, r in zip(mark, rse)]  # NaN compares False
+    caution = [m is None and RSE_RELIABLE < r <= RSE_CAUTION for m, r in zip(mark, rse)]
+    out[value_label] = [m if m else t("rse_not_published", language) if h else fmt(v) + (" *" if c else "")
+                        for v, m, h, c in zip(frame["estimate"], mark, hidden, caution)]
+    ci = [("" if m or h or pd.isna(lo) else f"{fmt(lo)} – {fmt(hi)}")
+          for lo, hi, m, h in zip(frame["ci_lower"], frame["ci_upper"], mark, hidden)]
     out[t("ci95", language)] = ci
+    if reliability:
+        out[t("sa_rse", language)] = ["" if m or not np.isfinite(r) else fmt_pct(r, language, digits=0)
+                                     for m, r in zip(mark, rse)]
     if "nobs" in frame.columns:
         head, values = n_column(frame, language)
         out[head] = values
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if reliability:
+        out.attrs["note"] = t("rse_note", language)
+    return out
 
 
 def save_section(path: str | os.PathLike | None, section, *, notebook: str, region: str,
                  min_cell: int = DEFAULT_MIN_CELL) -> int:
-    """Append every tidy result of a report section to the store; returns the rows written."""
+    """Append every tidy result of a report section to the store; returns the rows written.
+    ``section``: an object with ``rows``, or the list of ``(programme, outcome, tidy rows)`` itself."""
+    triples = section if isinstance(section, (list, tuple)) else section.rows
     frames = [append(None, rows, notebook=notebook, region=region, program=program, outcome=outcome,
-                     min_cell=min_cell) for program, outcome, rows in section.rows]
+                     min_cell=min_cell) for program, outcome, rows in triples]
     if not frames:
         return 0
     allrows = pd.concat(frames, ignore_index=True)

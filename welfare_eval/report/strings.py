@@ -45,6 +45,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "sa_rse": {"id": "Kesalahan baku relatif", "en": "Relative standard error"},
     "sa_quality": {"id": "Keandalan (BPS)", "en": "Reliability (BPS)"},
     "sa_n": {"id": "Rumah tangga sampel", "en": "Sampled households"},
+    "rse_not_published": {"id": "tidak dipublikasikan (KBR > 50%)", "en": "not published (RSE > 50%)"},
+    "rse_note": {"id": "KBR: kesalahan baku relatif (galat baku dibagi perkiraan). Seperti praktik BPS: sampai 25% andal; "
+                       "25–50% ditandai * (gunakan dengan hati-hati); di atas 50% tidak dipublikasikan.",
+                 "en": "RSE: relative standard error (standard error divided by the estimate). As BPS practice: up to 25% "
+                       "reliable; 25–50% marked * (use with caution); over 50% not published."},
     "sa_reliable": {"id": "andal", "en": "reliable"},
     "sa_caution": {"id": "gunakan dengan hati-hati *", "en": "use with caution *"},
     "sa_unreliable": {"id": "tidak andal: tidak dipublikasikan", "en": "not reliable: not published"},
@@ -325,14 +330,18 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "{program} lowers {outcome} by {abs} {unit} (95% confidence interval {lo} to {hi})."},
     "br_effect_unproven": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit}, tetapi selang kepercayaan 95% ({lo} sampai {hi}) mencakup nol.",
                            "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit}, but its 95% confidence interval ({lo} to {hi}) includes zero."},
-    "br_effect_pretrend": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}), tetapi uji tren sebelum pendampingan menolak (p = {p}), jadi pembandingnya belum dapat dipercaya.",
-                           "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit} (95% confidence interval {lo} to {hi}), but the pre-trend test rejects (p = {p}), so the comparison cannot be trusted yet."},
+    "br_effect_pretrend": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}), tetapi uji tren sebelum pendampingan menolak ({p}), jadi pembandingnya belum dapat dipercaya.",
+                           "en": "The effect of {program} on {outcome} is not established: the estimate is {est} {unit} (95% confidence interval {lo} to {hi}), but the pre-trend test rejects ({p}), so the comparison cannot be trusted yet."},
     "br_effect_implausible": {"id": "Dampak {program} pada {outcome} belum terbukti: perkiraan {est} {unit} (selang kepercayaan 95%: {lo} sampai {hi}) lebih besar daripada yang dapat dijelaskan oleh ukuran program.",
                               "en": "The effect of {program} on {outcome} is not established: the estimate {est} {unit} (95% confidence interval {lo} to {hi}) is larger than the programme's size can explain."},
-    "br_next_missed": {"id": "Prioritaskan verifikasi dan validasi DTSEN oleh TKSK di Kecamatan {names}: di sana penduduk miskin yang tidak menerima PKH paling banyak (perkiraan {counts} orang).",
-                       "en": "Have TKSK verify and update DTSEN first in kecamatan {names}: there the most poor people receive no PKH (estimated {counts} people)."},
-    "br_next_payment": {"id": "Tindak lanjuti penyaluran melalui {channel} di Kecamatan {kec}: {late} pembayaran terlambat lebih dari 30 hari (median keterlambatan {days} hari).",
-                        "en": "Follow up payments through {channel} in kecamatan {kec}: {late} of payments are more than 30 days late (median delay {days} days)."},
+    "br_next_missed": {"id": "Prioritaskan verifikasi dan validasi DTSEN oleh TKSK di kecamatan dengan perkiraan penduduk miskin tanpa PKH terbanyak: {items}.",
+                       "en": "Have TKSK verify and update DTSEN first in the kecamatan with the most poor people estimated to receive no PKH: {items}."},
+    "br_missed_item": {"id": "{name} ({count} orang, selang {lo} sampai {hi})", "en": "{name} ({count} people, interval {lo} to {hi})"},
+    "br_missed_overlap": {"id": "Selang kepercayaan 95%-nya tumpang tindih, jadi urutan kecamatan ini belum pasti; semuanya perlu diverifikasi.",
+                          "en": "Their 95% confidence intervals overlap, so the order of these kecamatan is not certain; all of them need verifying."},
+    "br_next_payment": {"id": "Tindak lanjuti penyaluran di Kecamatan {kec}; pembayaran yang terlambat lebih dari 30 hari: {rates} (median keterlambatan melalui {channel}: {days} hari).",
+                        "en": "Follow up payments in kecamatan {kec}; payments more than 30 days late: {rates} (median delay through {channel}: {days} days)."},
+    "br_late_item": {"id": "{late} melalui {channel}", "en": "{late} through {channel}"},
     "br_next_tksk_extend": {"id": "Perluas pendampingan TKSK ke {n} kecamatan yang belum didampingi ({names}); pada data ini dampaknya terbukti ({effect}).",
                             "en": "Extend TKSK accompaniment to the {n} kecamatan without it ({names}); in these data its effect is shown ({effect})."},
     "br_next_tksk_unproven": {"id": "{n} kecamatan belum didampingi TKSK ({names}). Dampak pendampingan belum terbukti pada data ini: bila diperluas, lakukan bertahap agar dampaknya dapat diukur.",
@@ -343,6 +352,8 @@ STRINGS: dict[str, dict[str, str]] = {
                                "en": "Every kecamatan already has a TKSK and its effect is shown ({effect}): keep the accompaniment."},
     "br_next_extreme": {"id": "Arahkan upaya penghapusan kemiskinan ekstrem terutama ke {place}: perkiraan tertinggi, {rate} (selang kepercayaan 95%: {lo} sampai {hi}).",
                         "en": "Direct the effort against extreme poverty first to {place}: the highest estimate, {rate} (95% confidence interval {lo} to {hi})."},
+    "br_rse_caution": {"id": "(* gunakan dengan hati-hati: kesalahan baku relatif 25-50%.)",
+                       "en": "(* use with caution: relative standard error 25-50%.)"},
     "br_next_none": {"id": "Laporan proses ini tidak memuat temuan untuk langkah berikutnya.", "en": "The reports of this run hold no findings for next steps."},
     "br_and": {"id": "dan", "en": "and"},
     "br_channel_pos": {"id": "Kantor Pos", "en": "the post office"},
@@ -352,10 +363,10 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "Poverty and coverage figures come from a survey sample: the 95% confidence interval stands beside each number."},
     "br_sure_rule": {"id": "Sebuah dampak disebut terbukti hanya bila selang kepercayaan 95%-nya tidak mencakup nol, besarnya masih dapat dihasilkan oleh nilai bantuan, dan (untuk TKSK) uji tren sebelum pendampingan tidak menolak.",
                      "en": "An effect is called shown only when its 95% confidence interval excludes zero, its size is one the transfer can produce, and (for TKSK) the pre-trend test does not reject."},
-    "br_sure_pretrend_fail": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: p = {p}); pembanding mungkin tidak menggambarkan keadaan tanpa TKSK.",
-                              "en": "Before accompaniment began, the kecamatan later accompanied by TKSK already moved differently from the comparison kecamatan (pre-trend test p = {p}); the comparison may not show what would have happened without TKSK."},
-    "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: p = {p}), jadi perbandingannya layak.",
-                            "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test p = {p}), so the comparison is fair."},
+    "br_sure_pretrend_fail": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK sudah bergerak berbeda dari pembandingnya (uji tren sebelum pendampingan: {p}); pembanding mungkin tidak menggambarkan keadaan tanpa TKSK.",
+                              "en": "Before accompaniment began, the kecamatan later accompanied by TKSK already moved differently from the comparison kecamatan (pre-trend test, {p}); the comparison may not show what would have happened without TKSK."},
+    "br_sure_pretrend_ok": {"id": "Sebelum pendampingan dimulai, kecamatan yang kemudian didampingi TKSK dan pembandingnya bergerak serupa (uji tren sebelum pendampingan: {p}), jadi perbandingannya layak.",
+                            "en": "Before accompaniment began, the kecamatan later accompanied by TKSK and the comparison kecamatan moved alike (pre-trend test, {p}), so the comparison is fair."},
     "br_to": {"id": "sampai", "en": "to"},
     "br_unproven_mark": {"id": "belum terbukti", "en": "not established"},
     "br_sure_ess": {"id": "{program}: perbandingan bertumpu pada sekitar {ess} keluarga efektif; selangnya lebih lebar dan kurang pasti.",
@@ -455,6 +466,12 @@ def fmt_pvalue(p: float | None, language: str = "id") -> str:
     if p < 0.001:
         return "< " + fmt_number(0.001, language, digits=3)
     return fmt_number(p, language, digits=3)
+
+
+def fmt_p(p: float | None, language: str = "id") -> str:
+    """'p = 0,004', or 'p < 0,001' below 0.001 (never 'p = < 0,001' nor 'p = 0,000')."""
+    text = fmt_pvalue(p, language)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def fmt_pp(share_change: float | None, language: str = "id", *, digits: int = 1, unit: bool = True) -> str:
@@ -584,7 +601,7 @@ def diagnostic_text(d, language: str = "id") -> str:
     if name == "pre_trends":
         return (f"Tren sebelum perlakuan: {p['k']} efek plasebo sebelum pendampingan secara bersama "
                 + ("konsisten dengan nol" if ok else "berbeda dari nol")
-                + f" (uji Wald, khi-kuadrat = {n(p['stat'])}, p = {fmt_pvalue(p['p'], language)})"
+                + f" (uji Wald, khi-kuadrat = {n(p['stat'])}, {fmt_p(p['p'], language)})"
                 + ("." if ok else "; kelompok pembanding mungkin tidak menggambarkan apa yang terjadi tanpa TKSK."))
     if name == "oster_delta":
         return (f"Kestabilan koefisien: menambah kovariat menggeser estimasi dari {n(p['b0'], 4)} ke {n(p['b1'], 4)}; "
@@ -605,7 +622,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                 "selang normal mencakup sekitar 90%, bukan 95%, dalam simulasi kami); AIPW dengan selang bootstrap-t "
                 "lebih aman.")
     if name == "density_at_cutoff":
-        return (f"Uji kepadatan di titik potong: p = {fmt_pvalue(p['p'], language)}; "
+        return (f"Uji kepadatan di titik potong: {fmt_p(p['p'], language)}; "
                 + ("tidak ada tanda rumah tangga dipilah melintasi ambang." if ok else
                    "rumah tangga menumpuk di satu sisi: ambang mungkin dimanipulasi, sehingga perbandingan di titik potong "
                    "diragukan."))
@@ -618,7 +635,7 @@ def diagnostic_text(d, language: str = "id") -> str:
                                             "bergantung pada mereka."))
     if name == "equal_effects":
         return (f"uji kesamaan efek antarkelompok, khi-kuadrat({p['df']}) = {n(p['stat'])}, "
-                f"p = {fmt_pvalue(p['p'], language)}: "
+                f"{fmt_p(p['p'], language)}: "
                 + ("tidak ada bukti efeknya berbeda." if ok else "efeknya berbeda antarkelompok."))
     if name == "randomization_p":
         return (f"Uji randomisasi: {fmt_pct(p['p'], language)} dari pengacakan ulang {p['treatment']} menghasilkan "
@@ -669,6 +686,25 @@ STRINGS.update({
     "xl_def_sources": {"id": "Survei (SUSENAS atau data sintetis), registri DTKS, panel rumah tangga dan data penyaluran dalam folder data; garis kemiskinan BPS, IHK dan aturan program dari data rujukan paket (welfare_eval/data, asal-usulnya dalam README di sana).",
                        "en": "The survey (SUSENAS or synthetic data), the DTKS registry, the household panel and disbursement records in the data folder; BPS poverty lines, CPI and programme rules from the package's reference data (welfare_eval/data, provenance in its README)."},
     "xl_contents": {"id": "Daftar tabel", "en": "Tables"},
+})
+# wb-profile (issue 13 item 1, issue 15 item 5): the poverty profile's inequality table and correlates
+STRINGS.update({
+    "pp_inequality_note": {
+        "id": "Ketiga ukuran dihitung per orang dari pengeluaran per kapita, dengan bobot survei; selang "
+              "kepercayaan 95% berbasis desain sampel (linearisasi). Gini 0 = merata, 1 = timpang sepenuhnya.",
+        "en": "All three per person from consumption per capita, with the survey weights; 95% confidence "
+              "intervals from the sample design (linearization). A Gini of 0 is equality, 1 complete inequality."},
+    "pp_n_child_0_6": {"id": "Jumlah anak usia 0-6 tahun", "en": "Children aged 0-6"},
+    "pp_urban_household": {"id": "Tinggal di perkotaan", "en": "Lives in an urban area"},
+    "pp_effect_pp": {"id": "Beda peluang miskin (poin persen)", "en": "Difference in the chance of being poor (pp)"},
+    "pp_correlates_failed": {"id": "Regresi tidak dapat dihitung pada data ini",
+                             "en": "The regression cannot be fitted on these data"},
+})
+# --- end wb-profile ---------------------------------------------------------------------------------
+
+# wb-impact: the impact notebooks (report/impact_view.py), in a block of their own.
+STRINGS.update({
+    "ip_not_estimable": {"id": "tidak dapat diestimasi: {reason}", "en": "not estimable: {reason}"},
 })
 # the table renderer lives with the other escaping helpers; kept importable from here
 from .display import show  # noqa: E402,F401  (re-export: notebooks use report.show)
