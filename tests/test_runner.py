@@ -114,12 +114,16 @@ def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
 
 
 def test_existing_run_folder_is_resumed_and_its_other_files_kept(province, tmp_path):
+    """The run folder's mechanics, on a small notebook (the report notebooks run in report_run)."""
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    _notebook(nbdir / "00_small.ipynb", "print('fine')")
     (tmp_path / "r6").mkdir()
     (tmp_path / "r6" / "keep.txt").write_text("earlier output")
     assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6",
-                 "--notebooks", "00_data_quality"]) == 0
+                 "--notebooks", str(nbdir / "00_small.ipynb")]) == 0
     assert (tmp_path / "r6" / "keep.txt").read_text() == "earlier output"
-    assert (tmp_path / "r6" / "00_data_quality_provinsi_id.html").exists()
+    assert (tmp_path / "r6" / "00_small_provinsi_id.html").exists()
 
 
 def test_missing_data_folder(tmp_path, capsys):
