@@ -36,6 +36,7 @@ def test_an_unmarked_test_cannot_start_report_jobs(tmp_path):
         LocalExecutor(1, cwd=str(tmp_path))
 
 
+@pytest.mark.runner  # three pytest processes (a controller and two workers): about 9 s of CPU
 def test_a_shared_session_fixture_is_made_once_under_two_workers(tmp_path):
     """conftest.py's scheduler (``--dist loadgroup``): the users of a fixture in SHARED_GROUPS run on
     one worker whatever their file, so the fixture is made once; the other tests of a file stay
