@@ -70,12 +70,12 @@ lint: setup
 # everything: unit tests, the statistical checks marked slow, the report runs, the browser tests
 # and the notebooks (nbval)
 # (the suite runs even when lint fails, and make test then fails at the end)
-# The notebooks run after the rest, in one process and in file order: nbval's cells of a notebook
-# share one kernel, and the briefing reads what the other notebooks stored.
+# One pytest on both cores: the notebooks are one xdist group, so they run on one worker in file
+# order (nbval's cells of a notebook share one kernel, and the briefing reads what the other
+# notebooks stored) while the other worker runs the tests (conftest.py's scheduler, tests/README.md).
 test: setup
 	@status=0; $(MAKE) --no-print-directory lint || status=$$?; \
-	$(PY) -m pytest -n $(JOBS) tests || status=$$?; \
-	$(PY) -m pytest -n 0 notebooks || status=$$?; exit $$status
+	$(PY) -m pytest -n $(JOBS) tests notebooks || status=$$?; exit $$status
 
 # everything but the four expensive markers, in under a minute
 test-fast: setup

@@ -19,12 +19,29 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
+
+#: One BLAS/OpenMP thread per process, set before numpy is first imported (tests/conftest.py imports
+#: pandas; this file is loaded first), and inherited by the pytest-xdist workers and by every kernel
+#: and worker process a test starts. Two test workers on two cores already use both; OpenBLAS's
+#: own threads on top only spin: measured 1.24 s of CPU per synth.generate(scale 0.2) with its
+#: default threads against 0.38 s with one, and test_poverty + test_targeting 11.8 s against 8.9 s.
+#: A value set in the environment is kept.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+for _variable in BLAS_THREAD_VARIABLES:
+    os.environ.setdefault(_variable, "1")
+
+#: A run made in a test takes no Chromium screenshots of its index and briefings (about a second of
+#: CPU each, and on every small run of test_scheduler and test_runner); the shared report run takes
+#: them, and test_runner checks them there.
+NO_SCREENSHOTS_VARIABLE = "WELFARE_EVAL_NO_SCREENSHOTS"
+os.environ.setdefault(NO_SCREENSHOTS_VARIABLE, "1")
 
 #: Population scale of the test province: about 76,000 households, 1,400 survey households and
 #: 1,200 panel households: small enough to be quick, large enough for the impact estimators.
@@ -48,7 +65,7 @@ FIXTURE_MARKERS: dict[str, tuple[str, ...]] = {
     "chromium": ("browser",),      # a headless Chromium (tests/conftest.py)
     "tiny_run": ("runner",),       # test_disclosure.py: a kabupaten with a handful of households
     "poisoned": ("runner",),       # test_injection.py: a province with markup in its names
-    "language_run": ("runner",),   # test_language.py: Indonesian and English pages of one run
+    "language_run": ("runner",),   # test_language.py: the shared run copied, English pages joined
 }
 
 #: Session fixtures whose users share one xdist group, so that the expensive thing is made once
@@ -75,6 +92,7 @@ def pytest_configure(config):
     os.environ["WELFARE_EVAL_SOURCE"] = str(out)
     # notebooks run by nbval (in file order) store results here, and the briefing reads them
     os.environ["WELFARE_EVAL_RESULTS"] = str(_tmp / "results" / "results.csv")
+    os.environ[GROUPS_DIR_VARIABLE] = str(_tmp / "xdist-groups")
     (_tmp / "results").mkdir()
 
 
@@ -109,6 +127,84 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(shared[0]))
         elif _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(path.stem))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_first(items)
+    _tell_the_scheduler(items)
+
+
+#: Under pytest-xdist the scheduler hands out work in collection order (see the scheduler below):
+#: the two long groups first (the notebooks, one after another; the users of the shared report run),
+#: then the files of slow and runner tests, then the rest, which fills in at the end. A file's or a
+#: group's tests keep their order.
+FIRST_GROUPS = ("notebooks", "report_run")
+
+
+def _longest_first(items) -> None:
+    def scope(item) -> str:
+        group = item.get_closest_marker("xdist_group")
+        return f"group:{group.args[0]}" if group else item.nodeid.split("::", 1)[0]
+
+    rank: dict[str, int] = {}
+    for item in items:
+        key = scope(item)
+        group = key.removeprefix("group:")
+        level = 0 if group in FIRST_GROUPS else 1 if item.get_closest_marker("slow") or item.get_closest_marker(
+            "runner") else 2
+        rank[key] = min(rank.get(key, 2), level)
+    items.sort(key=lambda item: rank[scope(item)])
+
+
+#: Where each pytest-xdist worker writes the xdist_group of its collected tests, for the controller's
+#: scheduler below (set by the controller in pytest_configure; the workers inherit it).
+GROUPS_DIR_VARIABLE = "WELFARE_EVAL_XDIST_GROUPS"
+
+
+def _tell_the_scheduler(items) -> None:
+    """On a pytest-xdist worker: write {test id: group} of the grouped tests for the controller.
+
+    pytest-xdist 3.8 passes groups to its scheduler by appending ``@group`` to ``item._nodeid``,
+    which pytest 9 no longer reads (a node's id is ``item._id``): ``--dist loadgroup`` then grouped
+    nothing, and the shared report run was made once per worker. The scheduler below reads these
+    files instead."""
+    worker, folder = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(GROUPS_DIR_VARIABLE)
+    if not worker or not folder:
+        return
+    groups = {}
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names:
+            groups[item.nodeid] = "_".join(names)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    target = Path(folder) / f"{worker}.json"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(groups))
+    tmp.replace(target)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` (make test): a test file's tests go to one worker, as with ``loadfile``,
+    except the tests of an xdist_group, which go to one worker whatever their file (the users of the
+    shared report run, the notebooks). Other distribution modes are pytest-xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # collection order: the longest work first (_longest_first)
+
+    class FileAndGroupScheduling(LoadScopeScheduling):
+        _groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self._groups is None:  # every worker has collected (and written its file) by now
+                self._groups = {}
+                folder = os.environ.get(GROUPS_DIR_VARIABLE)
+                for f in sorted(Path(folder).glob("*.json")) if folder else ():
+                    self._groups.update(json.loads(f.read_text()))
+            group = self._groups.get(nodeid)
+            return f"group:{group}" if group else nodeid.split("::", 1)[0]
+
+    return FileAndGroupScheduling(config, log)
 
 
 def _uses_module_fixture(item) -> bool:

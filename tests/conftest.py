@@ -56,12 +56,19 @@ def report_data(province, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def report_run(report_data, tmp_path_factory):
     """One real report run shared by every test that reads a run's outputs: all notebooks for the
-    province and kabupaten 7602, in Indonesian, on ``report_data``; it must succeed. Tests only
-    read it (a test that changes a run folder makes its own run). Using it marks a test ``runner``."""
+    province and kabupaten 7602, in Indonesian, on ``report_data``, with the screenshots of its
+    index and briefings; it must succeed. Tests only read it (a test that changes a run folder
+    makes its own run). Using it marks a test ``runner``."""
     from welfare_eval.report.runner import run
 
     out = tmp_path_factory.mktemp("reports")
-    result = run(data_dir=report_data, output_root=out, run_id="shared", kabupaten="all,7602")
+    # the one run of the session that takes the screenshots (../conftest.py turns them off elsewhere)
+    skip_shots = os.environ.pop("WELFARE_EVAL_NO_SCREENSHOTS", None)
+    try:
+        result = run(data_dir=report_data, output_root=out, run_id="shared", kabupaten="all,7602")
+    finally:
+        if skip_shots is not None:
+            os.environ["WELFARE_EVAL_NO_SCREENSHOTS"] = skip_shots
     assert result.ok, [j.get("error") for j in result.jobs if j["status"] != "ok"]
     return result
 

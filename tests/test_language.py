@@ -1,7 +1,8 @@
 """Indonesian as a Dinas report writes it, and both languages side by side in the index.
 
 The number formats and the wording are checked on their own (fast), and on the pages of a real run
-(the CLI, the province and one kabupaten): every ``_id`` reader page, the briefing and the index are
+(the shared report run of the province and one kabupaten, which an English run through the CLI
+joins): every ``_id`` reader page, the briefing and the index are
 scanned for English words and for string keys that reached the reader untranslated. English that a
 page carries on purpose (the notebooks' subtitles, the English half of a briefing) is marked
 ``lang="en"`` and is not scanned.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -252,24 +254,18 @@ def test_index_lists_both_languages_side_by_side(tmp_path):
 # --- the pages of a real run ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def language_run(province, tmp_path_factory, monkeypatch_module):
-    """The province and one kabupaten in Indonesian through the CLI, then the poverty profile in English
-    into the same run folder."""
+def language_run(report_run, report_data, tmp_path_factory):
+    """The shared report run (the province and one kabupaten in Indonesian) copied, then the poverty
+    profile in English into the copy through the CLI: an Indonesian run that an English one joins.
+    (The copy keeps its manifest, so the English run adds its jobs beside the Indonesian ones.)"""
     from welfare_eval.cli import main
 
-    monkeypatch_module.setenv("WELFARE_EVAL_NO_SCREENSHOTS", "1")
     out = tmp_path_factory.mktemp("language-run")
-    common = ["run", "--data", str(province), "--kabupaten", "all,7602", "--output-root", str(out), "--run-id", "lang"]
-    assert main([*common, "--language", "id"]) == 0
+    shutil.copytree(report_run.run_dir, out / "lang")
+    common = ["run", "--data", str(report_data), "--kabupaten", "all,7602", "--output-root", str(out),
+              "--run-id", "lang"]
     assert main([*common, "--language", "en", "--only", "10_*"]) == 0
     return out / "lang"
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
 
 
 def _indonesian_pages(run_dir: Path) -> list[Path]:

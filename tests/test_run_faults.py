@@ -277,14 +277,17 @@ def test_a_failed_jobs_rows_never_reach_results_csv(province, tmp_path):
 
 
 def test_a_stale_temporary_file_is_removed_and_a_users_file_kept(province, tmp_path):
+    """The run folder's mechanics, on a small notebook (the report notebooks run in report_run)."""
+    nb = _notebook(tmp_path / "00_small.ipynb", "print('fine')")
     run_dir = tmp_path / "out" / "r"
     run_dir.mkdir(parents=True)
     (run_dir / ".important.tmp.txt").write_text("a user's file")
-    (run_dir / ".00_data_quality_provinsi_id.a1b2c3d4.tmp.html").write_text("left by a killed run")
+    (run_dir / ".00_small_provinsi_id.a1b2c3d4.tmp.html").write_text("left by a killed run")
     assert main(["run", "--data", str(province), "--output-root", str(tmp_path / "out"), "--run-id", "r",
-                 "--notebooks", "00_data_quality"]) == 0
+                 "--notebooks", str(nb)]) == 0
     assert (run_dir / ".important.tmp.txt").read_text() == "a user's file"
-    assert not (run_dir / ".00_data_quality_provinsi_id.a1b2c3d4.tmp.html").exists()
+    assert not (run_dir / ".00_small_provinsi_id.a1b2c3d4.tmp.html").exists()
+    assert (run_dir / "00_small_provinsi_id.html").exists()
 
 
 @pytest.mark.parametrize("free_kb,cut", [(16, "notebook"), (120, "html"), (0, "manifest")],

@@ -52,6 +52,14 @@ def test_full_run_writes_index_manifest_and_html(report_run):
     assert not [p for p in result.run_dir.iterdir() if ".tmp" in p.name]
 
 
+def test_the_run_keeps_screenshots_of_its_index_and_briefings(report_run, chromium):
+    pages = ["index", *sorted(p.stem for p in report_run.run_dir.glob("briefing_*.html"))]
+    assert len(pages) >= 3  # the index and the province's and 7602's briefings
+    for stem in pages:
+        shot = report_run.run_dir / "screenshots" / f"{stem}.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", stem
+
+
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
     result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en")
     assert result.ok
@@ -106,12 +114,16 @@ def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
 
 
 def test_existing_run_folder_is_resumed_and_its_other_files_kept(province, tmp_path):
+    """The run folder's mechanics, on a small notebook (the report notebooks run in report_run)."""
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    _notebook(nbdir / "00_small.ipynb", "print('fine')")
     (tmp_path / "r6").mkdir()
     (tmp_path / "r6" / "keep.txt").write_text("earlier output")
     assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6",
-                 "--notebooks", "00_data_quality"]) == 0
+                 "--notebooks", str(nbdir / "00_small.ipynb")]) == 0
     assert (tmp_path / "r6" / "keep.txt").read_text() == "earlier output"
-    assert (tmp_path / "r6" / "00_data_quality_provinsi_id.html").exists()
+    assert (tmp_path / "r6" / "00_small_provinsi_id.html").exists()
 
 
 def test_missing_data_folder(tmp_path, capsys):

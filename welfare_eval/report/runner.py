@@ -817,7 +817,11 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
                 rec = records[j.job_id]
                 rec["status"] = "running"
                 rec["started"] = rec["started"] or _now()
-                where = executor.submit(spec_of(j))
+                # the worker starts its next kernel during this job only if a job is likely to come
+                # its way: as many jobs left as workers busy (with this one); the others' kernels
+                # would start, import and be shut down unused at the end of the run
+                spec = {**spec_of(j), "prewarm": len(queue) >= len(executor.running()) + 1}
+                where = executor.submit(spec)
                 progress.event("job_start", job_id=j.job_id, attempt=attempts[j.job_id], where=where)
             progress.update(done=len(finished), failed=n_failed, running=len(executor.running()))
             for spec, out in executor.wait(0.5):
