@@ -110,29 +110,36 @@ def test_heartbeat_pings_on_a_shell_port_are_the_delim_tracebacks():
 
     # as in production: ipykernel does not echo the kernel's own stderr into cells under pytest
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    km_a = KernelManager(kernel_name="python3")
-    km_a.start_kernel(stderr=subprocess.DEVNULL, env=env)
-    km_b = KernelManager(kernel_name="python3")
-    km_b.cache_ports = False
-    km_b.hb_port = km_a.shell_port
-    km_b.start_kernel(stderr=subprocess.DEVNULL, env=env)
-    ca, cb = km_a.client(), km_b.client()
+    managers, clients = [], []
     try:
+        km_a = KernelManager(kernel_name="python3")
+        km_a.start_kernel(stderr=subprocess.DEVNULL, env=env)
+        managers.append(km_a)
+        ca = km_a.client()
+        clients.append(ca)
         ca.start_channels()
+        # A must hold its shell port before B is started on it: otherwise B's heartbeat may bind it
+        # first and A, not B, is the kernel that cannot bind (and dies before replying)
         ca.wait_for_ready(timeout=PATIENCE)
+        km_b = KernelManager(kernel_name="python3")
+        km_b.cache_ports = False
+        km_b.hb_port = km_a.shell_port
+        km_b.start_kernel(stderr=subprocess.DEVNULL, env=env)
+        managers.append(km_b)
+        cb = km_b.client()
+        clients.append(cb)
         cb.start_channels()
         cb.wait_for_ready(timeout=PATIENCE)  # B answers: nothing tells its user that its heartbeat is elsewhere
-        outputs = []
+        outputs: list = []
         ca.execute_interactive("import time; time.sleep(4)", timeout=PATIENCE, output_hook=outputs.append)
         stderr = "".join(m["content"]["text"] for m in outputs
                          if m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
         assert "DELIM not in msg_list" in stderr, [(m["msg_type"], m["content"]) for m in outputs]
     finally:
-        for c in (ca, cb):
+        for c in clients:
             c.stop_channels()
-        for k in (km_a, km_b):
+        for k in managers:
             k.shutdown_kernel(now=True)
-
 
 # --------------------------------------------------------------------------------------------
 # refused before anything runs (exit 2)
