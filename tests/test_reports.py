@@ -17,7 +17,7 @@ from welfare_eval.report.strings import t
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "headline.json"
 #: Extra parameters a notebook may declare beyond the runner's, each with a default.
-EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap", "programs", "boundaries", "boundary_code",
+EXTRA_PARAMETERS = {"min_cell", "extreme_line", "bootstrap", "programs", "boundaries", "boundary_code", "ebp_bootstrap",
                     "boundary_system"}
 
 
