@@ -159,3 +159,19 @@ def test_missed_poor_ranking_holds_only_publishable_kecamatan():
     table = targeting_view.missed_table({"PKH": rows}, "id")
     assert table.iloc[1, 2] == "700 *"                                  # RSE 43%: caution
     assert "PKH: 2 kecamatan tidak diurutkan" in table.attrs["note"]
+
+
+@pytest.mark.parametrize("ci_upper, shown", [(-0.0001, True), (0.0005, False)], ids=["fall-shown", "not-shown"])
+def test_cost_per_point_only_for_a_fall_its_interval_shows(ci_upper, shown):
+    """The 7602 review case: a fall of 0.47 pp with SE 0.33 gave '14.4 Rp billion per point'."""
+    from welfare_eval.report import simulation_view
+
+    f = pd.DataFrame({"estimate": [-0.0047, 1.44e10, -0.003], "std_error": [0.0033, 1e9, 0.002],
+                      "ci_lower": [-0.0115, 1.2e10, -0.007], "ci_upper": [ci_upper, 1.6e10, 0.001],
+                      "nobs": [1392, 1392, 1392], "suppressed": [False] * 3},
+                     index=pd.Index(["headcount: change", "yearly cost (Rp): change", "extreme_headcount: change"],
+                                    name="estimand"))
+    table = simulation_view.scenario_table({"BPNT +25%": f}, {"BPNT +25%": "sc_bpnt_25"}, "en")
+    cost = table.iloc[0, 5]
+    assert (cost == "30.6") is shown and (cost == "–") is (not shown)
+    assert "lies wholly below zero" in table.attrs["note"]

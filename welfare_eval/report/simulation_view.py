@@ -52,7 +52,10 @@ def scenario_table(rows: dict[str, pd.DataFrame], labels: dict[str, str], langua
                     t("extreme_change", language): fmt_pp(f.loc["extreme_headcount: change", "estimate"], language,
                                                           digits=2, unit=False),
                     t("rp_billion_year", language): fmt_number(dcost / 1e9, language, digits=1),
+                    # a cost per point only for a fall of poverty its interval shows (upper bound below 0)
                     t("cost_per_pp", language): fmt_number(dcost / 1e9 / (-100 * dp0), language, digits=1)
-                    if dp0 < 0 and dcost > NEUTRAL_COST else "–",
+                    if f.loc["headcount: change", "ci_upper"] < 0 and dcost > NEUTRAL_COST else "–",
                     t("n_households", language): fmt_number(f.loc["headcount: change", "nobs"], language)})
-    return pd.DataFrame(out).fillna("")
+    table = pd.DataFrame(out).fillna("")
+    table.attrs["note"] = t("sim_cost_per_pp_note", language)
+    return table

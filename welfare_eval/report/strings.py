@@ -204,6 +204,8 @@ STRINGS: dict[str, dict[str, str]] = {
     # simulation
     "sim_title": {"id": "Simulasi kebijakan", "en": "Policy simulation"},
     "reform": {"id": "Skenario", "en": "Scenario"},
+    "sim_cost_per_pp_note": {"id": "Biaya per poin persen hanya dihitung bila selang kepercayaan 95% perubahan angka kemiskinan seluruhnya di bawah nol (penurunannya terbukti); selain itu –.",
+                             "en": "The cost per percentage point is computed only where the 95% confidence interval of the change in poverty lies wholly below zero (the fall is shown); otherwise –."},
     "cost_per_pp": {"id": "Biaya tambahan per poin persen penurunan kemiskinan (Rp miliar)", "en": "Extra cost per percentage point of poverty reduced (Rp billion)"},
     # briefing
     "br_title": {"id": "Ringkasan untuk pimpinan: bansos, TKSK dan kemiskinan", "en": "Briefing: social assistance, TKSK and poverty"},
