@@ -641,19 +641,13 @@ def diagnostics(*parts: _Collector, language: str) -> str:
     return md_lines(dict.fromkeys(lines)) if lines else t("no_warnings", language)
 
 
-@dataclass(frozen=True)
-class StoreRows:
-    """The rows a notebook stores, as ``store.save_section`` takes them."""
-
-    rows: list = field(default_factory=list)
-
-
-def for_store(*parts) -> StoreRows:
-    """The store rows of collectors (their ``rows``) and of ``(program, outcome, frame)`` tuples, in order."""
+def for_store(*parts) -> list:
+    """The store rows of collectors (their ``rows``) and of ``(program, outcome, frame)`` tuples, in
+    order: the list ``store.save_section`` takes."""
     rows: list = []
     for p in parts:
         rows += [p] if isinstance(p, tuple) else p.rows
-    return StoreRows(rows)
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------
