@@ -28,7 +28,7 @@ from .. import plots, regions
 from ..io import atomic_path, write_text_atomic
 from .display import md
 from .store import RSE_CAUTION, RSE_RELIABLE, read, relative_se
-from .strings import fmt_number, fmt_p, fmt_pct, fmt_rp, t
+from .strings import fmt_number, fmt_p, fmt_pct, fmt_rp, t, t_or
 
 #: Readers of the briefing are in West Sulawesi: times in WITA.
 WITA = ZoneInfo("Asia/Makassar")
@@ -451,7 +451,7 @@ def _overlap(rows: pd.DataFrame) -> bool:
 
 def _channel(channel: str | None, language: str) -> str:
     key = f"br_channel_{channel}"
-    return t(key, language) if key in _strings() else str(channel)
+    return t_or(key, language, str(channel))
 
 
 def _area(label: str | None, language: str) -> str:
@@ -460,12 +460,6 @@ def _area(label: str | None, language: str) -> str:
         if label in (t(key, "id"), t(key, "en")):
             return t(key, language)
     return label or ""
-
-
-def _strings() -> dict:
-    from .strings import STRINGS
-
-    return STRINGS
 
 
 #: An effect stated as shown whose p-value, adjusted for the outcomes tested together, is at least this

@@ -30,7 +30,7 @@ import pandas as pd
 
 from .. import __version__, reliability
 from ..config import DEFAULT_LEVEL, DEFAULT_MIN_CELL
-from .strings import STRINGS, check_language, t
+from .strings import check_language, t, t_or
 
 #: Locale tags of the number formats (Windows LCIDs): Indonesian and English (United States).
 LOCALE_TAGS = {"id": "[$-421]", "en": "[$-409]"}
@@ -90,7 +90,7 @@ _NOT_GROUPS = {"ci_own"}
 
 def _label(key: str, language: str) -> str:
     key = _GROUP_LABELS.get(key, key)
-    return t(key, language) if key in STRINGS else key
+    return t_or(key, language, key)
 
 
 def _region_name(region: str, language: str) -> str:

@@ -18,7 +18,7 @@ from ..quality import Region
 from ..results import EstimateTable
 from .display import md
 from .store import display_table, markers, n_column, secondary_suppress, smallest_group, suppress, suppress_by_kabupaten
-from .strings import STRINGS, fmt_number, fmt_pct, fmt_rp, fmt_year, t
+from .strings import fmt_number, fmt_pct, fmt_rp, fmt_year, t, t_or
 
 #: Reader's name (string key) of each scope measure the notebook computes; an unknown name is shown as written.
 MEASURE_KEYS = {"P0": "headcount", "extreme": "extreme", "Gini": "gini", "Palma": "palma", "S80/S20": "s80s20",
@@ -28,7 +28,7 @@ RATIO_DIGITS = {"Gini": 3, "Palma": 2, "S80/S20": 2}
 
 
 def _label(key: str, language: str) -> str:
-    return t(key, language) if key in STRINGS else key
+    return t_or(key, language, key)
 
 
 def scope_rows(measures: dict[str, EstimateTable], region: Region, *,

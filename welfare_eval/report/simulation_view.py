@@ -11,7 +11,7 @@ import pandas as pd
 from ..config import DEFAULT_MIN_CELL
 from ..results import EstimateTable
 from .store import markers, suppress
-from .strings import STRINGS, fmt_number, fmt_pp, t
+from .strings import fmt_number, fmt_pp, t, t_or
 
 #: A reform costing less than this (Rp per year) is budget-neutral in effect: no cost per point.
 NEUTRAL_COST = 1e6
@@ -37,7 +37,7 @@ def scenario_table(rows: dict[str, pd.DataFrame], labels: dict[str, str], langua
     out = []
     for name, f in rows.items():
         key = labels.get(name, name)
-        label = t(key, language) if key in STRINGS else name
+        label = t_or(key, language, name)
         mark = markers(f.loc[["headcount: change"]], language, min_cell=min_cell)[0]
         if mark:  # every number of the scenario rests on the same few households
             out.append({t("reform", language): label, t("headcount_change", language): mark,

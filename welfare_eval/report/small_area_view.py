@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import regions
 from ..config import DEFAULT_MIN_CELL
-from .strings import STRINGS, fmt_number, fmt_pct, fmt_pp, t
+from .strings import fmt_number, fmt_pct, fmt_pp, t, t_or
 
 
 def publishable(kec: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
@@ -113,14 +113,14 @@ def summary(p0: pd.DataFrame, extreme: pd.DataFrame, language: str, *, min_cell:
                          for c, v in zip(e_ok["kec_code"], e_ok["estimate"])) or "–"
     return t("sa_summary", language, n=len(k), reliable=int((ok & (k["quality"] == "reliable")).sum()),
              caution=int((ok & (k["quality"] == "caution")).sum()), unreliable=int((~ok).sum()), top=top_text,
-             covariates=", ".join(t(f"sa_cov_{c}", language) if f"sa_cov_{c}" in STRINGS else c
+             covariates=", ".join(t_or(f"sa_cov_{c}", language, c)
                                   for c in str(k["covariates"].iloc[0]).split(";")))
 
 
 def _ebp_covariates(ebp: pd.DataFrame, language: str) -> str:
     fit = ebp.attrs.get("fit")
     names = [] if fit is None else [c for c in fit.beta.index if c != "(Intercept)"]
-    return ", ".join(t(f"sa_ebp_cov_{c}", language) if f"sa_ebp_cov_{c}" in STRINGS else c for c in names)
+    return ", ".join(t_or(f"sa_ebp_cov_{c}", language, c) for c in names)
 
 
 def ebp_comparison(p0: pd.DataFrame, extreme: pd.DataFrame, ebp_p0: pd.DataFrame, ebp_extreme: pd.DataFrame,

@@ -474,6 +474,12 @@ def t(key: str, language: str = "id", **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def t_or(key: str, language: str, default: str) -> str:
+    """The text of ``key``, or ``default`` where the table has no such key (a name that came with the
+    data, such as a channel or a covariate the table does not know)."""
+    return t(key, language) if key in STRINGS else default
+
+
 def both(key: str, **fmt) -> str:
     """Indonesian first, English second: "Kualitas data / Data quality"."""
     return f"{t(key, 'id', **fmt)} / {t(key, 'en', **fmt)}"

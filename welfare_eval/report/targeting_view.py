@@ -24,7 +24,7 @@ from .store import (
     suppress,
     suppress_by_kabupaten,
 )
-from .strings import STRINGS, fmt_number, fmt_pct, t
+from .strings import fmt_number, fmt_pct, t, t_or
 
 #: The programmes a targeting report can cover, by the name the ``programs`` parameter uses.
 #: (Programme knowledge; it belongs with the receipt rules in ``welfare_eval.programs`` once that exists.)
@@ -191,7 +191,7 @@ def disbursement_table(rows: pd.DataFrame, language: str) -> pd.DataFrame:
     """Late and short payments and the median delay per kecamatan and channel (the channel by its
     reader's name; an unknown code as written); what "late" and "paid short" count, under the table."""
     names = regions.kec_names()
-    channel = [t(f"tg_channel_{c}", language) if f"tg_channel_{c}" in STRINGS else c
+    channel = [t_or(f"tg_channel_{c}", language, c)
                for c in rows["channel"].astype(str)]
     out = pd.DataFrame({
         t("kecamatan", language): [names.get(k, k) for k in rows["kec_code"].astype(str)],
