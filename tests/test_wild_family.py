@@ -2,13 +2,17 @@
 Westfall-Young): agreement where theory says they agree, and size or coverage over simulations."""
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
 from welfare_eval.exceptions import ParameterError
-from welfare_eval.impact import regression
+from welfare_eval.impact import regression, wild
 from welfare_eval.impact.inference import family_adjust
 
 #: Bootstrap p-values with 1,999 draws carry Monte Carlo error of about sqrt(p(1-p)/1999) <= 0.011;
@@ -106,3 +110,99 @@ def test_romano_wolf_controls_the_familywise_error_rate():
     print(f"family-wise error over {N_SIMS // 2} samples: unadjusted {raw:.3f}, Romano-Wolf {rw:.3f}")
     assert rw <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / (N_SIMS // 2))  # 3 Monte Carlo SEs above 5%
     assert raw > rw
+
+
+# ------------------------------------------------------------------------------------------------
+# the package's wild bootstrap against wildboottest (through pyfixest), which it replaces
+
+HERE = Path(__file__).resolve().parent / "reference"
+WILD_REF = json.loads((HERE / "wild_reference.json").read_text())
+#: The same statistics from the same weight draws: t statistics differ only in the order of floating-point
+#: sums (observed 1e-15 relative).
+WILD_T_RTOL = 1e-9
+#: Bootstrap p-values are counts of draws; a draw whose |t*| lies within rounding of |t| could move one
+#: count: at most WILD_P_DRAWS draws' worth, WILD_P_DRAWS / reps (observed: equal).
+WILD_P_DRAWS = 1
+
+
+def _one_draw(reps: int) -> float:
+    return WILD_P_DRAWS / reps + 1e-12
+
+
+WILD_CASES = sorted(k for k, v in WILD_REF.items() if "formula" in v)
+FAMILY_CASES = sorted(k for k, v in WILD_REF.items() if "formula" not in v)
+
+
+@pytest.fixture(scope="module")
+def wild_data() -> pd.DataFrame:
+    return pd.read_csv(HERE / "wild_data.csv")
+
+
+def _our_wild(df: pd.DataFrame, ref: dict) -> tuple[float, float, float]:
+    import pyfixest as pf
+
+    ssc = pf.ssc(k_adj=True, k_fixef="full", G_adj=True, G_df="min")
+    m = pf.feols(ref["formula"], data=df, vcov={"CRV1": "g"}, ssc=ssc, fixef_rm="none")
+    Y, X, names = m._model_matrix_one_hot()
+    codes, G = wild.cluster_codes(m._data["g"])
+    v = wild.draw_weights(ref["weights"], G, ref["reps"], ref["seed"])
+    t, t_null = wild.cluster_t(X, Y, codes, G, list(names).index("d"), v, impose_null=True)
+    _, t_free = wild.cluster_t(X, Y, codes, G, list(names).index("d"), v, impose_null=False)
+    return t, wild.two_sided_p(t, t_null), float(np.quantile(np.abs(t_free), 0.95))
+
+
+@pytest.mark.parametrize("case", WILD_CASES, ids=WILD_CASES)
+def test_wild_cluster_bootstrap_equals_wildboottest(case, wild_data):
+    """Webb and Rademacher weights, the full enumeration of 2^6 sign patterns, fixed effects as dummies:
+    the t statistic, the WCR p-value and the WCU percentile-t critical value of wildboottest 0.3.2
+    (tests/reference/wild_reference.py) from the same seed."""
+    ref = WILD_REF[case]
+    t, p, q95 = _our_wild(wild_data[wild_data["case"] == case].reset_index(drop=True), ref)
+    assert t == pytest.approx(ref["t"], rel=WILD_T_RTOL)
+    assert abs(p - ref["p_wcr"]) <= _one_draw(ref["reps"])
+    assert q95 == pytest.approx(ref["q95_wcu"], rel=WILD_T_RTOL)
+
+
+@pytest.mark.parametrize("case", FAMILY_CASES, ids=FAMILY_CASES)
+def test_family_adjusted_pvalues_equal_pyfixest(case, wild_data):
+    """Romano-Wolf and Westfall-Young with clusters and without (the heteroskedastic wild bootstrap):
+    pyfixest's rwolf and wyoung on wildboottest, same seed (the adjusted p-value is floored at the
+    unadjusted one, as family_adjust does)."""
+    ref = WILD_REF[case]
+    df = wild_data[wild_data["case"] == case].reset_index(drop=True)
+    for method, key in (("romano-wolf", "romano_wolf"), ("westfall-young", "westfall_young")):
+        f = family_adjust(df, outcomes=["y0", "y1", "y2", "y3"], treatment="d", covariates=["x"],
+                          cluster=ref["cluster"], method=method, reps=ref["reps"], seed=ref["seed"])
+        want = np.maximum(ref[key], f["pvalue"].to_numpy())
+        np.testing.assert_allclose(f["pvalue_adjusted"], want, rtol=0, atol=_one_draw(ref["reps"]), err_msg=method)
+
+
+def test_wild_bootstrap_needs_no_wildboottest(monkeypatch):
+    """The optional package is only the reference: with it unimportable the bootstrap runs as before."""
+    monkeypatch.setitem(sys.modules, "wildboottest", None)
+    monkeypatch.setitem(sys.modules, "wildboottest.wildboottest", None)
+    df = _clustered(2, 8, effect=0.3)
+    est = regression(df, outcome="y0", treatment="d", covariates=["x"], cluster="g", wild_bootstrap=199)
+    assert "wild cluster bootstrap" in est.method and est.p is not None
+    f = family_adjust(_clustered(3, 20, n_outcomes=2), outcomes=["y0", "y1"], treatment="d", cluster="g", reps=99)
+    assert f["pvalue_adjusted"].notna().all()
+
+
+def test_wild_bootstrap_equals_installed_wildboottest():
+    """Live comparison with the installed wildboottest (the [wildboot] extra), on a case the fixture
+    does not hold: twelve clusters, Webb weights, 999 draws, through regression()."""
+    pytest.importorskip("wildboottest", reason="the optional wildboottest (extra [wildboot]) is not installed; "
+                        "tests/reference/wild_reference.json holds its values")
+    df = _clustered(21, 12, effect=0.3)
+    est = regression(df, outcome="y0", treatment="d", covariates=["x"], cluster="g", wild_bootstrap=999, seed=5)
+    import pyfixest as pf
+
+    m = pf.feols("y0 ~ d + x", data=df, vcov={"CRV1": "g"},
+                 ssc=pf.ssc(k_adj=True, k_fixef="full", G_adj=True, G_df="min"))
+    r = m.wildboottest(reps=999, cluster="g", param="d", seed=5, weights_type="webb", impose_null=True)
+    _, tstar = m.wildboottest(reps=999, cluster="g", param="d", seed=5, weights_type="webb", impose_null=False,
+                              return_bootstrapped_t_stats=True)
+    c = float(np.quantile(np.abs(np.asarray(tstar, float)), 0.95))
+    assert abs(est.p - float(r["Pr(>|t|)"])) <= _one_draw(999)
+    assert est.ci == pytest.approx((est.estimate - c * est.std_error, est.estimate + c * est.std_error),
+                                   rel=WILD_T_RTOL)

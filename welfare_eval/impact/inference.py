@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from ..config import DEFAULT_LEVEL
-from ..exceptions import DataValidationError, ParameterError, missing_extra, parameter_error
+from ..exceptions import DataValidationError, ParameterError, parameter_error
 from ..results import Diagnostic, Estimate, EstimateTable, check_level
 
 
@@ -197,7 +197,8 @@ def family_adjust(data: pd.DataFrame, *, outcomes: list[str], treatment: str, co
                   seed: int = 0) -> pd.DataFrame:
     """Family-wise error rate control for one treatment across several outcomes by resampling:
     Romano and Wolf (2005) stepdown or Westfall and Young (1993) free stepdown, on the wild
-    (cluster) bootstrap of pyfixest's regressions. Unlike Bonferroni or Holm, both use the
+    (cluster) bootstrap (welfare_eval.impact.wild: the statistics and draws of pyfixest's ``rwolf`` and
+    ``wyoung``, which call wildboottest). Unlike Bonferroni or Holm, both use the
     correlation of the outcomes (the empowerment family is strongly correlated), so they reject
     more while keeping the chance of any false rejection at the nominal level.
 
@@ -206,14 +207,12 @@ def family_adjust(data: pd.DataFrame, *, outcomes: list[str], treatment: str, co
     """
     import pyfixest as pf
 
-    from .regression import wild_bootstrap_available
+    from . import wild
 
     if method not in ("romano-wolf", "westfall-young"):
         raise parameter_error("method", "family_adjust", "'romano-wolf' or 'westfall-young'", method)
     if not outcomes or len(outcomes) < 2:
         raise ParameterError("family_adjust needs two or more outcomes (one family).")
-    if not wild_bootstrap_available():
-        raise missing_extra(f"family_adjust (method {method!r}, on the wild bootstrap)", "wildboottest", "wildboot")
     missing = [c for c in [*outcomes, treatment, *(covariates or []), *([cluster] if cluster else [])]
                if c not in data.columns]
     if missing:
@@ -227,12 +226,28 @@ def family_adjust(data: pd.DataFrame, *, outcomes: list[str], treatment: str, co
     frame = frame.assign(**{o: frame[o].astype(float) for o in outcomes})
     fits = pf.feols(f"{' + '.join(outcomes)} ~ {rhs}{fe}", data=frame,
                     vcov={"CRV1": cluster} if cluster else "hetero")
-    fn = pf.rwolf if method == "romano-wolf" else pf.wyoung
-    res = fn(fits, treatment, reps=reps, seed=seed).T.reset_index(drop=True)
-    adj = [c for c in res.columns if c.endswith("Pr(>|t|)") and c != "Pr(>|t|)"][0]
-    out = pd.DataFrame({"outcome": outcomes, "estimate": res["Estimate"].astype(float),
-                        "std_error": res["Std. Error"].astype(float), "pvalue": res["Pr(>|t|)"].astype(float),
-                        "pvalue_adjusted": res[adj].astype(float)})
+    models = fits.to_list()
+    tidy = pd.DataFrame([m.tidy().loc[treatment] for m in models]).reset_index(drop=True)
+    t, t_boot = np.empty(len(models)), []
+    for i, m in enumerate(models):  # one seed: every outcome sees the same bootstrap samples
+        Y, X, names = m._model_matrix_one_hot()
+        j = list(names).index(treatment)
+        if cluster:
+            codes, G = wild.cluster_codes(m._data[cluster])
+            t[i], tb = wild.cluster_t(X, Y, codes, G, j, wild.draw_weights("rademacher", G, reps, seed),
+                                      impose_null=True)
+        else:
+            t[i], tb = wild.hetero_t(X, Y, j, reps, seed)
+        t_boot.append(tb)
+    T = np.column_stack(t_boot)
+    if method == "romano-wolf":
+        adjusted = wild.romano_wolf(t, T)
+    else:  # Westfall-Young on t(G - 1) (t(N - K) without clusters) p-values, as pyfixest's wyoung
+        df = np.array([min(m._G) - 1 if cluster else m._N - m._k for m in models], float)
+        adjusted = wild.westfall_young(2 * (1 - stats.t.cdf(np.abs(t), df)), 2 * (1 - stats.t.cdf(np.abs(T), df)))
+    out = pd.DataFrame({"outcome": outcomes, "estimate": tidy["Estimate"].astype(float),
+                        "std_error": tidy["Std. Error"].astype(float), "pvalue": tidy["Pr(>|t|)"].astype(float),
+                        "pvalue_adjusted": adjusted})
     # a stepdown p-value is never below the unadjusted one; bootstrap noise can put it a hair under
     out["pvalue_adjusted"] = np.maximum(out["pvalue_adjusted"], out["pvalue"])
     out["adjustment"] = f"{method} ({reps} draws, seed {seed})"

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_LEVEL
-from ..exceptions import DataValidationError, ParameterError, missing_extra
+from ..exceptions import DataValidationError, ParameterError
 from ..results import Diagnostic, Estimate, EstimateTable, check_level
+from . import wild
 from .common import e_value_statement, outcome_and_treatment
 
 #: Oster's R_max as a multiple of the controlled R-squared (her suggested 1.3).
@@ -70,9 +71,10 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     weights : str, optional
         Analytic weights (WLS).
     wild_bootstrap : int, bool or None
-        Wild cluster bootstrap (via the ``wildboottest`` package behind pyfixest): the p-value from
-        the restricted bootstrap (WCR, null imposed) and a percentile-t interval from the
-        unrestricted one (WCU). ``None`` (default) runs it with ``WILD_REPS`` draws when there are
+        Wild cluster bootstrap (:mod:`welfare_eval.impact.wild`, the statistics and weight draws of
+        the ``wildboottest`` package that pyfixest calls, in numpy): the p-value from the restricted
+        bootstrap (WCR, null imposed) and a percentile-t interval from the unrestricted one (WCU),
+        both from the same draws. ``None`` (default) runs it with ``WILD_REPS`` draws when there are
         fewer than ``FEW_CLUSTERS`` clusters; an integer sets the draws; ``False`` never runs it.
     """
     check_level(level, "regression")
@@ -113,19 +115,13 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
     p_boot, ci_boot = None, None
     notes: tuple[str, ...] = ()
     if reps and weights:
-        if wild_bootstrap is None:  # automatic: not for weighted fits, which the bootstrap package does not take
+        if wild_bootstrap is None:  # automatic: not for weighted fits (wildboottest, the reference, does not take them)
             reps = 0
             notes = ("no wild cluster bootstrap: it is not available for weighted regressions",)
         else:
             raise ParameterError("wild_bootstrap is not available with weights (WLS); drop one of the two.")
     if reps and not cluster:
         raise ParameterError("wild_bootstrap needs a cluster column: it resamples whole clusters.")
-    if reps and not wild_bootstrap_available():
-        if wild_bootstrap is not None:
-            raise missing_extra("The wild cluster bootstrap", "wildboottest", "wildboot")
-        reps = 0  # automatic: say so, and the few-clusters diagnostic below reads the interval as a lower bound
-        notes = (f"no wild cluster bootstrap: the optional package wildboottest is not installed "
-                 f"(pip install 'welfare-eval[wildboot]'); the interval is the CR1 one with {G} clusters",)
     if reps:
         p_boot, ci_boot, wtype = _wild(m, cluster, treatment, reps, seed, G, est, se, level)
         notes += (f"wild cluster bootstrap ({reps} draws, {wtype} weights, seed {seed}): p-value with the null "
@@ -149,18 +145,19 @@ def regression(data: pd.DataFrame, *, outcome: str, treatment: str, covariates=N
 
 
 def _wild(m, cluster, param, reps, seed, G, est, se, level):
-    """Wild cluster bootstrap p-value (WCR) and percentile-t interval (WCU) of one coefficient."""
+    """Wild cluster bootstrap p-value (WCR) and percentile-t interval (WCU) of one coefficient, from
+    the same weights (welfare_eval.impact.wild: wildboottest's statistics and draws, in numpy)."""
     if level != DEFAULT_LEVEL:
         raise ParameterError(f"The wild bootstrap interval is computed at level {DEFAULT_LEVEL}; got {level}.")
     wtype = "webb" if G <= WEBB_BELOW else "rademacher"
-    try:
-        r = m.wildboottest(reps=reps, cluster=cluster, param=param, seed=seed, weights_type=wtype, impose_null=True)
-        _, tstar = m.wildboottest(reps=reps, cluster=cluster, param=param, seed=seed, weights_type=wtype,
-                                  impose_null=False, return_bootstrapped_t_stats=True)
-    except (ValueError, NotImplementedError) as exc:  # e.g. weights with fixed effects in some versions
-        raise DataValidationError(f"The wild cluster bootstrap could not run on this model: {exc}") from None
-    c = float(np.quantile(np.abs(np.asarray(tstar, float)), DEFAULT_LEVEL))
-    return float(r["Pr(>|t|)"]), (est - c * se, est + c * se), wtype
+    Y, X, names = m._model_matrix_one_hot()  # the fixed effects as dummies, as pyfixest hands them to wildboottest
+    codes, G = wild.cluster_codes(m._data[cluster])
+    j = list(names).index(param)
+    v = wild.draw_weights(wtype, G, reps, seed)
+    t, t_null = wild.cluster_t(X, Y, codes, G, j, v, impose_null=True)
+    _, t_free = wild.cluster_t(X, Y, codes, G, j, v, impose_null=False)
+    c = float(np.quantile(np.abs(t_free), DEFAULT_LEVEL))
+    return wild.two_sided_p(t, t_null), (est - c * se, est + c * se), wtype
 
 
 def _short_regression(m, treatment: str) -> tuple[float, float]:
@@ -239,13 +236,3 @@ def event_study(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohor
         notes = (f"Pre-trends: the {len(leads)} leads are jointly {'consistent with zero' if ok else 'not zero'} "
                  f"(Wald = {stat:.2f}, p = {pval:.3f}).",)
     return EstimateTable(pd.DataFrame(rows), group_columns=("event_time",), level=level, notes=notes)
-
-
-def wild_bootstrap_available() -> bool:
-    """Whether the wild cluster bootstrap can run: pyfixest runs it through the optional
-    ``wildboottest`` package (the ``[wildboot]`` extra, which brings numba)."""
-    try:
-        import wildboottest  # noqa: F401
-    except ImportError:
-        return False
-    return True
