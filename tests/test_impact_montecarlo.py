@@ -1,6 +1,6 @@
 """Monte Carlo over many synthetic provinces: estimators recover the built-in effects.
 
-For each seed a small province is generated (SCALE), the TKSK effect on knowing the programme is
+For each seed a small province's panel is generated (SCALE, synth.generate_panel), the TKSK effect on knowing the programme is
 estimated by Callaway-Sant'Anna and naive TWFE, and the PKH effect on children out of school by
 AIPW (ATT, with its automatic bootstrap-t interval: the comparison is small), matching and the naive
 difference in means. Over N_SEEDS seeds the mean bias of the recommended
@@ -34,15 +34,15 @@ def _pkh_sample(panel):
 def _one_seed(seed: int) -> tuple:
     """One synthetic province: each estimator's error against the truth, whether its interval
     covers, and its standard error."""
-    w = synth.generate(1000 + seed, SCALE)
-    p = w.panel.assign(y=w.panel["knows_program"].astype(float))
-    truth_tksk = w.truth["panel"]["tksk"]["knows_program"]["att_simple"]
+    panel, truth = synth.generate_panel(1000 + seed, SCALE)  # the province's panel, without the rest
+    p = panel.assign(y=panel["knows_program"].astype(float))
+    truth_tksk = truth["tksk"]["knows_program"]["att_simple"]
     cs = staggered_did(p, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", bootstrap=None,
                        cluster="kec_code").to_frame().iloc[0]
     twfe = goodman_bacon(p, outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort").attrs["twfe"]
-    last, cov = _pkh_sample(w.panel)
+    last, cov = _pkh_sample(panel)
     last["y"] = last["child_out_of_school"].astype(float)
-    truth_pkh = w.truth["panel"]["pkh"]["child_out_of_school"]["ATT"]
+    truth_pkh = truth["pkh"]["child_out_of_school"]["ATT"]
     a = impact.aipw(last, outcome="y", treatment="d", covariates=cov, estimand="ATT")
     lo, hi = a.conf_int()
     nv = impact.naive(last, outcome="y", treatment="d").estimate

@@ -136,3 +136,15 @@ def test_population_gini_matches_pairwise_definition():
         2 * w.sum() ** 2 * np.average(y, weights=w)
     )
     assert gini_value(y, w) == pytest.approx(pair, abs=1e-12)
+
+
+@pytest.mark.parametrize("rollout", ["parallel", "targeted"])
+def test_generate_panel_is_the_provinces_panel(rollout):
+    """The lean generator of the Monte Carlo checks (panel and its truth only) gives the full
+    generator's panel and truth value for value, for the same seed and scale."""
+    import pandas as pd
+
+    world = synth.generate(11, 0.05, tksk_rollout=rollout)
+    panel, truth = synth.generate_panel(11, 0.05, tksk_rollout=rollout)
+    pd.testing.assert_frame_equal(panel, world.panel, check_exact=True)
+    assert truth == world.truth["panel"]

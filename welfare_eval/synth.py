@@ -26,6 +26,8 @@ How the world is built (details in ``docs/synthetic.md``):
 """
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import shutil
@@ -90,12 +92,18 @@ GRADUATION_HAZARD = 0.04
 BUSINESS_SD = 0.3
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed_yaml(path: Path) -> dict:
+    # parsed once per process (about 10 ms each, four times per province: a tenth of a panel's generation)
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def _calibration() -> dict:
-    return yaml.safe_load((data_dir() / "synth_calibration.yaml").read_text(encoding="utf-8"))
+    return copy.deepcopy(_parsed_yaml(data_dir() / "synth_calibration.yaml"))
 
 
 def _rules() -> dict:
-    return yaml.safe_load((data_dir() / "program_rules.yaml").read_text(encoding="utf-8"))
+    return copy.deepcopy(_parsed_yaml(data_dir() / "program_rules.yaml"))
 
 
 def _cpi() -> dict[int, float]:
@@ -133,16 +141,18 @@ def _geography(rng: np.random.Generator, scale: float, cal: dict) -> pd.DataFram
         kk = kec[kec["kab_code"] == k["kab_code"]].reset_index(drop=True)
         share = rng.gamma(4.0, size=len(kk)) * np.where(kk["kec_name"].isin(capitals), 2.0, 1.0)
         n_kec = rng.multinomial(n_hh, share / share.sum())
-        for (_, c), nk in zip(kk.iterrows(), n_kec):
+        kab_code = k["kab_code"]
+        # plain lists, not rows of the frame: a pandas lookup per desa was a third of the panel's generation
+        for kec_code, kec_name, nk in zip(kk["kec_code"].tolist(), kk["kec_name"].tolist(), n_kec):
             n_desa = int(rng.integers(6, 16))
             w = rng.gamma(3.0, size=n_desa)
             n_d = rng.multinomial(nk, w / w.sum())
-            urban_p = capitals.get(c["kec_name"], 0.06)
+            urban_p = capitals.get(kec_name, 0.06)
             urb = rng.random(n_desa) < urban_p
-            if c["kec_name"] in capitals:
+            if kec_name in capitals:
                 urb[0] = True
             for j in range(n_desa):
-                rows.append((k["kab_code"], c["kec_code"], f"{c['kec_code']}{j + 1:03d}", bool(urb[j]), int(n_d[j])))
+                rows.append((kab_code, kec_code, f"{kec_code}{j + 1:03d}", bool(urb[j]), int(n_d[j])))
     return pd.DataFrame(rows, columns=["kab_code", "kec_code", "desa_code", "urban", "n_hh"])
 
 
@@ -276,16 +286,20 @@ def _population(rng: np.random.Generator, scale: float) -> tuple[pd.DataFrame, p
     persons = df["hh_size"].to_numpy(float)
     targets = np.array([cal["target_headcount"][k] for k in kab_codes])
     mu = np.log(z.mean()) + 1.22 * 0.37 + np.zeros(6)
+    in_kab = [kab_idx == k for k in range(6)]
+    persons_k = [persons[m] for m in in_kab]
+    total_k = [p.sum() for p in persons_k]
+    z_k = [z[m] for m in in_kab]
     for _ in range(3):  # fixed point: programmes depend on the PMT, which depends on consumption
         lc = base + mu[kab_idx]
         dep = _welfare_dependent(lc, df, u, rules, kab_idx)
         transfer_pc = (dep["pkh_amount"] + dep["bpnt_amount"]) / 12.0 / persons
-        for k in range(6):
-            m = kab_idx == k
+        for k, m in enumerate(in_kab):
+            lc_m, transfer_m = lc[m], transfer_pc[m]  # the kabupaten's slices, taken once for the 50 steps
             lo, hi = -1.5, 1.5
             for _ in range(50):
                 s = 0.5 * (lo + hi)
-                rate = np.sum(persons[m] * (np.exp(lc[m] + s) + transfer_pc[m] < z[m])) / persons[m].sum()
+                rate = np.sum(persons_k[k] * (np.exp(lc_m + s) + transfer_m < z_k[k])) / total_k[k]
                 lo, hi = (s, hi) if rate > targets[k] else (lo, s)
             mu[k] += 0.5 * (lo + hi)
     lc = base + mu[kab_idx]
@@ -698,6 +712,38 @@ def _population_truth(pop: pd.DataFrame) -> dict:
 # ---------------------------------------------------------------------------------------------
 # putting it together
 
+def _check_generate(seed, scale, tksk_rollout) -> None:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise parameter_error("seed", "synth", "a non-negative integer", seed)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not (0.005 <= scale <= 100):
+        raise parameter_error("scale", "synth", "a number between 0.005 and 100", scale)
+    if tksk_rollout not in ("parallel", "targeted"):
+        raise parameter_error("tksk_rollout", "synth", "'parallel' or 'targeted'", tksk_rollout)
+
+
+def _streams(seed: int) -> list[np.random.Generator]:
+    """One independent stream per part: population, survey, panel, disbursement, raw exports."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
+
+
+def generate_panel(seed: int = DEFAULT_SEED, scale: float = 1.0, *,
+                   tksk_rollout: str = "parallel") -> tuple[pd.DataFrame, dict]:
+    """The panel and its truth (``truth["panel"]``) of :func:`generate`'s province, without the survey,
+    the disbursement records and the population's truth.
+
+    Each part of the province draws from its own stream (``SeedSequence(seed).spawn``), and the
+    panel needs only the population's, so the panel equals ``generate(seed, scale, ...).panel`` value
+    for value (tests/test_synth.py checks it). For Monte Carlo checks over many provinces.
+    """
+    _check_generate(seed, scale, tksk_rollout)
+    streams = _streams(seed)
+    pop, _geo = _population(streams[0], float(scale))
+    panel, truth = _panel(streams[2], pop, float(scale), _calibration(), _cpi(), tksk_rollout)
+    if tksk_rollout != "parallel":
+        truth["tksk_rollout"] = tksk_rollout
+    return panel, truth
+
+
 def generate(seed: int = DEFAULT_SEED, scale: float = 1.0, *, tksk_rollout: str = "parallel") -> World:
     """Build the synthetic province (in memory).
 
@@ -718,14 +764,9 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0, *, tksk_rollout: str 
         estimate is biased and the doubly robust one with that covariate is not. The random draws
         are the same; ``truth.json`` records the mode and the true effects as always.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise parameter_error("seed", "synth", "a non-negative integer", seed)
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not (0.005 <= scale <= 100):
-        raise parameter_error("scale", "synth", "a number between 0.005 and 100", scale)
-    if tksk_rollout not in ("parallel", "targeted"):
-        raise parameter_error("tksk_rollout", "synth", "'parallel' or 'targeted'", tksk_rollout)
+    _check_generate(seed, scale, tksk_rollout)
     cal = _calibration()
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
+    streams = _streams(seed)
     pop, _geo = _population(streams[0], float(scale))
     registry_cols = ["hh_id", "kab_code", "kec_code", "desa_code", "urban", "hh_size", "head_female", "head_age",
                      "head_educ", "n_child_0_6", "n_primary", "n_junior", "n_senior", "n_elderly_70", "n_disabled",
