@@ -273,10 +273,11 @@ def test_intervals_cover_the_population_value(world_full):
     hits: dict[str, list[bool]] = {k: [] for k in [*COVERAGE_MEASURES, "arpr by kabupaten", "median"]}
     spread: dict[str, list[tuple[float, float]]] = {k: [] for k in COVERAGE_MEASURES}
     kw = dict(welfare="cons_pc", design=survey.SUSENAS, household_size="hh_size")
+    sampling = synth.SurveyFrame(pop)  # draw_survey's frame, prepared once for the 400 samples
     for i in range(N_SAMPLES):
-        s = synth.draw_survey(pop, np.random.default_rng(np.random.SeedSequence([15, i])), households=8000)
-        large = synth.draw_survey(pop, np.random.default_rng(np.random.SeedSequence([15, i])),
-                                  households=THEIL_HOUSEHOLDS, per_psu=THEIL_PER_PSU)
+        s = sampling.draw(np.random.default_rng(np.random.SeedSequence([15, i])), households=8000)
+        large = sampling.draw(np.random.default_rng(np.random.SeedSequence([15, i])),
+                              households=THEIL_HOUSEHOLDS, per_psu=THEIL_PER_PSU)
         for key, fn in COVERAGE_MEASURES.items():
             f = fn(large if key in LARGE_SAMPLE else s, **kw).to_frame()
             hits[key].append(bool(f["ci_lower"].iloc[0] <= truth[key] <= f["ci_upper"].iloc[0]))

@@ -329,56 +329,102 @@ def draw_survey(population: pd.DataFrame, rng: np.random.Generator, *, household
     without replacement within strata, allocated in proportion to households (at least two per
     stratum), then ``per_psu`` households by simple random sampling within each block. The weight
     is the inverse of the inclusion probability, ``(N_h / n_h) (M_i / m_i)``.
+
+    Many samples of one population: ``SurveyFrame(population).draw(rng, ...)`` prepares the frame
+    (blocks, strata, labels) once; each draw is then the same sample as this function's.
     """
-    pop = population
-    kab = pd.Categorical(pop["kab_code"])
-    labels = np.array([f"{k}{u}" for k in kab.categories for u in ("1", "2")])  # BPS: 1 urban, 2 rural
-    sid = kab.codes.astype(np.int64) * 2 + np.where(pop["urban"].to_numpy(), 0, 1)
-    blocks = pd.DataFrame({"block": pop["block"].to_numpy(), "strata": sid})
-    bsize = blocks.groupby(["strata", "block"], sort=True).size().rename("M").reset_index()
-    bsize["strata"] = labels[bsize["strata"].to_numpy()]
-    n_psu_total = max(1, int(round(households / per_psu)))
-    hh_per_stratum = bsize.groupby("strata")["M"].sum()
-    alloc = np.maximum(2, np.round(n_psu_total * hh_per_stratum / hh_per_stratum.sum())).astype(int)
-    chosen = []
-    for h, grp in bsize.groupby("strata", sort=True):
-        k = min(int(alloc[h]), len(grp))
-        pick = rng.choice(len(grp), size=k, replace=False)
-        g = grp.iloc[np.sort(pick)].copy()
-        g["N_h"], g["n_h"] = len(grp), k
-        chosen.append(g)
-    sel = pd.concat(chosen, ignore_index=True)
-    in_sel = pop["block"].isin(sel["block"]).to_numpy()
-    cand = pd.DataFrame({"row": np.flatnonzero(in_sel), "block": pop["block"].to_numpy()[in_sel]})
-    cand["key"] = rng.random(len(cand))
-    cand = cand.sort_values(["block", "key"], kind="stable")
-    cand["rank"] = cand.groupby("block").cumcount()
-    cand = cand[cand["rank"] < per_psu]
-    cand = cand.merge(sel[["block", "M", "N_h", "n_h", "strata"]], on="block")
-    cand["m"] = np.minimum(per_psu, cand["M"])
-    cand = cand.sort_values("row", kind="stable")
-    s = pop.iloc[cand["row"].to_numpy()].reset_index(drop=True)
-    desa = s["desa_code"].astype(str)
-    survey = pd.DataFrame({
-        "hh_id": s["hh_id"].to_numpy(),
-        "kab_code": s["kab_code"].astype(str).to_numpy(),
-        "kec_code": s["kec_code"].astype(str).to_numpy(),
-        "urban": s["urban"].to_numpy(),
-        "strata": cand["strata"].to_numpy(),
-        "psu": (desa + (s["block"] % 1000 + 1).map("{:03d}".format)).to_numpy(),
-        "weight": (cand["N_h"] / cand["n_h"] * cand["M"] / cand["m"]).to_numpy(float),
-        "hh_size": s["hh_size"].astype(np.int64).to_numpy(),
-        "cons_pc": s["cons_pc"].to_numpy(),
-        "poverty_line": s["poverty_line"].to_numpy(),
-        "extreme_line": extreme_line_value(extreme_line),
-        "decile": s["decile"].astype(np.int64).to_numpy(),
-        "pkh": s["pkh"].to_numpy(), "pkh_amount": s["pkh_amount"].to_numpy(),
-        "bpnt": s["bpnt"].to_numpy(), "bpnt_amount": s["bpnt_amount"].to_numpy(),
-        "head_female": s["head_female"].to_numpy(),
-        "head_educ": s["head_educ"].astype(np.int64).to_numpy(),
-        "n_child_0_6": s["n_child_0_6"].astype(np.int64).to_numpy(),
-    })
-    return survey
+    return SurveyFrame(population).draw(rng, households=households, per_psu=per_psu, extreme_line=extreme_line)
+
+
+def _text(values) -> Any:
+    """Python strings as the array pandas makes of them in a DataFrame column (its default string dtype)."""
+    return pd.Series(np.asarray(values, dtype=object)).array
+
+
+class SurveyFrame:
+    """The sampling frame of a population: its census blocks by stratum, and the columns a survey
+    row copies. :meth:`draw` is :func:`draw_survey`."""
+
+    def __init__(self, population: pd.DataFrame):
+        pop = population
+        kab = pd.Categorical(pop["kab_code"])
+        labels = np.array([f"{k}{u}" for k in kab.categories for u in ("1", "2")])  # BPS: 1 urban, 2 rural
+        sid = kab.codes.astype(np.int64) * 2 + np.where(pop["urban"].to_numpy(), 0, 1)
+        block = pop["block"].to_numpy().astype(np.int64)
+        # the blocks, ordered by stratum then block number; row_block: each household's block
+        order = np.lexsort((block, sid))
+        new = np.r_[True, (np.diff(sid[order]) != 0) | (np.diff(block[order]) != 0)]
+        first = order[new]
+        self.row_block = np.empty(len(pop), np.int64)
+        self.row_block[order] = np.cumsum(new) - 1
+        self.block_M = np.bincount(self.row_block, minlength=len(first))
+        self.block_stratum = sid[first]
+        desa = pop["desa_code"].astype(str).to_numpy()[first]
+        # text columns as the arrays a DataFrame would make of them, so that a draw only takes rows
+        self.block_psu = _text([f"{d}{b % 1000 + 1:03d}" for d, b in zip(desa, block[first])])
+        self.block_strata = _text(labels[self.block_stratum].astype(object))
+        # strata in the order of their labels, each a run of the block table
+        present = np.unique(self.block_stratum)
+        self.strata = present[np.argsort(labels[present], kind="stable")]
+        self.labels = labels
+        self.stratum_start = np.searchsorted(self.block_stratum, self.strata)
+        self.stratum_blocks = np.bincount(self.block_stratum, minlength=len(labels))[self.strata]
+        self.stratum_households = np.bincount(self.block_stratum, weights=self.block_M,
+                                              minlength=len(labels))[self.strata].astype(np.int64)
+        self.columns = {
+            "hh_id": pop["hh_id"].to_numpy(),
+            "kab_code": _text(pop["kab_code"].astype(str).to_numpy()),
+            "kec_code": _text(pop["kec_code"].astype(str).to_numpy()),
+            "urban": pop["urban"].to_numpy(),
+            "hh_size": pop["hh_size"].astype(np.int64).to_numpy(),
+            "cons_pc": pop["cons_pc"].to_numpy(),
+            "poverty_line": pop["poverty_line"].to_numpy(),
+            "decile": pop["decile"].astype(np.int64).to_numpy(),
+            **{c: pop[c].to_numpy() for c in ("pkh", "pkh_amount", "bpnt", "bpnt_amount", "head_female")},
+            "head_educ": pop["head_educ"].astype(np.int64).to_numpy(),
+            "n_child_0_6": pop["n_child_0_6"].astype(np.int64).to_numpy(),
+        }
+
+    def draw(self, rng: np.random.Generator, *, households: int, per_psu: int = 10,
+             extreme_line: str = DEFAULT_EXTREME_LINE) -> pd.DataFrame:
+        """One sample (see :func:`draw_survey`), with the same random draws in the same order."""
+        n_psu_total = max(1, int(round(households / per_psu)))
+        hh = self.stratum_households
+        alloc = np.maximum(2, np.round(n_psu_total * hh / hh.sum())).astype(int)
+        chosen = np.zeros(len(self.block_M), bool)
+        n_h = np.zeros(len(self.labels), np.int64)
+        N_h = np.zeros(len(self.labels), np.int64)
+        for i, h in enumerate(self.strata):
+            size = int(self.stratum_blocks[i])
+            k = min(int(alloc[i]), size)
+            pick = rng.choice(size, size=k, replace=False)
+            chosen[self.stratum_start[i] + pick] = True
+            n_h[h], N_h[h] = k, size
+        cand = np.flatnonzero(chosen[self.row_block])       # households of the chosen blocks, in row order
+        key = rng.random(len(cand))
+        cb = self.row_block[cand]
+        order = np.lexsort((key, cb))                        # by block, then the random key
+        sorted_block = cb[order]
+        run_start = np.r_[True, sorted_block[1:] != sorted_block[:-1]]
+        starts = np.flatnonzero(run_start)
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        rows = np.sort(cand[order[rank < per_psu]])
+        b = self.row_block[rows]
+        st = self.block_stratum[b]
+        M = self.block_M[b]
+        m = np.minimum(per_psu, M)
+        c = {k: v.take(rows) for k, v in self.columns.items()}
+        return pd.DataFrame({
+            "hh_id": c["hh_id"], "kab_code": c["kab_code"], "kec_code": c["kec_code"], "urban": c["urban"],
+            "strata": self.block_strata.take(b),
+            "psu": self.block_psu.take(b),
+            "weight": (N_h[st] / n_h[st] * M / m).astype(float),
+            "hh_size": c["hh_size"], "cons_pc": c["cons_pc"], "poverty_line": c["poverty_line"],
+            "extreme_line": extreme_line_value(extreme_line),
+            "decile": c["decile"],
+            "pkh": c["pkh"], "pkh_amount": c["pkh_amount"], "bpnt": c["bpnt"], "bpnt_amount": c["bpnt_amount"],
+            "head_female": c["head_female"], "head_educ": c["head_educ"], "n_child_0_6": c["n_child_0_6"],
+        })
 
 
 # ---------------------------------------------------------------------------------------------
