@@ -20,10 +20,9 @@ EXACT = 1e-10     # the Bacon decomposition adds up to the TWFE coefficient
 
 @pytest.fixture(scope="module")
 def panel():
-    w = synth.generate(3, 0.3)
-    p = w.panel.copy()
+    p, truth = synth.generate_panel(3, 0.3)  # the province's panel, without the rest
     p["y"] = p["knows_program"].astype(float)
-    return p, w.truth["panel"]["tksk"]
+    return p, truth["tksk"]
 
 
 def _csdid(p, control):
@@ -267,7 +266,8 @@ TARGETED_OUTCOMES = ["knows_program", "kks_independent", "has_savings", "kube_me
 def targeted_world():
     from welfare_eval.config import DEFAULT_SEED
 
-    return synth.generate(DEFAULT_SEED, 1.0, tksk_rollout="targeted")
+    panel, truth = synth.generate_panel(DEFAULT_SEED, 1.0, tksk_rollout="targeted")  # the panel, not the rest
+    return panel, truth
 
 
 @pytest.mark.slow
@@ -276,9 +276,10 @@ def test_targeted_rollout_biases_plain_cs_and_dr_recovers_the_truth(targeted_wor
     """TKSK goes first to the kecamatan with the lowest mean PMT score, and without TKSK the
     empowerment outcomes of poorer households rise faster: unconditional parallel trends fail,
     parallel trends given the PMT score hold. The truth is truth.json's simple ATT."""
-    truth = targeted_world.truth["panel"]["tksk"][outcome]["att_simple"]
-    assert targeted_world.truth["panel"]["tksk_rollout"] == "targeted"
-    p = targeted_world.panel.assign(y=targeted_world.panel[outcome].astype(float))
+    panel, panel_truth = targeted_world
+    truth = panel_truth["tksk"][outcome]["att_simple"]
+    assert panel_truth["tksk_rollout"] == "targeted"
+    p = panel.assign(y=panel[outcome].astype(float))
     kw = dict(outcome="y", unit="hh_id", time="wave", cohort="tksk_cohort", bootstrap=None, cluster="kec_code")
     plain = staggered_did(p, **kw).to_frame().iloc[0]
     dr = staggered_did(p, **kw, covariates=["pmt_score"], method="dr").to_frame().iloc[0]
@@ -290,8 +291,9 @@ def test_targeted_rollout_biases_plain_cs_and_dr_recovers_the_truth(targeted_wor
 def test_default_rollout_is_unchanged_and_bad_rollout_stops():
     w = synth.generate(5, 0.02)
     assert "tksk_rollout" not in w.truth["panel"]
-    with pytest.raises(ParameterError, match="'tksk_rollout' parameter of synth"):
-        synth.generate(5, 0.02, tksk_rollout="random")
+    for generator in (synth.generate, synth.generate_panel):
+        with pytest.raises(ParameterError, match="'tksk_rollout' parameter of synth"):
+            generator(5, 0.02, tksk_rollout="random")
 
 
 @pytest.mark.parametrize("column, match", [("period", "time column 'period' has 1 missing"),

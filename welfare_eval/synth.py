@@ -261,6 +261,33 @@ def _welfare_dependent(lc: np.ndarray, df: pd.DataFrame, u: dict, rules: dict, k
     return out
 
 
+def _calibrated_shift(lc: np.ndarray, transfer: np.ndarray, z: np.ndarray, persons: np.ndarray, total: float,
+                      target: float, lo: float = -1.5, hi: float = 1.5, steps: int = 50) -> float:
+    """The shift ``s`` of log consumption at which the headcount ``sum(persons [exp(lc + s) + transfer < z])
+    / total`` crosses ``target``, by ``steps`` bisection steps on ``[lo, hi]``.
+
+    Being below the line can only stop as ``s`` grows, so once a step has decided a side, the
+    households it found on the far side keep their status for every later step: they are counted
+    (or dropped) once, and each step evaluates only the households still undecided (a few steps
+    in, a handful). Household sizes are whole numbers, so the sums, and every step's decision, are
+    exactly those of evaluating all households at every step.
+    """
+    undecided = np.arange(len(lc))
+    below = 0.0   # persons below the line at every shift still possible
+    for _ in range(steps):
+        s = 0.5 * (lo + hi)
+        poor = np.exp(lc[undecided] + s) + transfer[undecided] < z[undecided]
+        rate = (below + np.sum(persons[undecided] * poor)) / total
+        if rate > target:   # later shifts are larger: the non-poor stay non-poor
+            lo = s
+            undecided = undecided[poor]
+        else:               # later shifts are smaller: the poor stay poor
+            hi = s
+            below += float(np.sum(persons[undecided] * poor))
+            undecided = undecided[~poor]
+    return 0.5 * (lo + hi)
+
+
 def _population(rng: np.random.Generator, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     cal, rules = _calibration(), _rules()
     geo = _geography(rng, scale, cal)
@@ -295,13 +322,7 @@ def _population(rng: np.random.Generator, scale: float) -> tuple[pd.DataFrame, p
         dep = _welfare_dependent(lc, df, u, rules, kab_idx)
         transfer_pc = (dep["pkh_amount"] + dep["bpnt_amount"]) / 12.0 / persons
         for k, m in enumerate(in_kab):
-            lc_m, transfer_m = lc[m], transfer_pc[m]  # the kabupaten's slices, taken once for the 50 steps
-            lo, hi = -1.5, 1.5
-            for _ in range(50):
-                s = 0.5 * (lo + hi)
-                rate = np.sum(persons_k[k] * (np.exp(lc_m + s) + transfer_m < z_k[k])) / total_k[k]
-                lo, hi = (s, hi) if rate > targets[k] else (lo, s)
-            mu[k] += 0.5 * (lo + hi)
+            mu[k] += _calibrated_shift(lc[m], transfer_pc[m], z_k[k], persons_k[k], total_k[k], targets[k])
     lc = base + mu[kab_idx]
     dep = _welfare_dependent(lc, df, u, rules, kab_idx)
     for key in [*ASSET_SLOPES, "pmt_score", "decile", "pkh", "bpnt", "pkh_amount", "bpnt_amount",
