@@ -19,7 +19,7 @@ UV := $(VENV)/.uv/bin/uv
 # test needs [lab]). requirements.lock pins every package with hashes (Linux x86_64, CPython 3.11);
 # `make lock` regenerates it.
 LOCK := requirements.lock
-LOCK_EXTRAS := --extra test --extra wildboot --extra dask --extra lab
+LOCK_EXTRAS := --extra test --extra dask --extra lab
 LOCK_TARGET := --python-platform x86_64-unknown-linux-gnu --python-version 3.11.7
 # pytest workers: tests that share an expensive run carry an xdist_group and stay on one worker
 JOBS ?= 2
