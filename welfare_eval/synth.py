@@ -424,7 +424,13 @@ class SurveyFrame:
         cand = np.flatnonzero(chosen[self.row_block])       # households of the chosen blocks, in row order
         key = rng.random(len(cand))
         cb = self.row_block[cand]
-        order = np.lexsort((key, cb))                        # by block, then the random key
+        # by block, then the random key: np.lexsort((key, cb)) as two sorts, the second stable on small
+        # integers (a radix sort); the first need not be stable unless two keys are equal (almost never)
+        by_key = np.argsort(key)
+        if np.any(np.diff(key[by_key]) == 0):
+            by_key = np.argsort(key, kind="stable")
+        small = cb.astype(np.uint16) if len(self.block_M) <= np.iinfo(np.uint16).max else cb
+        order = by_key[np.argsort(small[by_key], kind="stable")]
         sorted_block = cb[order]
         run_start = np.r_[True, sorted_block[1:] != sorted_block[:-1]]
         starts = np.flatnonzero(run_start)
