@@ -206,3 +206,16 @@ def test_wild_bootstrap_equals_installed_wildboottest():
     assert abs(est.p - float(r["Pr(>|t|)"])) <= _one_draw(999)
     assert est.ci == pytest.approx((est.estimate - c * est.std_error, est.estimate + c * est.std_error),
                                    rel=WILD_T_RTOL)
+
+
+def test_wild_bootstrap_on_collinear_dummies_is_one_clear_error():
+    """A covariate constant within the fixed effects' groups: pyfixest drops it from the fit, but the
+    bootstrap's design (the fixed effects as dummies) is singular: one DataValidationError, as before."""
+    from welfare_eval.exceptions import DataValidationError
+
+    df = _clustered(2, 8, effect=0.3)
+    df["fe"] = df["g"] % 3
+    df["z"] = (df["fe"] == 1).astype(float)
+    with pytest.raises(DataValidationError, match="wild cluster bootstrap could not run"):
+        regression(df, outcome="y0", treatment="d", covariates=["x", "z"], fixed_effects="fe", cluster="g",
+                   wild_bootstrap=199)

@@ -154,8 +154,12 @@ def _wild(m, cluster, param, reps, seed, G, est, se, level):
     codes, G = wild.cluster_codes(m._data[cluster])
     j = list(names).index(param)
     v = wild.draw_weights(wtype, G, reps, seed)
-    t, t_null = wild.cluster_t(X, Y, codes, G, j, v, impose_null=True)
-    _, t_free = wild.cluster_t(X, Y, codes, G, j, v, impose_null=False)
+    try:
+        t, t_null = wild.cluster_t(X, Y, codes, G, j, v, impose_null=True)
+        _, t_free = wild.cluster_t(X, Y, codes, G, j, v, impose_null=False)
+    except np.linalg.LinAlgError as exc:  # the dummies of the fixed effects and the covariates are collinear
+        raise DataValidationError(f"The wild cluster bootstrap could not run on this model: {exc}; drop the "
+                                  "collinear covariates or run without wild_bootstrap.") from None
     c = float(np.quantile(np.abs(t_free), DEFAULT_LEVEL))
     return wild.two_sided_p(t, t_null), (est - c * se, est + c * se), wtype
 
