@@ -208,6 +208,7 @@ def test_wild_bootstrap_equals_installed_wildboottest():
                                    rel=WILD_T_RTOL)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pyfixest's note that it drops the collinear z
 def test_wild_bootstrap_on_collinear_dummies_is_one_clear_error():
     """A covariate constant within the fixed effects' groups: pyfixest drops it from the fit, but the
     bootstrap's design (the fixed effects as dummies) is singular: one DataValidationError, as before."""
