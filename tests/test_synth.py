@@ -148,3 +148,11 @@ def test_generate_panel_is_the_provinces_panel(rollout):
     panel, truth = synth.generate_panel(11, 0.05, tksk_rollout=rollout)
     pd.testing.assert_frame_equal(panel, world.panel, check_exact=True)
     assert truth == world.truth["panel"]
+
+
+def test_fast_stable_argsort_is_numpys_stable_argsort():
+    """The generator's sort of PMT scores (many ties) and consumption: numpy's stable order exactly."""
+    rng = np.random.default_rng(4)
+    for x in (rng.integers(0, 50, 5000).astype(float), rng.normal(size=5000),
+              np.r_[rng.integers(0, 5, 100).astype(float), np.nan, 2.0, np.nan]):
+        np.testing.assert_array_equal(synth._stable_argsort(x), np.argsort(x, kind="stable"))
