@@ -185,7 +185,7 @@ def write_workbook(run_dir: str | os.PathLike, *, region: str = "all", language:
     keys = ["notebook", "program", "outcome"]
     frame = rows.copy()
     for k in ("program", "outcome"):
-        frame[k] = frame[k].fillna("").astype(str)
+        frame[k] = frame[k].astype(object).fillna("").astype(str)  # an all-empty column is float64 (NaN)
     for (nb, program, outcome), part in frame.groupby(keys, sort=False, dropna=False):
         name = _sheet_name(str(nb), program, outcome, used)
         ws = wb.create_sheet(name)
