@@ -1,8 +1,9 @@
 """Monte Carlo over many synthetic provinces: estimators recover the built-in effects.
 
-For each seed a small province's panel is generated (SCALE, synth.generate_panel), the TKSK effect on knowing the programme is
-estimated by Callaway-Sant'Anna and naive TWFE, and the PKH effect on children out of school by
-AIPW (ATT, with its automatic bootstrap-t interval: the comparison is small), matching and the naive
+For each seed a small province's panel is generated (SCALE, synth.generate_panel), the TKSK
+effect on knowing the programme is estimated by Callaway-Sant'Anna and naive TWFE, and the PKH
+effect on children out of school by AIPW (ATT, with its automatic bootstrap-t interval: the
+comparison is small), matching and the naive
 difference in means. Over N_SEEDS seeds the mean bias of the recommended
 estimators must lie within BIAS_MCSE Monte Carlo standard errors of zero and their 95% intervals
 must cover the truth in COVERAGE_BAND of seeds; the naive estimators' bias must be clearly nonzero.
