@@ -324,7 +324,7 @@ def test_dask_cluster_gives_the_same_results_as_a_local_run(province, tmp_path, 
     _notebook(nbdir / "90_brief.ipynb", BRIEF,
               stage="summary")
     grid = {"kabupaten": ["all", "7602"], "language": ["id"]}
-    local = run_config(_cfg(nbdir, province, tmp_path / "local", grid=grid), quiet=True)
+    local = run_config(_cfg(nbdir, province, tmp_path / "local", grid=grid, workers=1), quiet=True)
     cfg = _cfg(nbdir, province, tmp_path / "dask", grid=grid, executor="dask", scheduler=dask_cluster.scheduler_address)
     remote = run_config(cfg, quiet=True)
     assert local.ok and remote.ok and remote.ran == 6
