@@ -61,8 +61,8 @@ def test_the_run_keeps_screenshots_of_its_index_and_briefings(report_run, chromi
 
 
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
-    """The run's language and region reach the page (every report notebook runs in English for a
-    kabupaten in test_disclosure's tiny_run, and for the province and a kabupaten in test_language)."""
+    """The run's language and region reach the page. The data-quality notebook alone: every other
+    report notebook runs in English for a kabupaten in test_disclosure's tiny_run."""
     result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en",
                  notebooks=["00_data_quality"])
     assert result.ok and [j["job_id"] for j in result.jobs] == ["00_data_quality_7602_en"]
