@@ -21,7 +21,7 @@ import pytest
 from welfare_eval.cli import main
 from welfare_eval.exceptions import ParameterError
 from welfare_eval.report import runconfig
-from welfare_eval.report.runner import RunLock, RunLocked, run, run_config
+from welfare_eval.report.runner import RunLock, RunLocked, run_config
 
 PARAMS = ('data_dir: str = ""  # data\nkabupaten: str = "all"  # region\nlanguage: str = "id"  # language\n'
           'results: str = ""  # results store\nnap: float = 0.0  # seconds to sleep')
@@ -242,7 +242,9 @@ def test_resume_after_the_runner_is_killed(province, tmp_path, nbdir):
     _notebook(nbdir / "10_fast.ipynb", STORE.replace("{name}", "10_fast"))
     _notebook(nbdir / "20_slow.ipynb", "import time\ntime.sleep(120)")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "welfare_eval.cli", "run", "--data", str(province), "--notebooks",
+    light = tmp_path / "run.yaml"  # the kernels warm what these notebooks import (WARM_IMPORTS)
+    light.write_text(f"warm_imports: {list(WARM_IMPORTS)}\n")
+    cmd = [sys.executable, "-m", "welfare_eval.cli", "run", str(light), "--data", str(province), "--notebooks",
            str(nbdir / "10_fast.ipynb"), str(nbdir / "20_slow.ipynb"), "--output-root", str(out), "--run-id", "r",
            "--workers", "2", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -273,8 +275,9 @@ def test_resume_after_the_runner_is_killed(province, tmp_path, nbdir):
         assert not Path(f"/proc/{pid}").exists()
         assert not _kernels_of(pid)
     _notebook(nbdir / "20_slow.ipynb", "print('now quick')")
-    res = run(data_dir=province, notebooks=[nbdir / "10_fast.ipynb", nbdir / "20_slow.ipynb"], output_root=out,
-              run_id="r", workers=2)
+    cfg = runconfig.load(light).with_overrides(data=province, notebook_dir=nbdir, notebooks=("10_fast", "20_slow"),
+                                               output_root=out, workers=2)
+    res = run_config(cfg, run_id="r", quiet=True)
     assert res.ok and res.ran == 1 and res.skipped == 1
 
 
