@@ -22,7 +22,7 @@ import pytest
 from notebook_cells import run_notebook
 
 from welfare_eval.report import store
-from welfare_eval.report.runner import run
+from welfare_eval.report.runner import discover_notebooks, run
 from welfare_eval.report.strings import t
 
 MIN_CELL = 10
@@ -276,8 +276,13 @@ def _numbers(text: str) -> list[float]:
 @pytest.fixture(scope="module")
 def tiny_run(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny-run")
+    # every report notebook but the data-quality one, which stores nothing and whose page shows the
+    # data's counts by design (the tests below leave it out); bootstrap: the draws hidden_values uses
+    # too; no bootstrap of the EBP cross-check's MSE (the cells, not the standard errors, are the point)
+    notebooks = [p.stem for p in discover_notebooks() if not p.stem.startswith("00_data_quality")]
     result = run(data_dir=tiny, output_root=out, run_id="tiny", kabupaten=TINY_KAB, language=["id", "en"],
-                 parameters={"min_cell": MIN_CELL})
+                 notebooks=notebooks, parameters={"min_cell": MIN_CELL, "bootstrap": HIDDEN_VALUES_BOOTSTRAP,
+                                                  "ebp_bootstrap": TINY_EBP_BOOTSTRAP})
     assert result.ok, [(j["job_id"], j.get("error")) for j in result.jobs if j["status"] != "ok"]
     return result
 
@@ -288,6 +293,12 @@ MIN_DIGITS = 3
 #: Raw hidden estimates compared with the numbers of results.csv and any xlsx: equal to this
 #: relative tolerance (CSV keeps 17 significant digits; xlsx doubles exactly).
 RAW_RTOL = 1e-9
+#: Bootstrap draws of the tiny region's runs (40_tksk_empowerment's default is 999; 15_small_area's
+#: 100): fewer draws, since the cells are the point, not the standard errors.
+HIDDEN_VALUES_BOOTSTRAP = 99
+#: Replicates of 15_small_area's EBP cross-check MSE in the tiny run (20 by default, about four
+#: fifths of that notebook's time): none, since no test here reads that MSE.
+TINY_EBP_BOOTSTRAP = 0
 #: Notebooks whose own cells are the analysis: run in this process (notebook_cells.run_notebook).
 NOTEBOOKS = ("10_poverty_profile", "20_targeting", "30_impact_bansos", "40_tksk_empowerment",
              "50_policy_simulation")
@@ -315,7 +326,7 @@ def hidden_values(tiny):
     for nb in NOTEBOOKS:
         for lang in ("id", "en"):
             kw = dict(data_dir=str(tiny), kabupaten=TINY_KAB, language=lang,
-                      **({"bootstrap": 99} if nb.startswith("40") else {}))  # fewer draws: the cells, not the SEs
+                      **({"bootstrap": HIDDEN_VALUES_BOOTSTRAP} if nb.startswith("40") else {}))
             with TemporaryDirectory() as folder:
                 open_ = run_notebook(nb, min_cell=1, results=f"{folder}/open", **kw)
                 closed = run_notebook(nb, min_cell=MIN_CELL, results=f"{folder}/closed", **kw)

@@ -49,6 +49,19 @@ def _manifest(run_dir: Path) -> dict:
     return json.loads((run_dir / "manifest.json").read_text())
 
 
+#: A run configuration for the small notebooks written here: their kernels import nothing while they
+#: wait (the report notebooks' modules, DEFAULT_WARM_IMPORTS, cost about 3 s of CPU per kernel and
+#: test_setup_code_runs_and_imports_what_it_lists checks them); every other setting comes from the
+#: command line, as a user passes it.
+LIGHT_CONFIG = "warm_imports: []\n"
+
+
+def _light_config(folder: Path) -> str:
+    path = folder / "light.yaml"
+    path.write_text(LIGHT_CONFIG)
+    return str(path)
+
+
 # --------------------------------------------------------------------------------------------
 # the kernel: setup code, transport
 
@@ -246,93 +259,157 @@ def test_errno_of_a_failed_write_is_named():
 # what makes a job failed, and what a failed job leaves
 
 
-def test_stderr_and_warnings_in_a_notebook(province, tmp_path):
-    nbdir = tmp_path / "nbs"
+STORE_ROWS = ("import pandas as pd\nfrom welfare_eval.report import store\n"
+              "store.append(store.results_path(results), pd.DataFrame({'estimand': ['P0'], 'estimate': [0.1], "
+              "'nobs': [500]}), notebook='{nb}', region=kabupaten)")
+#: A temporary file a killed run left in the run folder (the name of one of this run's outputs), and a
+#: user's file whose name only looks like one.
+STALE_TEMPORARY = ".02_warns_provinsi_id.a1b2c3d4.tmp.html"
+USERS_FILE = ".important.tmp.txt"
+
+
+@pytest.fixture(scope="module")
+def small_run(province, tmp_path_factory):
+    """One run through the CLI of four small notebooks (one prints to stderr, one warns, one stores its
+    rows and then fails, one stores its rows) into a run folder that holds a stale temporary file and a
+    user's file: its tests read the same run. Returns the CLI's exit code and the run folder."""
+    tmp = tmp_path_factory.mktemp("small-run")
+    nbdir = tmp / "nbs"
     nbdir.mkdir()
     _notebook(nbdir / "01_prints_to_stderr.ipynb", "import sys; print('oops', file=sys.stderr)")
     _notebook(nbdir / "02_warns.ipynb", "import warnings, logging\nwarnings.warn('careful')\n"
               "logging.getLogger('xhtml2pdf').warning('Ignoring CSS properties')\nprint('fine')")
-    code = main(["run", "--data", str(province), "--notebooks", *map(str, sorted(nbdir.glob("*.ipynb"))),
-                 "--output-root", str(tmp_path / "out"), "--run-id", "r"])
+    _notebook(nbdir / "03_stores_then_fails.ipynb", STORE_ROWS.replace("{nb}", "03_stores_then_fails"),
+              "import sys; print('late failure', file=sys.stderr)")
+    _notebook(nbdir / "04_stores.ipynb", STORE_ROWS.replace("{nb}", "04_stores"))
+    run_dir = tmp / "out" / "r"
+    run_dir.mkdir(parents=True)
+    (run_dir / USERS_FILE).write_text("a user's file")
+    (run_dir / STALE_TEMPORARY).write_text("left by a killed run")
+    code = main(["run", _light_config(tmp), "--data", str(province), "--notebooks",
+                 *map(str, sorted(nbdir.glob("*.ipynb"))), "--output-root", str(tmp / "out"), "--run-id", "r"])
+    return code, run_dir
+
+
+def test_stderr_and_warnings_in_a_notebook(small_run):
+    code, run_dir = small_run
     assert code == 1
-    jobs = {j["notebook"]: j for j in _manifest(tmp_path / "out" / "r")["jobs"]}
+    jobs = {j["notebook"]: j for j in _manifest(run_dir)["jobs"]}
     bad = jobs["01_prints_to_stderr.ipynb"]
     assert bad["status"] == "failed" and bad["error"]["kind"] == "page_output" and "oops" in bad["error"]["message"]
     ok = jobs["02_warns.ipynb"]
     assert ok["status"] == "ok"
     assert {n["message"] for n in ok["notices"]} == {"careful", "Ignoring CSS properties"}
-    page = (tmp_path / "out" / "r" / ok["outputs"]["html"]).read_text()
+    page = (run_dir / ok["outputs"]["html"]).read_text()
     assert "careful" not in page and "Warning" not in page and "fine" in page
 
 
-def test_a_failed_jobs_rows_never_reach_results_csv(province, tmp_path):
-    nbdir = tmp_path / "nbs"
-    nbdir.mkdir()
-    store = ("import pandas as pd\nfrom welfare_eval.report import store\n"
-             "store.append(store.results_path(results), pd.DataFrame({'estimand': ['P0'], 'estimate': [0.1], "
-             "'nobs': [500]}), notebook='{nb}', region=kabupaten)")
-    _notebook(nbdir / "01_stores_then_fails.ipynb", store.replace("{nb}", "01_stores_then_fails"),
-              "import sys; print('late failure', file=sys.stderr)")
-    _notebook(nbdir / "02_stores.ipynb", store.replace("{nb}", "02_stores"))
-    main(["run", "--data", str(province), "--notebooks", *map(str, sorted(nbdir.glob("*.ipynb"))),
-          "--output-root", str(tmp_path / "out"), "--run-id", "r"])
-    run_dir = tmp_path / "out" / "r"
+def test_a_failed_jobs_rows_never_reach_results_csv(small_run):
+    _, run_dir = small_run
+    jobs = {j["notebook"]: j for j in _manifest(run_dir)["jobs"]}
+    assert jobs["03_stores_then_fails.ipynb"]["status"] == "failed" and jobs["04_stores.ipynb"]["status"] == "ok"
     results = (run_dir / "results.csv").read_text()
-    assert "02_stores" in results and "01_stores_then_fails" not in results
-    assert not (run_dir / "results" / "01_stores_then_fails__all.csv").exists()  # the briefing cannot read it
-    assert (run_dir / "results" / "failed" / "01_stores_then_fails__all.csv").exists()  # kept for the analyst
+    assert "04_stores" in results and "03_stores_then_fails" not in results
+    assert not (run_dir / "results" / "03_stores_then_fails__all.csv").exists()  # the briefing cannot read it
+    assert (run_dir / "results" / "failed" / "03_stores_then_fails__all.csv").exists()  # kept for the analyst
 
 
-def test_a_stale_temporary_file_is_removed_and_a_users_file_kept(province, tmp_path):
-    """The run folder's mechanics, on a small notebook (the report notebooks run in report_run)."""
-    nb = _notebook(tmp_path / "00_small.ipynb", "print('fine')")
-    run_dir = tmp_path / "out" / "r"
-    run_dir.mkdir(parents=True)
-    (run_dir / ".important.tmp.txt").write_text("a user's file")
-    (run_dir / ".00_small_provinsi_id.a1b2c3d4.tmp.html").write_text("left by a killed run")
-    assert main(["run", "--data", str(province), "--output-root", str(tmp_path / "out"), "--run-id", "r",
-                 "--notebooks", str(nb)]) == 0
-    assert (run_dir / ".important.tmp.txt").read_text() == "a user's file"
-    assert not (run_dir / ".00_small_provinsi_id.a1b2c3d4.tmp.html").exists()
-    assert (run_dir / "00_small_provinsi_id.html").exists()
+def test_a_stale_temporary_file_is_removed_and_a_users_file_kept(small_run):
+    """The run folder's mechanics, on small notebooks (the report notebooks run in report_run)."""
+    _, run_dir = small_run
+    assert (run_dir / USERS_FILE).read_text() == "a user's file"
+    assert not (run_dir / STALE_TEMPORARY).exists()
+    assert (run_dir / "02_warns_provinsi_id.html").exists()
 
 
-@pytest.mark.parametrize("free_kb,cut", [(16, "notebook"), (120, "html"), (0, "manifest")],
-                         ids=["notebook-cut-short", "html-not-written", "nothing-fits"])
-def test_a_full_disk_is_recorded_as_disk_full_and_rerun(province, tmp_path, free_kb, cut):
-    """The run folder on a 3 MB file system that the notebook fills up to ``free_kb``: what it
-    writes next (``cut``: the executed notebook, its HTML pages, or even the manifest) does not fit.
-    The job is failed with kind disk_full (not ok, not a lost worker) and a second run does not take
-    it as up to date; when not even the manifest fits, the runner says so in one line."""
+#: The full-disk cases: how many kB the notebook leaves free on its 3 MB file system, and so what
+#: of its outputs does not fit: the executed notebook, its HTML pages, or even the manifest.
+FULL_DISK_CASES = {"notebook": 16, "html": 120, "manifest": 0}
+
+#: Run inside a private mount namespace on three small file systems, one per case: two runs each
+#: (the second must not take the failed job as up to date) through the CLI's ``main`` in this one
+#: process (one interpreter for the six runs); each case's stderr (file descriptor 2, which the
+#: workers inherit) goes to a file of its own, its exit codes to stdout.
+FULL_DISK_SCRIPT = """
+import os, shutil, sys
+from pathlib import Path
+
+from welfare_eval.cli import main
+
+
+def cases(tmp, config, data, names):
+    for case in names:
+        mnt = tmp / "mnt" / case
+        with open(tmp / f"{case}.stderr", "w") as err:
+            sys.stderr.flush()
+            keep = os.dup(2)
+            os.dup2(err.fileno(), 2)
+            try:
+                for i in (1, 2):
+                    code = main(["run", config, "--data", data, "--notebooks",
+                                 str(tmp / "nbs" / case / "01_fills_the_disk.ipynb"), "--output-root", str(mnt),
+                                 "--run-id", "r", "--retries", "0"])
+                    print(case, "exit", code, flush=True)
+                    if (mnt / "r" / "manifest.json").exists():
+                        shutil.copy(mnt / "r" / "manifest.json", tmp / f"{case}-manifest-{i}.json")
+                    (mnt / "filler").unlink(missing_ok=True)
+            finally:
+                sys.stderr.flush()
+                os.dup2(keep, 2)
+
+
+if __name__ == "__main__":  # the runner's worker processes are spawned: they import this file
+    cases(Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:])
+"""
+
+
+@pytest.fixture(scope="module")
+def full_disk(province, tmp_path_factory):
+    """The run folder on a 3 MB file system that the notebook fills up to a case's free space, for each
+    case of FULL_DISK_CASES: per case, the exit codes of its two runs, its stderr and its manifests."""
     if not shutil.which("unshare"):
         pytest.fail("this test needs util-linux's unshare (a private mount of a small tmpfs)")
-    nbdir = tmp_path / "nbs"
-    nbdir.mkdir()
-    _notebook(nbdir / "01_fills_the_disk.ipynb",
-              "import os\nfrom pathlib import Path\nroot = Path(results).parent.parent\n"
-              "st = os.statvfs(root)\n"
-              f"left = st.f_bavail * st.f_frsize - {free_kb} * 1024\n"
-              "Path(root, 'filler').write_bytes(b'0' * max(left, 0))\n"
-              "print('x' * 20000)")
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    cmd = (
-        f"mount -t tmpfs -o size=3m tmpfs {mnt} && for i in 1 2; do "
-        f"{sys.executable} -m welfare_eval.cli run --data {province} --notebooks {nbdir / '01_fills_the_disk.ipynb'} "
-        f'--output-root {mnt} --run-id r --retries 0; echo "exit $?"; '
-        f"cp {mnt}/r/manifest.json {tmp_path}/manifest-$i.json; rm -f {mnt}/filler; done"
-    )
+    tmp = tmp_path_factory.mktemp("full-disk")
+    mounts = []
+    for case, free_kb in FULL_DISK_CASES.items():
+        nbdir = tmp / "nbs" / case
+        nbdir.mkdir(parents=True)
+        _notebook(nbdir / "01_fills_the_disk.ipynb",
+                  "import os\nfrom pathlib import Path\nroot = Path(results).parent.parent\n"
+                  "st = os.statvfs(root)\n"
+                  f"left = st.f_bavail * st.f_frsize - {free_kb} * 1024\n"
+                  "Path(root, 'filler').write_bytes(b'0' * max(left, 0))\n"
+                  "print('x' * 20000)")
+        (tmp / "mnt" / case).mkdir(parents=True)
+        mounts.append(f"mount -t tmpfs -o size=3m tmpfs {tmp / 'mnt' / case}")
+    (tmp / "full_disk.py").write_text(FULL_DISK_SCRIPT)
+    cmd = " && ".join([*mounts, f"{sys.executable} {tmp / 'full_disk.py'} {tmp} {_light_config(tmp)} {province} "
+                                + " ".join(FULL_DISK_CASES)])
     env = {**os.environ, "PYTHONPATH": str(REPO), "WELFARE_EVAL_NO_SCREENSHOTS": "1"}
     env.pop("PYTEST_CURRENT_TEST", None)
     res = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, env=env,
                          timeout=PATIENCE)
-    assert res.stdout.count("exit 1") == 2, res.stdout + res.stderr
-    assert "Traceback" not in res.stderr, res.stderr
+    assert res.returncode == 0, res.stdout + res.stderr
+    return {case: {"exits": [line.split()[-1] for line in res.stdout.splitlines() if line.startswith(f"{case} exit")],
+                   "stderr": (tmp / f"{case}.stderr").read_text(),
+                   "manifests": [tmp / f"{case}-manifest-{i}.json" for i in (1, 2)]}
+            for case in FULL_DISK_CASES}
+
+
+@pytest.mark.parametrize("cut", list(FULL_DISK_CASES), ids=["notebook-cut-short", "html-not-written", "nothing-fits"])
+def test_a_full_disk_is_recorded_as_disk_full_and_rerun(full_disk, cut):
+    """The run folder on a 3 MB file system that the notebook fills up to ``FULL_DISK_CASES[cut]`` kB:
+    what it writes next (``cut``: the executed notebook, its HTML pages, or even the manifest) does not
+    fit. The job is failed with kind disk_full (not ok, not a lost worker) and a second run does not
+    take it as up to date; when not even the manifest fits, the runner says so in one line."""
+    case = full_disk[cut]
+    assert case["exits"] == ["1", "1"], case
+    assert "Traceback" not in case["stderr"], case["stderr"]
     if cut == "manifest":
-        assert res.stderr.count("No space left on device") >= 2
+        assert case["stderr"].count("No space left on device") >= 2
         return
-    for i in (1, 2):
-        job = json.loads((tmp_path / f"manifest-{i}.json").read_text())["jobs"][0]
+    for manifest in case["manifests"]:
+        job = json.loads(manifest.read_text())["jobs"][0]
         assert job["status"] == "failed" and job["error"]["kind"] == "disk_full", (cut, job["error"])
         assert job["resumed"] is False  # the second run ran it again
         assert (cut == "notebook") == ("notebook" not in job["outputs"])
@@ -343,8 +420,9 @@ def test_sigterm_marks_running_jobs_interrupted(province, tmp_path):
     nbdir.mkdir()
     _notebook(nbdir / "01_slow.ipynb", "import time; time.sleep(120)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "WELFARE_EVAL_NO_SCREENSHOTS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "welfare_eval.cli", "run", "--data", str(province), "--notebooks",
-                             str(nbdir / "01_slow.ipynb"), "--output-root", str(tmp_path / "out"), "--run-id", "r"],
+    proc = subprocess.Popen([sys.executable, "-m", "welfare_eval.cli", "run", _light_config(tmp_path), "--data",
+                             str(province), "--notebooks", str(nbdir / "01_slow.ipynb"), "--output-root",
+                             str(tmp_path / "out"), "--run-id", "r"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_dir = tmp_path / "out" / "r"
     deadline = time.monotonic() + PATIENCE
@@ -365,30 +443,77 @@ def test_sigterm_marks_running_jobs_interrupted(province, tmp_path):
 # a saturated machine
 
 
+#: What no reader page may show: a traceback, a warning, an error, a path into the code or its
+#: environment, an object's repr.
+NOT_ON_A_PAGE = ("Traceback", "Warning", "Error:", "site-packages", ".venv", str(REPO), "object at 0x")
+
+
+def _unclean(run_dir: Path, job: dict) -> list:
+    """What is wrong with a finished job's executed notebook (error output, anything on stderr) and its
+    reader page (NOT_ON_A_PAGE)."""
+    nb = nbformat.read(str(run_dir / job["outputs"]["notebook"]), as_version=4)
+    outs = [o for c in nb.cells for o in c.get("outputs", [])]
+    found = [o.get("ename") or o.get("text", "")[:200] for o in outs
+             if o.get("output_type") == "error" or o.get("name") == "stderr"]
+    page = (run_dir / job["outputs"]["html"]).read_text()
+    return found + [bad for bad in NOT_ON_A_PAGE if bad in page]
+
+
+def test_every_page_of_the_shared_run_is_clean(report_run):
+    """Every report notebook, for the province and a kabupaten (the shared run): no error output and
+    nothing on stderr in an executed notebook, and no reader page shows a traceback, a warning or a
+    path into the code or its environment."""
+    jobs = json.loads((report_run.run_dir / "manifest.json").read_text())["jobs"]
+    assert {j["notebook"] for j in jobs} == {p.name for p in NOTEBOOKS.values()}
+    assert {j["job_id"]: _unclean(report_run.run_dir, j) for j in jobs if _unclean(report_run.run_dir, j)} == {}
+
+
+#: The report notebooks run on a saturated machine: quick ones (each page's content is checked in the
+#: shared run above; what a loaded machine breaks is the machinery: kernel starts, their transport,
+#: timeouts), one job more than workers, so that both workers start kernels, and one warms its next
+#: kernel during a job, while the hogs run.
+SATURATED_NOTEBOOKS = ("00_data_quality", "10_poverty_profile", "20_targeting")
+#: The share of the CPUs' time left idle while the hogs ran: at most this (they keep every core busy).
+SATURATED_IDLE_MAX = 0.05
+
+
+def _cores() -> list[int]:
+    """The cores this process may run on (a container's cpuset, else every core)."""
+    return sorted(os.sched_getaffinity(0))
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    """(idle, total) CPU time of this process's cores since boot, from /proc/stat, in clock ticks."""
+    idle = total = 0
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in _cores():
+            values = [int(v) for v in fields[:8]]
+            idle, total = idle + values[3] + values[4], total + sum(values)  # idle and iowait; user .. steal
+    return idle, total
+
+
 @pytest.mark.slow
 def test_jobs_on_a_saturated_machine_have_clean_pages(province, tmp_path):
-    """CPU hogs on every core (bounded in time, killed at the end) while a kabupaten's reports run on
-    two workers: no job failed, no error output and nothing on stderr in any executed notebook, and
-    no reader page shows a traceback, a warning or a path into the code or its environment."""
+    """A CPU hog on every core (killed at the end) while a kabupaten's reports run on two workers: no
+    job failed, no error output and nothing on stderr in any executed notebook, and no reader page
+    shows a traceback, a warning or a path into the code or its environment."""
+    idle0, total0 = _cpu_jiffies()
     hogs = [
         subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 900\nwhile time.time() < end: pass"])
-        for _ in range(2 * (os.cpu_count() or 1))
+        for _ in _cores()
     ]
     try:
         res = _cli("--data", str(province), "--kabupaten", "7603", "--output-root", str(tmp_path), "--run-id", "r",
-                   "--workers", "2")
+                   "--workers", "2", "--notebooks", *SATURATED_NOTEBOOKS)
     finally:
         for h in hogs:
             h.kill()
             h.wait()
-    assert os.getloadavg()[0] > 2  # the machine was busy
+    idle1, total1 = _cpu_jiffies()
+    assert (idle1 - idle0) / (total1 - total0) <= SATURATED_IDLE_MAX  # the machine was busy throughout
     run_dir = tmp_path / "r"
     jobs = _manifest(run_dir)["jobs"]
     assert res.returncode == 0 and all(j["status"] == "ok" for j in jobs), [(j["job_id"], j["error"]) for j in jobs]
-    for j in jobs:
-        nb = nbformat.read(str(run_dir / j["outputs"]["notebook"]), as_version=4)
-        outs = [o for c in nb.cells for o in c.get("outputs", [])]
-        assert not [o for o in outs if o.get("output_type") == "error" or o.get("name") == "stderr"], j["job_id"]
-        page = (run_dir / j["outputs"]["html"]).read_text()
-        for bad in ("Traceback", "Warning", "Error:", "site-packages", ".venv", str(REPO), "object at 0x"):
-            assert bad not in page, (j["job_id"], bad)
+    assert {j["notebook"] for j in jobs} == {f"{n}.ipynb" for n in SATURATED_NOTEBOOKS}
+    assert {j["job_id"]: _unclean(run_dir, j) for j in jobs if _unclean(run_dir, j)} == {}

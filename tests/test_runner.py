@@ -61,8 +61,11 @@ def test_the_run_keeps_screenshots_of_its_index_and_briefings(report_run, chromi
 
 
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
-    result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en")
-    assert result.ok
+    """The run's language and region reach the page. The data-quality notebook alone: every other
+    report notebook runs in English for a kabupaten in test_disclosure's tiny_run."""
+    result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en",
+                 notebooks=["00_data_quality"])
+    assert result.ok and [j["job_id"] for j in result.jobs] == ["00_data_quality_7602_en"]
     html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
     assert "Polewali Mandar" in html and "Data quality" in html
     assert '<html lang="en">' in html and "<title>Data quality — Polewali Mandar district</title>" in html
@@ -93,15 +96,28 @@ def test_a_kabupaten_code_that_does_not_exist_stops_before_anything_runs(provinc
     assert not (tmp_path / "r4b").exists()
 
 
-def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
-    nbdir = tmp_path / "nbs"
+@pytest.fixture(scope="module")
+def small_run(province, tmp_path_factory):
+    """One CLI run of two small notebooks (one fails, one works; their kernels warm no imports) into
+    an existing run folder that holds a file of an earlier run: the runner's mechanics, not the report
+    notebooks (those run in report_run). Returns the exit code and the run folder."""
+    tmp = tmp_path_factory.mktemp("small-run")
+    nbdir = tmp / "nbs"
     nbdir.mkdir()
     _notebook(nbdir / "01_fails.ipynb", "raise RuntimeError('boom in cell')")
     _notebook(nbdir / "02_works.ipynb", "print('fine')")
-    code = main(["run", "--data", str(province), "--notebooks", *map(str, sorted(nbdir.glob("*.ipynb"))),
-                 "--output-root", str(tmp_path / "out"), "--run-id", "r5"])
+    run_dir = tmp / "out" / "r5"
+    run_dir.mkdir(parents=True)
+    (run_dir / "keep.txt").write_text("earlier output")
+    (tmp / "light.yaml").write_text("warm_imports: []\n")
+    code = main(["run", str(tmp / "light.yaml"), "--data", str(province), "--notebooks",
+                 *map(str, sorted(nbdir.glob("*.ipynb"))), "--output-root", str(tmp / "out"), "--run-id", "r5"])
+    return code, run_dir
+
+
+def test_a_failing_notebook_does_not_stop_the_others(small_run):
+    code, run_dir = small_run
     assert code == 1
-    run_dir = tmp_path / "out" / "r5"
     man = json.loads((run_dir / "manifest.json").read_text())
     status = {j["notebook"]: j for j in man["jobs"]}
     assert status["01_fails.ipynb"]["status"] == "failed"
@@ -113,17 +129,11 @@ def test_a_failing_notebook_does_not_stop_the_others(province, tmp_path):
     assert (run_dir / status["01_fails.ipynb"]["outputs"]["notebook"]).exists()
 
 
-def test_existing_run_folder_is_resumed_and_its_other_files_kept(province, tmp_path):
+def test_existing_run_folder_is_resumed_and_its_other_files_kept(small_run):
     """The run folder's mechanics, on a small notebook (the report notebooks run in report_run)."""
-    nbdir = tmp_path / "nbs"
-    nbdir.mkdir()
-    _notebook(nbdir / "00_small.ipynb", "print('fine')")
-    (tmp_path / "r6").mkdir()
-    (tmp_path / "r6" / "keep.txt").write_text("earlier output")
-    assert main(["run", "--data", str(province), "--output-root", str(tmp_path), "--run-id", "r6",
-                 "--notebooks", str(nbdir / "00_small.ipynb")]) == 0
-    assert (tmp_path / "r6" / "keep.txt").read_text() == "earlier output"
-    assert (tmp_path / "r6" / "00_small_provinsi_id.html").exists()
+    _, run_dir = small_run
+    assert (run_dir / "keep.txt").read_text() == "earlier output"
+    assert (run_dir / "02_works_provinsi_id.html").exists()
 
 
 def test_missing_data_folder(tmp_path, capsys):
