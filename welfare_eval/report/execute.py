@@ -24,9 +24,12 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from . import forkkernel
 
 if TYPE_CHECKING:  # imported where a kernel is started (jupyter_client is slow to import)
     from jupyter_client.blocking import BlockingKernelClient
@@ -153,6 +156,32 @@ def _sync(coro_fn):
     return run_sync(coro_fn)
 
 
+_TEMPLATE: list = []      # this process's kernel template (forkkernel.Template), at most one
+_FORK_FAILED: list = []   # a template failed here once: launch kernels from then on
+
+
+def _template(cwd: str, imports, env: dict):
+    """This process's kernel template for kernels of ``cwd``, ``imports`` and ``env`` (started or
+    restarted as needed), or None where kernels are launched instead."""
+    if _FORK_FAILED or not forkkernel.available():
+        return None
+    key = (cwd, tuple(sorted(env.items())), tuple(imports))
+    if _TEMPLATE and (_TEMPLATE[0].key != key or not _TEMPLATE[0].alive()):
+        _close_template()
+    if not _TEMPLATE:
+        try:
+            _TEMPLATE.append(forkkernel.Template(cwd, env, imports))
+        except OSError:
+            _FORK_FAILED.append(True)
+            return None
+    return _TEMPLATE[0]
+
+
+def _close_template() -> None:
+    while _TEMPLATE:
+        _TEMPLATE.pop().close()
+
+
 def _kernel_pid(km) -> int | None:
     return getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
 
@@ -173,13 +202,25 @@ def _start_kernel(cwd: str, imports, env_extra: dict | None = None) -> _Warm:
 
     prefix = _ipc_prefix()
     km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
+    km.kernel_id = km.kernel_id or uuid.uuid4().hex
     # the kernel's own log is noise on a scheduler's terminal; what a notebook prints reaches its
     # outputs through the kernel's messages, not this stream
     # (ipykernel stops echoing the process's own stderr into the notebook when it sees
     # PYTEST_CURRENT_TEST: a kernel started by the runner under a test behaves as in production)
     # ``env_extra``: what the run gives its kernels (the run's cache folder, see welfare_eval.cache)
     env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, **(env_extra or {})}
-    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    template = _template(cwd, imports, env)
+    if template is not None:  # a fork of this worker's warm template (forkkernel), not a new Python
+        km.provisioner = forkkernel.provisioner(km, template)
+    try:
+        _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    except Exception:
+        if template is None:
+            raise
+        _close_template()  # the template failed: this kernel, and the next, are launched
+        _FORK_FAILED.append(True)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
+        _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
     pid = _kernel_pid(km)
     if pid:
         _KERNEL_PIDS.add(pid)
@@ -262,14 +303,16 @@ def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS, env_extra: dict | None = Non
 
 
 def shutdown_warm() -> None:
-    """Stop this process's warm kernel (at exit, or when a Dask run ends)."""
+    """Stop this process's warm kernel and kernel template (at exit, or when a Dask run ends)."""
     global _WARM
     with _LOCK:
         _shutdown(_WARM)
         _WARM = None
+        _close_template()
 
 
 atexit.register(shutdown_warm)
+atexit.register(_close_template)
 atexit.register(_remove_ipc_dir)
 
 
@@ -657,4 +700,4 @@ def worker_main(conn, name: str, cwd: str, imports, kernel_env: dict | None = No
         if spec is None:
             break
         conn.send(execute_job(spec, executor="local", worker=name))
-    shutdown_warm()
+    shutdown_warm()  # and the kernel template: here, not at exit (a worker process ends without atexit)
