@@ -110,13 +110,21 @@ def test_template_ends_with_its_worker(tmp_path, fresh):
     assert not execute._TEMPLATE
 
 
-def test_a_dead_template_is_replaced(tmp_path, fresh):
+def test_a_dead_template_takes_its_kernels_along_and_is_replaced(tmp_path, fresh):
+    """A worker killed (the OOM killer) takes its template along, and the template its kernels: no
+    kernel is left running without a worker."""
     fresh.setenv(forkkernel.ENV, "1")
     warm, _ = execute._take_kernel(str(tmp_path), (), None)
-    execute._shutdown(warm)
     template = execute._TEMPLATE[0]
     template.proc.kill()
     template.proc.wait(10)
+    try:
+        deadline = time.monotonic() + 30
+        while execute._alive(warm.km) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not execute._alive(warm.km)
+    finally:
+        execute._shutdown(warm)
     # the next kernel comes from a new template
     warm, _ = execute._take_kernel(str(tmp_path), (), None)
     try:
