@@ -246,3 +246,29 @@ def test_kabupaten_notebook_with_the_run_cache_equals_uncached(province, tmp_pat
     for cell in plain.tables:
         pd.testing.assert_frame_equal(plain.tables[cell], cached.tables[cell], check_exact=True, obj=cell)
     assert plain.texts == cached.texts
+
+
+@pytest.mark.runner
+def test_a_report_run_fits_once_and_stores_what_uncached_notebooks_store(province, tmp_path, monkeypatch):
+    """Through the runner: its kernels get the run's cache folder, the province's and a kabupaten's
+    small-area jobs store the rows each notebook stores when it fits the models itself, and the
+    folder is gone when the run ends."""
+    from notebook_cells import run_notebook
+
+    from welfare_eval.report.runner import cache_folder, run
+
+    params = {"bootstrap": 6, "ebp_bootstrap": 2}
+    res = run(data_dir=province, notebooks=["15_small_area"], kabupaten="all,7601", parameters=params,
+              output_root=tmp_path / "out", run_id="r", workers=2)
+    assert res.ok, [j.get("error") for j in res.jobs]
+    assert not cache_folder(res.run_dir).exists()
+    monkeypatch.delenv(cache.ENV, raising=False)
+    for region in ("all", "7601"):
+        plain = run_notebook("15_small_area", province, kabupaten=region, **params).store
+        stored = pd.read_csv(res.run_dir / "results" / f"15_small_area__{region}.csv", dtype={"region": str})
+        plain = plain.reset_index(drop=True)
+        assert len(stored) == len(plain) > 0
+        for column in ("estimate", "std_error", "ci_lower", "ci_upper"):   # exact, NaN where NaN
+            np.testing.assert_array_equal(stored[column].to_numpy(float), plain[column].to_numpy(float),
+                                          err_msg=f"{region} {column}")
+        assert list(stored["group"].astype(str)) == list(plain["group"].astype(str))
