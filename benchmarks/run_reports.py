@@ -2,19 +2,22 @@
 
     .venv/bin/python benchmarks/run_reports.py [--data data/synthetic] [--regions all,7601,...] [--loop-jobs N]
 
-The jobs: every report notebook for the province and each of the six kabupaten (7 x 7 = 49, what
+The jobs: every report notebook for the province and each of the six kabupaten (8 x 7 = 56, what
 `make report` runs) on the synthetic province at the default scale. The loop is what a team would write by hand:
 
     for each kabupaten, for each notebook:  papermill NB OUT -p kabupaten K -p results DIR ...
 
 one process after another, each starting Python, papermill, a kernel and the imports. welfare-eval
-runs the same jobs on one worker per core with kernels started and warmed ahead of need, and also
-writes both HTML exports of every notebook (the loop writes only the executed notebook).
+runs the same jobs on one worker per core with kernels forked from a warm template ahead of need,
+fits the province-wide small-area models once per run (welfare_eval.cache), and also writes both
+HTML exports of every notebook (the loop writes only the executed notebook).
 
-Prints: wall time of each side and the ratio; per-job overhead of welfare-eval at steady state
-(job time minus the notebook's own cell time, median over jobs after each worker's first); the time
-of a resume run with nothing to do. ``--loop-jobs N`` times the loop on the first N jobs only and
-scales it to all of them (says so in the output) when a full loop would take too long.
+Prints: wall time of each side and the ratio; the CPU seconds (user + sys) of the welfare-eval run,
+its workers, templates and kernels, which the load of other processes changes far less than wall;
+per-job overhead of welfare-eval at steady state (job time minus the notebook's own cell time,
+median over jobs after each worker's first); the time of a resume run with nothing to do.
+``--loop-jobs N`` times the loop on the first N jobs only and scales it to all of them (says so in
+the output) when a full loop would take too long.
 """
 from __future__ import annotations
 
@@ -52,10 +55,14 @@ def papermill_loop(job_list, data: Path, out: Path) -> float:
 def welfare_eval_run(data: Path, out: Path, regions: list[str], extra=()) -> tuple[float, dict]:
     env = {**os.environ, "WELFARE_EVAL_NO_SCREENSHOTS": "1"}
     t0 = time.perf_counter()
+    cpu0 = os.times()
     subprocess.run([str(BIN / "welfare-eval"), "run", "--data", str(data), "--kabupaten", ",".join(regions),
                     "--output-root", str(out), "--run-id", "bench", *extra], check=True, capture_output=True, env=env)
     wall = time.perf_counter() - t0
-    return wall, json.loads((out / "bench" / "manifest.json").read_text())
+    cpu1 = os.times()
+    man = json.loads((out / "bench" / "manifest.json").read_text())
+    man["_cpu_s"] = (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system)
+    return wall, man
 
 
 def main() -> None:
@@ -83,8 +90,9 @@ def main() -> None:
             else:
                 first[w] = r["overhead_s"]
         cells = sum(r["cells_s"] for r in recs)
-        print(f"welfare-eval run ({man['workers']} workers): {wall:7.1f} s  "
-              f"(notebook cells {cells:.1f} s in total; each job also exported to HTML twice)")
+        print(f"welfare-eval run ({man['workers']} workers): {wall:7.1f} s wall, {man['_cpu_s']:.1f} s CPU "
+              f"(notebook cells {cells:.1f} s in total, job durations "
+              f"{sum(r['duration_s'] for r in recs):.1f} s; each job also exported to HTML twice)")
         print(f"  per-job overhead at steady state: median {statistics.median(steady):.2f} s, "
               f"max {max(steady):.2f} s over {len(steady)} jobs (first job per worker: "
               f"{', '.join(f'{v:.2f}' for v in first.values())} s)")

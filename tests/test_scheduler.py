@@ -282,12 +282,16 @@ def test_resume_after_the_runner_is_killed(province, tmp_path, nbdir):
 
 
 def _kills_its_worker_once(nbdir: Path, tmp_path: Path) -> Path:
-    """Two notebooks: one whose kernel kills its worker process (the kernel's parent) on its first
+    """Two notebooks: one whose kernel kills its worker process (the kernel's parent, or for a kernel
+    forked from the worker's template, report/forkkernel.py, the template's parent) on its first
     attempt only, leaving a flag file; one that just works. Returns the flag's path."""
     flag = tmp_path / "killed-once"
     _notebook(nbdir / "10_kills_worker.ipynb",
               f"import os, signal, pathlib\nflag = pathlib.Path({str(flag)!r})\n"
-              "if not flag.exists():\n    flag.write_text('x')\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+              "worker = os.getppid()\n"
+              "if b'template_main' in pathlib.Path(f'/proc/{worker}/cmdline').read_bytes():\n"
+              "    worker = int(pathlib.Path(f'/proc/{worker}/stat').read_text().rsplit(')', 1)[1].split()[1])\n"
+              "if not flag.exists():\n    flag.write_text('x')\n    os.kill(worker, signal.SIGKILL)\n"
               "print('second attempt')")
     _notebook(nbdir / "20_works.ipynb", "x = 1")
     return flag

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .cache import memoized
 from .config import DEFAULT_LEVEL
 from .exceptions import DataValidationError, check_choice, parameter_error
 from .reliability import RSE_CAUTION, RSE_RELIABLE
@@ -502,6 +503,7 @@ def benchmark_ratio(estimate: np.ndarray, weights: np.ndarray, groups: np.ndarra
 PARENT_EFFECT_MIN_AREAS = 3
 
 
+@memoized
 def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator: Indicator = "P0",
                  welfare: str = "cons_pc", poverty_line: str | float = "poverty_line",
                  extreme_line: str = "extreme_215_2017ppp", design=None, household_size: str = "hh_size",
@@ -570,6 +572,10 @@ def area_poverty(survey_data: pd.DataFrame, registry: pd.DataFrame, *, indicator
     parent's direct estimate of a replicate is the population-weighted mean of its simulated area
     direct estimates, so the benchmark's own sampling error and its correlation with the areas'
     enter the MSE; the interval is formed on the arcsin scale from the replicates' errors there.
+
+    Inside ``welfare-eval run`` the result is computed once per run and read by the run's other
+    jobs (:mod:`welfare_eval.cache`, keyed by the data's content and every argument); elsewhere
+    every call computes.
     """
     from . import poverty
     from .survey import SUSENAS
@@ -834,6 +840,7 @@ def _mc_fgt(mean, sd_u, sd_e, tz, z, size, idx, n_areas, L, lam, shift, rng):
     return total / L
 
 
+@memoized
 def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covariates: list[str] | tuple[str, ...],
         area: str, poverty_line: str | float, household_size: str | None = None,
         transform: UnitTransform = "log", L: int | None = None, bootstrap: int = 0, seed: int | None = None,
@@ -883,6 +890,9 @@ def ebp(survey_data: pd.DataFrame, census: pd.DataFrame, *, welfare: str, covari
     to the registry), the usual approximation when the sampling fraction is small. The bootstrap
     draws a census from the fitted model, the survey's units from the same model, refits, and
     compares the EBP with the census's true FGT.
+
+    Inside ``welfare-eval run`` the result is computed once per run and read by the run's other
+    jobs (:mod:`welfare_eval.cache`); elsewhere every call computes.
     """
     where = "ebp"
     if L is not None and (isinstance(L, bool) or not isinstance(L, int) or L < 1):

@@ -24,9 +24,12 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from . import forkkernel
 
 if TYPE_CHECKING:  # imported where a kernel is started (jupyter_client is slow to import)
     from jupyter_client.blocking import BlockingKernelClient
@@ -153,6 +156,32 @@ def _sync(coro_fn):
     return run_sync(coro_fn)
 
 
+_TEMPLATE: list = []      # this process's kernel template (forkkernel.Template), at most one
+_FORK_FAILED: list = []   # a template failed here once: launch kernels from then on
+
+
+def _template(cwd: str, imports, env: dict):
+    """This process's kernel template for kernels of ``cwd``, ``imports`` and ``env`` (started or
+    restarted as needed), or None where kernels are launched instead."""
+    if _FORK_FAILED or not forkkernel.available():
+        return None
+    key = (cwd, tuple(sorted(env.items())), tuple(imports))
+    if _TEMPLATE and (_TEMPLATE[0].key != key or not _TEMPLATE[0].alive()):
+        _close_template()
+    if not _TEMPLATE:
+        try:
+            _TEMPLATE.append(forkkernel.Template(cwd, env, imports))
+        except OSError:
+            _FORK_FAILED.append(True)
+            return None
+    return _TEMPLATE[0]
+
+
+def _close_template() -> None:
+    while _TEMPLATE:
+        _TEMPLATE.pop().close()
+
+
 def _kernel_pid(km) -> int | None:
     return getattr(getattr(getattr(km, "provisioner", None), "process", None), "pid", None)
 
@@ -161,7 +190,11 @@ def _alive(km) -> bool:
     return bool(_sync(km.is_alive)())
 
 
-def _start_kernel(cwd: str, imports) -> _Warm:
+def _env_key(env: dict | None) -> tuple:
+    return tuple(sorted((env or {}).items()))
+
+
+def _start_kernel(cwd: str, imports, env_extra: dict | None = None) -> _Warm:
     # nbclient needs an asynchronous manager: with a blocking one its check that the kernel is still
     # alive never runs while it waits for output, and a kernel that dies hangs the job
     from jupyter_client.blocking import BlockingKernelClient
@@ -169,12 +202,25 @@ def _start_kernel(cwd: str, imports) -> _Warm:
 
     prefix = _ipc_prefix()
     km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
+    km.kernel_id = km.kernel_id or uuid.uuid4().hex
     # the kernel's own log is noise on a scheduler's terminal; what a notebook prints reaches its
     # outputs through the kernel's messages, not this stream
     # (ipykernel stops echoing the process's own stderr into the notebook when it sees
     # PYTEST_CURRENT_TEST: a kernel started by the runner under a test behaves as in production)
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    # ``env_extra``: what the run gives its kernels (the run's cache folder, see welfare_eval.cache)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, **(env_extra or {})}
+    template = _template(cwd, imports, env)
+    if template is not None:  # a fork of this worker's warm template (forkkernel), not a new Python
+        km.provisioner = forkkernel.provisioner(km, template)
+    try:
+        _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
+    except Exception:
+        if template is None:
+            raise
+        _close_template()  # the template failed: this kernel, and the next, are launched
+        _FORK_FAILED.append(True)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
+        _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
     pid = _kernel_pid(km)
     if pid:
         _KERNEL_PIDS.add(pid)
@@ -184,7 +230,7 @@ def _start_kernel(cwd: str, imports) -> _Warm:
     log = prefix + ".log.jsonl"
     # queued now, executed as soon as the kernel is up, while this worker does other work
     msg_id = kc.execute(setup_code(imports, log), silent=True, store_history=False)
-    return _Warm(km, kc, msg_id, (cwd, tuple(imports)), log)
+    return _Warm(km, kc, msg_id, (cwd, tuple(imports), _env_key(env_extra)), log)
 
 
 def _ready(warm: _Warm, timeout: float) -> None:
@@ -242,41 +288,43 @@ def _shutdown(warm: _Warm | None) -> None:
             pass
 
 
-def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS) -> None:
+def prewarm(cwd: str, imports=DEFAULT_WARM_IMPORTS, env_extra: dict | None = None) -> None:
     """Start (without waiting for it) the kernel the next job of this process will use."""
     global _WARM
     with _LOCK:
-        if _WARM is not None and _WARM.key == (cwd, tuple(imports)) and _alive(_WARM.km):
+        if _WARM is not None and _WARM.key == (cwd, tuple(imports), _env_key(env_extra)) and _alive(_WARM.km):
             return
         _shutdown(_WARM)
         _WARM = None
         try:
-            _WARM = _start_kernel(cwd, imports)
+            _WARM = _start_kernel(cwd, imports, env_extra)
         except Exception:  # noqa: BLE001 - the job will start its own and report the failure
             _WARM = None
 
 
 def shutdown_warm() -> None:
-    """Stop this process's warm kernel (at exit, or when a Dask run ends)."""
+    """Stop this process's warm kernel and kernel template (at exit, or when a Dask run ends)."""
     global _WARM
     with _LOCK:
         _shutdown(_WARM)
         _WARM = None
+        _close_template()
 
 
 atexit.register(shutdown_warm)
+atexit.register(_close_template)
 atexit.register(_remove_ipc_dir)
 
 
-def _take_kernel(cwd: str, imports) -> tuple[_Warm, float]:
+def _take_kernel(cwd: str, imports, env_extra: dict | None = None) -> tuple[_Warm, float]:
     """The warm kernel if it suits this job, else a fresh one; seconds spent waiting for it."""
     global _WARM
     t0 = time.perf_counter()
     with _LOCK:
         warm, _WARM = _WARM, None
-    if warm is None or warm.key != (cwd, tuple(imports)) or not _alive(warm.km):
+    if warm is None or warm.key != (cwd, tuple(imports), _env_key(env_extra)) or not _alive(warm.km):
         _shutdown(warm)
-        warm = _start_kernel(cwd, imports)
+        warm = _start_kernel(cwd, imports, env_extra)
     try:
         _ready(warm, KERNEL_START_TIMEOUT)
     finally:
@@ -417,7 +465,8 @@ def execute_job(spec: dict, *, executor: str = "local", worker: str | None = Non
 
     ``spec`` holds ``job_id``, ``notebook`` (path), ``parameters``, ``run_dir``, ``timeout``
     (seconds for the whole notebook), ``warm_imports``, ``extra_outputs`` (files the notebook
-    itself writes into the run folder) and ``prewarm`` (start the next kernel after this job).
+    itself writes into the run folder), ``prewarm`` (start the next kernel after this job) and
+    ``kernel_env`` (variables for the kernel's environment: the run's cache folder).
     Returns the job's record; never raises for a failure of the notebook, its kernel or the disk.
 
     The job is ``ok`` only when the notebook ran without an error, its pages hold no error output
@@ -450,10 +499,11 @@ def _execute_job(spec: dict, rec: dict) -> None:
     cwd = str(notebook.parent)
     imports = tuple(spec.get("warm_imports", DEFAULT_WARM_IMPORTS))
     timeout = float(spec.get("timeout") or 1800)
+    kernel_env = spec.get("kernel_env") or None
     out_nb = run_dir / f"{spec['job_id']}.ipynb"
     timed_out = threading.Event()
     try:
-        warm, waited = _take_kernel(cwd, imports)
+        warm, waited = _take_kernel(cwd, imports, kernel_env)
     except Exception as exc:  # noqa: BLE001
         rec.update(status="failed", transient=True,
                    error={"kind": "kernel_start", "type": type(exc).__name__, "message": str(exc)[:2000]})
@@ -461,7 +511,7 @@ def _execute_job(spec: dict, rec: dict) -> None:
     rec["kernel_wait_s"] = round(waited, 3)
     pid = _kernel_pid(warm.km)
     if spec.get("prewarm", True):
-        prewarm(cwd, imports)  # the next job's kernel starts and imports while this job runs
+        prewarm(cwd, imports, kernel_env)  # the next job's kernel starts and imports while this job runs
 
     def _kill():  # the whole notebook ran past its timeout: stop its kernel
         timed_out.set()
@@ -630,14 +680,17 @@ def _without_iri_grammar() -> None:
         sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None: the import raises ImportError
 
 
-def worker_main(conn, name: str, cwd: str, imports) -> None:
-    """Loop of a local worker process: warm a kernel, then run each job it is sent until ``None``."""
+def worker_main(conn, name: str, cwd: str, imports, kernel_env: dict | None = None) -> None:
+    """Loop of a local worker process: warm a kernel, then run each job it is sent until ``None``.
+
+    ``kernel_env``: environment variables the run gives its kernels (the first kernel starts
+    before a job says so)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C and stops its workers
     _die_with_parent()
     _without_iri_grammar()
     import papermill  # noqa: F401 - imported once per worker, not once per job
 
-    prewarm(cwd, imports)
+    prewarm(cwd, imports, kernel_env)
     _exporter(False), _exporter(True)
     while True:
         try:
@@ -647,4 +700,4 @@ def worker_main(conn, name: str, cwd: str, imports) -> None:
         if spec is None:
             break
         conn.send(execute_job(spec, executor="local", worker=name))
-    shutdown_warm()
+    shutdown_warm()  # and the kernel template: here, not at exit (a worker process ends without atexit)

@@ -29,8 +29,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, n: int, *, cwd: str, warm_imports=DEFAULT_WARM_IMPORTS):
+    def __init__(self, n: int, *, cwd: str, warm_imports=DEFAULT_WARM_IMPORTS, kernel_env: dict | None = None):
         self.n, self.cwd, self.imports = n, cwd, tuple(warm_imports)
+        self.kernel_env = dict(kernel_env or {})  # what the run's kernels get (its cache folder)
         self._ctx = mp.get_context("spawn")
         self._workers: dict[str, dict] = {}
         self._serial = 0
@@ -41,8 +42,8 @@ class LocalExecutor:
         self._serial += 1
         name = f"local-{self._serial}"
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=worker_main, args=(child, name, self.cwd, self.imports), name=name,
-                                 daemon=True)
+        proc = self._ctx.Process(target=worker_main, args=(child, name, self.cwd, self.imports, self.kernel_env),
+                                 name=name, daemon=True)
         proc.start()
         child.close()
         self._workers[name] = {"proc": proc, "conn": parent, "spec": None, "deadline": None}

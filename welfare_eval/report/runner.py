@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..cache import ENV as CACHE_ENV
 from ..config import DEFAULT_MIN_CELL, PACKAGE_DIR, REPO_DIR, notebooks_dir
 from ..config import data_dir as reference_dir
 from ..exceptions import ParameterError, RunError
@@ -677,8 +679,14 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         progress.event("run_start", run_id=run_id, jobs=len(jobs), to_run=len(todo), up_to_date=result.skipped,
                        executor=cfg.executor, run_dir=str(run_dir))
         if todo:
-            with _sigterm_interrupts():
-                _execute(cfg, todo, records, run_dir, progress, sync, executor)
+            # the run's cache (results several jobs compute alike, welfare_eval.cache) lives for this
+            # invocation only: emptied before its jobs start and removed when they end
+            shutil.rmtree(cache_folder(run_dir), ignore_errors=True)
+            try:
+                with _sigterm_interrupts():
+                    _execute(cfg, todo, records, run_dir, progress, sync, executor)
+            finally:
+                shutil.rmtree(cache_folder(run_dir), ignore_errors=True)
         result.ran = len(todo)
         manifest["finished"] = _now()
         sync()
@@ -704,6 +712,11 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
         progress.close()
         result.jobs = manifest["jobs"]
     return result
+
+
+def cache_folder(run_dir: Path) -> Path:
+    """Where the kernels of a run keep what several jobs compute alike (see :mod:`welfare_eval.cache`)."""
+    return run_dir / ".cache"
 
 
 #: The names :func:`welfare_eval.io.atomic_path` gives its temporary files (``.<stem>.<8 random
@@ -791,17 +804,19 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
     attempts: dict[str, int] = {}
     by_id = {j.job_id: j for j in todo}
     own = executor is None
+    kernel_env = {CACHE_ENV: str(cache_folder(run_dir))}
     if executor is None:
         if cfg.executor == "dask":
             executor = DaskExecutor(cfg.scheduler)
         else:
             executor = LocalExecutor(min(cfg.n_workers(), len(todo)), cwd=str(Path(cfg.notebook_dir).resolve()),
-                                     warm_imports=cfg.warm_imports)
+                                     warm_imports=cfg.warm_imports, kernel_env=kernel_env)
     n_failed = 0
 
     def spec_of(j: Job) -> dict:
         return {"job_id": j.job_id, "notebook": str(j.notebook), "parameters": j.parameters, "run_dir": str(run_dir),
-                "timeout": cfg.timeout, "warm_imports": list(cfg.warm_imports), "extra_outputs": list(j.extra_outputs)}
+                "timeout": cfg.timeout, "warm_imports": list(cfg.warm_imports), "extra_outputs": list(j.extra_outputs),
+                "kernel_env": kernel_env}
 
     try:
         while queue or executor.running():
