@@ -27,8 +27,10 @@ BLOCK_CELLS = 2_000_000
 #: Newton steps for each draw's logit; the draws start at the full sample's coefficients.
 MAX_NEWTON = 50
 #: A draw whose outcome-regression or logit normal matrix is this ill-conditioned is dropped
-#: (a resample with too few units of one arm in some covariate cell).
+#: (a resample with too few units of one arm in some covariate cell, or a separated logit).
 MAX_CONDITION = 1e12
+#: A draw's logit has converged when no coefficient moves by more than this, relative to the largest.
+NEWTON_TOL = 1e-10
 
 
 def _solve(A: np.ndarray, b: np.ndarray, ok: np.ndarray, check: bool = False) -> np.ndarray:
@@ -82,8 +84,15 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
         H = _grams(C * p * (1 - p), XX, k)
         step = _solve(H, (C * (d - p)) @ X, ok)
         beta += step
-        if np.max(np.abs(step[ok]), initial=0.0) < 1e-10 * max(1.0, np.max(np.abs(beta[ok]), initial=1.0)):
+        moving = np.abs(step).max(axis=1) >= NEWTON_TOL * np.maximum(1.0, np.abs(beta).max(axis=1))
+        if not (moving & ok).any():
             break
+    # A resample whose logit has no maximum (an arm separated by the covariates: the coefficients
+    # still move after MAX_NEWTON steps, or the propensities reach 0 or 1 exactly and the Hessian is
+    # singular) is dropped, as a resample without both arms in a covariate cell is above. Kept, its
+    # value is whatever point the divergent steps reached, and that depends on rounding: the same
+    # data and seed gave intervals differing in the third digit with one BLAS thread or two.
+    ok &= ~moving
     p = expit(beta @ X.T)
     pc = np.clip(p, clip, 1 - clip)
 
@@ -111,7 +120,7 @@ def aipw_draws(y: np.ndarray, d: np.ndarray, X: np.ndarray, C: np.ndarray, estim
         g_ps = -(C * w0 * (resid - t0[:, None])) @ X / Nb / Em[:, None]
         g_or = ((0, -(C * d) @ X / Nb / Bm[:, None] + (C * w0) @ X / Nb / Em[:, None], G0, m0),)
     H_ps = _grams(C * p * (1 - p), XX, k) / N[:, None, None]
-    infl = infl + (d - p) * (_solve(H_ps, g_ps, ok) @ X.T)
+    infl = infl + (d - p) * (_solve(H_ps, g_ps, ok, check=True) @ X.T)
     for arm, g, G, m in g_or:
         e = np.where(d == arm, y - m, 0.0)
         infl = infl + e * (_solve(G / N[:, None, None], g, ok) @ X.T)
