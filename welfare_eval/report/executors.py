@@ -8,10 +8,25 @@ whether to try again.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from multiprocessing.connection import wait as mp_wait
 
 from .execute import DEFAULT_WARM_IMPORTS, _now, worker_main
+
+#: The variables that set BLAS's (OpenBLAS, OpenMP, MKL) threads in a kernel.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_threads(workers: int) -> dict[str, str]:
+    """BLAS threads for each kernel of ``workers`` local workers: the cores shared among them. The
+    workers already keep the cores busy with one job each; OpenBLAS's own threads on top only compete
+    (the province's impact estimates: 4.2 s of CPU with two threads against 2.4 s with one, for the
+    same wall time on an idle machine). A value set in the environment is kept."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    per = str(max(1, cores // max(1, workers)))
+    return {v: per for v in BLAS_THREAD_VARIABLES if v not in os.environ}
+
 
 #: Seconds past a job's own timeout before its worker is killed from outside (the worker's
 #: watchdog stops the kernel at the timeout; this covers a worker stuck writing its outputs).
@@ -31,7 +46,8 @@ class LocalExecutor:
 
     def __init__(self, n: int, *, cwd: str, warm_imports=DEFAULT_WARM_IMPORTS, kernel_env: dict | None = None):
         self.n, self.cwd, self.imports = n, cwd, tuple(warm_imports)
-        self.kernel_env = dict(kernel_env or {})  # what the run's kernels get (its cache folder)
+        # what the run's kernels get: its cache folder, and their share of the cores for BLAS
+        self.kernel_env = {**kernel_threads(n), **dict(kernel_env or {})}
         self._ctx = mp.get_context("spawn")
         self._workers: dict[str, dict] = {}
         self._serial = 0
