@@ -308,6 +308,8 @@ def test_worker_lost_mid_job_is_retried_elsewhere(province, tmp_path, nbdir):
     assert k["retries"] == 1 and k["attempts"][0]["error"]["kind"] == "worker_lost"
     assert k["attempts"][0]["where"]["worker"] != k["where"]["worker"]
     assert os.path.exists(flag)
+    # the killed worker's half-written notebook is not left in the run folder
+    assert not [p.name for p in res.run_dir.rglob(".*.tmp*")]
 
 
 @pytest.fixture(scope="module")

@@ -625,10 +625,7 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
     with RunLock(root, run_id):
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "results").mkdir(exist_ok=True)
-        for folder in (run_dir, run_dir / "results"):
-            for stale in folder.glob(".*.tmp*"):
-                if _TEMP_NAME.match(stale.name) and stale.is_file():
-                    stale.unlink()  # left by a run that was killed while writing; we hold the lock
+        remove_leftovers(run_dir)  # of a run that was killed while writing; we hold the lock
         versions = package_versions()
         commit = git_commit()
         manifest = {
@@ -687,6 +684,9 @@ def run_config(cfg: runconfig.RunConfig, *, only=None, force: bool = False, dry_
                     _execute(cfg, todo, records, run_dir, progress, sync, executor)
             finally:
                 shutil.rmtree(cache_folder(run_dir), ignore_errors=True)
+                # a worker killed while it wrote a job's outputs leaves its temporary files; no job
+                # runs any more, so whatever temporary file is left is such a leftover
+                remove_leftovers(run_dir)
         result.ran = len(todo)
         manifest["finished"] = _now()
         sync()
@@ -722,6 +722,15 @@ def cache_folder(run_dir: Path) -> Path:
 #: The names :func:`welfare_eval.io.atomic_path` gives its temporary files (``.<stem>.<8 random
 #: characters>.tmp<suffix>``); only these are removed as leftovers of a killed run.
 _TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
+
+
+def remove_leftovers(run_dir: Path) -> None:
+    """Remove the temporary files of unfinished writes (named as :data:`_TEMP_NAME`) from the run
+    folder and its results store; called while no job of the run is writing."""
+    for folder in (run_dir, run_dir / "results"):
+        for stale in folder.glob(".*.tmp*"):
+            if _TEMP_NAME.match(stale.name) and stale.is_file():
+                stale.unlink(missing_ok=True)
 
 
 def check_writable(root: Path) -> None:
