@@ -61,11 +61,13 @@ def test_the_run_keeps_screenshots_of_its_index_and_briefings(report_run, chromi
 
 
 def test_run_for_one_kabupaten_in_english(province, tmp_path):
-    """The run's language and region reach the page. The data-quality notebook alone: every other
-    report notebook runs in English for a kabupaten in test_disclosure's tiny_run."""
+    """Every report notebook runs in English for a kabupaten of the test province (a page with an
+    error or with anything on stderr fails its job), and the run's language and region reach the
+    page. (The EBP cross-check's bootstrap is off: its interval is not what this test is about.)"""
     result = run(data_dir=province, output_root=tmp_path, run_id="r2", kabupaten="7602", language="en",
-                 notebooks=["00_data_quality"])
-    assert result.ok and [j["job_id"] for j in result.jobs] == ["00_data_quality_7602_en"]
+                 parameters={"ebp_bootstrap": 0})
+    assert result.ok, [j["job_id"] for j in result.jobs if j["status"] != "ok"]
+    assert len(result.jobs) == len(NOTEBOOKS)
     html = (result.run_dir / result.jobs[0]["outputs"]["html"]).read_text()
     assert "Polewali Mandar" in html and "Data quality" in html
     assert '<html lang="en">' in html and "<title>Data quality — Polewali Mandar district</title>" in html

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +159,40 @@ def test_fast_stable_argsort_is_numpys_stable_argsort():
     for x in (rng.integers(0, 50, 5000).astype(float), rng.normal(size=5000),
               np.r_[rng.integers(0, 5, 100).astype(float), np.nan, 2.0, np.nan]):
         np.testing.assert_array_equal(synth._stable_argsort(x), np.argsort(x, kind="stable"))
+
+
+#: Content of the test province (seed 7, scale 0.2): the first 16 hex digits of a SHA-256 of each
+#: table's values, index, columns and dtypes, and of the truth. Session 6 made the generator faster
+#: (calibration, geography lookups, the survey frame, the sort) with the same tables as commit
+#: 6195f1b, then made the PMT score's least-squares fit independent of BLAS's thread count, which moved
+#: the PMT scores by at most 1.3e-13 and nothing else. A deliberate change of the generator changes
+#: these, and says so in its commit.
+TEST_PROVINCE_CONTENT = {"disbursement": "7af5ad9febc82f5b", "panel": "c97baee952a37e0d",
+                         "population": "acc72f3aad20a6ef", "registry": "f8380374986cfd96",
+                         "survey": "f557d1fe2fef2fcf", "truth": "b6cc5f6f65d708ae"}
+
+
+def _content(value) -> str:
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        data = (pd.util.hash_pandas_object(value, index=True).values.tobytes() + str(list(value.columns)).encode()
+                + str(list(value.dtypes)).encode())
+    else:
+        data = repr(sorted(value.items(), key=lambda kv: str(kv[0]))).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("blas_threads", [1, 2])
+def test_one_seed_makes_one_province_whatever_the_blas_threads(blas_threads):
+    """In a fresh process with that many BLAS threads (fixed when numpy is first imported)."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from test_synth import _content, TEST_PROVINCE_CONTENT;"
+            "from welfare_eval import synth; w = synth.generate(seed=7, scale=0.2);"
+            "print(json.dumps({n: _content(getattr(w, n)) for n in TEST_PROVINCE_CONTENT}))")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(blas_threads), "OMP_NUM_THREADS": str(blas_threads)}
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True, text=True,
+                         env=env, check=True).stdout
+    assert json.loads(out) == TEST_PROVINCE_CONTENT

@@ -211,15 +211,17 @@ def _least_squares_fit(columns: list, y: np.ndarray) -> np.ndarray:
     """Fitted values of y on the columns, by the normal equations built one column pair at a time.
 
     The same fit as ``lstsq`` on the stacked matrix without holding that matrix (it would take
-    most of the memory at scale 10); the columns are few and far from collinear.
+    most of the memory at scale 10); the columns are few and far from collinear. The sums are
+    numpy's pairwise sums, not BLAS dot products, whose order of summation (so the last bits of
+    the PMT score) depended on BLAS's thread count: one seed now makes one province on any machine.
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
     k = len(cols)
     xtx = np.empty((k, k))
     for i in range(k):
         for j in range(i, k):
-            xtx[i, j] = xtx[j, i] = cols[i] @ cols[j]
-    beta = np.linalg.solve(xtx, np.array([c @ y for c in cols]))
+            xtx[i, j] = xtx[j, i] = np.add.reduce(cols[i] * cols[j])
+    beta = np.linalg.solve(xtx, np.array([np.add.reduce(c * y) for c in cols]))
     fitted = np.zeros(len(y))
     for b, c in zip(beta, cols):
         fitted += b * c

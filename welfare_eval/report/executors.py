@@ -19,10 +19,12 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 
 
 def kernel_threads(workers: int) -> dict[str, str]:
-    """BLAS threads for each kernel of ``workers`` local workers: the cores shared among them. The
-    workers already keep the cores busy with one job each; OpenBLAS's own threads on top only compete
-    (the province's impact estimates: 4.2 s of CPU with two threads against 2.4 s with one, for the
-    same wall time on an idle machine). A value set in the environment is kept."""
+    """BLAS threads for each kernel of ``workers`` local workers, the cores shared among them (the
+    configured workers, not as many as a resume has jobs left: a job's kernel is the same in a full
+    run and in a resume). The workers already keep the cores busy with one job each; OpenBLAS's own
+    threads on top only compete (the province's impact estimates: 4.2 s of CPU with two threads
+    against 2.4 s with one, for the same wall time on an idle machine). A value set in the
+    environment is kept."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     per = str(max(1, cores // max(1, workers)))
     return {v: per for v in BLAS_THREAD_VARIABLES if v not in os.environ}
@@ -46,8 +48,7 @@ class LocalExecutor:
 
     def __init__(self, n: int, *, cwd: str, warm_imports=DEFAULT_WARM_IMPORTS, kernel_env: dict | None = None):
         self.n, self.cwd, self.imports = n, cwd, tuple(warm_imports)
-        # what the run's kernels get: its cache folder, and their share of the cores for BLAS
-        self.kernel_env = {**kernel_threads(n), **dict(kernel_env or {})}
+        self.kernel_env = dict(kernel_env or {})  # what the run's kernels get (see runner._execute)
         self._ctx = mp.get_context("spawn")
         self._workers: dict[str, dict] = {}
         self._serial = 0

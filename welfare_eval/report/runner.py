@@ -805,7 +805,7 @@ class RunInterrupted(BaseException):
 
 
 def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progress, sync, executor=None) -> None:
-    from .executors import DaskExecutor, LocalExecutor
+    from .executors import DaskExecutor, LocalExecutor, kernel_threads
 
     queue = deque(todo)
     pending_ids = {j.job_id for j in todo}
@@ -814,6 +814,8 @@ def _execute(cfg, todo: list[Job], records: dict, run_dir: Path, progress: Progr
     by_id = {j.job_id: j for j in todo}
     own = executor is None
     kernel_env = {CACHE_ENV: str(cache_folder(run_dir))}
+    if cfg.executor != "dask":  # local kernels: their share of this machine's cores for BLAS
+        kernel_env.update(kernel_threads(cfg.n_workers()))
     if executor is None:
         if cfg.executor == "dask":
             executor = DaskExecutor(cfg.scheduler)
