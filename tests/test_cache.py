@@ -17,18 +17,26 @@ CALLS: list[str] = []
 
 
 @cache.memoized
-def summarize(data: pd.DataFrame, *, column: str = "x", scale: float = 1.0, seed: int = 0) -> pd.DataFrame:
+def summarize(data: pd.DataFrame, *, column: str = "x", scale: float = 1.0, seed: int = 0,
+              weights: pd.Series | None = None) -> pd.DataFrame:
     """A deterministic stand-in for a model fit: records each time it really computes."""
     CALLS.append(column)
     rng = np.random.default_rng(seed)
-    out = data.groupby("g", sort=True)[column].sum().mul(scale).to_frame("total")
+    values = data[column] if weights is None else data[column] * weights   # aligned on the index
+    out = values.groupby(data["g"], sort=True).sum().mul(scale).to_frame("total")
     out["noise"] = rng.normal(size=len(out))
     out.attrs["fit"] = {"n": len(data), "scale": scale}
     return out
 
 
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({"g": ["a", "b", "a", "c"], "x": [0.1, 0.2, 0.3, 0.4], "n": [1, 2, 3, 4]})
+    return pd.DataFrame({"g": ["a", "b", "a", "c"], "x": [0.1, 0.2, 0.3, 0.4], "n": [1, 2, 3, 4],
+                         "c": pd.Categorical(["u", "v", "u", "v"], categories=["u", "v"]),
+                         "o": pd.Series([1, "x", 2.5, None], dtype=object)})
+
+
+def weights() -> pd.Series:
+    return pd.Series([1.0, 2.0, 0.5, 1.0], index=[0, 1, 2, 3], name="w")
 
 
 @pytest.fixture
@@ -94,11 +102,41 @@ def _row(d):
     return d.iloc[:3]
 
 
-@pytest.mark.parametrize("change", [_value, _text, _name, _dtype, _index, _order, _row],
-                         ids=["value-last-bit", "text", "column-name", "dtype", "index", "row-order", "row-dropped"])
+def _categories(d):
+    d["c"] = d["c"].cat.set_categories(["u", "v", "w"])   # same labels, one more category
+    return d
+
+
+def _ordered(d):
+    d["c"] = d["c"].cat.as_ordered()                      # same labels and categories, ordered
+    return d
+
+
+def _object_type(d):
+    d.loc[0, "o"] = "1"                                   # the text "1" where the number 1 was
+    return d
+
+
+def _series_index(w):
+    return w.set_axis([0, 1, 2, 4])                       # same values, another index
+
+
+def _on_data(change):
+    return lambda kw: {**kw, "data": change(kw["data"])}
+
+
+def _on_weights(change):
+    return lambda kw: {**kw, "weights": change(kw["weights"])}
+
+
+@pytest.mark.parametrize("change", [_on_data(c) for c in (_value, _text, _name, _dtype, _index, _order, _row,
+                                                          _categories, _ordered, _object_type)]
+                         + [_on_weights(_series_index)],
+                         ids=["value-last-bit", "text", "column-name", "dtype", "index", "row-order", "row-dropped",
+                              "categories", "categorical-ordered", "object-element-type", "series-index"])
 def test_changed_input_misses(folder, change):
-    summarize(frame())
-    summarize(change(frame()))
+    summarize(frame(), weights=weights())
+    summarize(**change({"data": frame(), "weights": weights()}))
     assert len(CALLS) == 2
     assert len(entries(folder)) == 2
 

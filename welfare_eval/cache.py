@@ -11,10 +11,13 @@ changes.
 A wrong cache is worse than none, so the key is the SHA-256 of
 
 - the function's qualified name,
-- every argument after defaults are applied, by *content*: a DataFrame by its column names,
-  dtypes, index and every value (numbers by their bytes, text by pandas' row hashes), a number
-  by its type and ``repr``, a dataclass (a survey design) by its type and fields, containers
-  element by element; an argument of any other type turns the cache off for that call,
+- every argument after defaults are applied, by *content*: a DataFrame or Series by its
+  column names, index (values, dtype, level names) and every column's ``repr(dtype)`` and values
+  (numbers by their bytes; categoricals by their categories, ordered flag and codes; text by
+  pandas' row hashes, and for object columns the type of each element too, so that 1 and "1"
+  differ), a number by its type and ``repr``, a dataclass (a survey design) by its type and
+  fields, containers element by element; an argument of any other type turns the cache off for
+  that call,
 - the package's source and reference data (every file under the package folder), the
   versions of Python, numpy, pandas and scipy, the BLAS thread settings and the number of cores
   (BLAS's default thread count, which can move a bootstrap's digits).
@@ -92,27 +95,58 @@ def _version(name: str) -> str:
         return "absent"
 
 
-def _feed_frame(h, frame) -> None:
-    import pandas as pd
-
-    h.update(b"DataFrame%d,%d\0" % frame.shape)
-    _feed(h, frame.index.to_frame(index=False) if isinstance(frame.index, pd.MultiIndex)
-          else pd.Series(frame.index, name=frame.index.name))
-    for name in frame.columns:
-        h.update(repr(name).encode() + b"\0")
-        _feed(h, frame[name])
-
-
-def _feed_series(h, s) -> None:
+def _feed_values(h, s) -> None:
+    """Add a Series' values and dtype to the hash (not its index: see :func:`_feed_index`)."""
     import numpy as np
     import pandas as pd
 
-    h.update(b"Series%d\0" % len(s) + repr(s.name).encode() + b"\0" + str(s.dtype).encode() + b"\0")
     dtype = s.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":  # numbers, dates: their bytes
+    h.update(b"values%d\0" % len(s) + repr(dtype).encode() + b"\0")
+    if isinstance(dtype, pd.CategoricalDtype):
+        # repr(dtype) shortens a long list of categories: the categories by content, the ordered
+        # flag and the codes, so that the same labels under other categories are another key
+        h.update(b"categorical ordered=%d\0" % bool(dtype.ordered))
+        _feed_values(h, pd.Series(dtype.categories))
+        h.update(np.ascontiguousarray(s.cat.codes.to_numpy()).tobytes())
+    elif isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":  # numbers, dates: their bytes
         h.update(np.ascontiguousarray(s.to_numpy()).tobytes())
-    else:  # text, categories, nullable types: pandas' row hashes (the categories' values, not codes)
+    else:  # text, nullable types: pandas' row hashes
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            # pandas hashes objects that are not text by their str(): 1 and "1", None and "None"
+            # hash alike, so the type of every element goes in as well
+            types = [f"{t.__module__}.{t.__qualname__}" for t in map(type, s.to_numpy())]
+            kinds = sorted(set(types))
+            h.update(b"types " + "\0".join(kinds).encode() + b"\0")
+            if len(kinds) > 1:
+                code = {k: i for i, k in enumerate(kinds)}
+                h.update(np.array([code[t] for t in types], dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(pd.util.hash_pandas_object(s, index=False).to_numpy()).tobytes())
+
+
+def _feed_index(h, index) -> None:
+    """Add an index (its type, level names, and each level's values and dtype) to the hash."""
+    import pandas as pd
+
+    h.update(b"index " + type(index).__name__.encode() + repr(list(index.names)).encode() + b"\0")
+    levels = range(index.nlevels) if isinstance(index, pd.MultiIndex) else [None]
+    for level in levels:
+        values = index if level is None else index.get_level_values(level)
+        _feed_values(h, pd.Series(values, copy=False))
+
+
+def _feed_frame(h, frame) -> None:
+    h.update(b"DataFrame%d,%d\0" % frame.shape)
+    _feed_index(h, frame.index)
+    h.update(b"columns " + type(frame.columns).__name__.encode() + repr(list(frame.columns.names)).encode() + b"\0")
+    for i, name in enumerate(frame.columns):  # by position: two columns may share a name
+        h.update(repr(name).encode() + b"\0")
+        _feed_values(h, frame.iloc[:, i])
+
+
+def _feed_series(h, s) -> None:
+    h.update(b"Series%d\0" % len(s) + repr(s.name).encode() + b"\0")
+    _feed_index(h, s.index)
+    _feed_values(h, s)
 
 
 def _feed(h, obj: Any) -> None:
