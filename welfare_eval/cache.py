@@ -50,7 +50,10 @@ MAGIC = b"welfare-eval cache 1\n"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Calls answered from the cache and calls computed (and stored) in this process, by function.
+#: Calls answered from the cache ("hits"), computed and stored ("misses"), and computed but not
+#: stored because the folder could not be made, locked or written ("errors"), in this process, by
+#: function. Caching is best effort: a cache that cannot be written never fails the call, and
+#: warns nowhere (a warning would reach the page's stderr).
 stats: dict[str, dict[str, int]] = {}
 
 
@@ -239,16 +242,25 @@ def _locked(path: Path):
     except ImportError:  # no POSIX locks: two workers may both compute; each entry is still whole
         yield
         return
-    with open(path, "a+b") as fh:
+    fh = open(path, "a+b")
+    try:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
+    except BaseException:
+        fh.close()
+        raise
+    try:
+        yield
+    finally:
+        # after the value is computed nothing here may fail the call: closing the file releases
+        # the lock in any case, and a lock file that cannot be closed cleanly holds no data
+        with contextlib.suppress(OSError):
             fcntl.flock(fh, fcntl.LOCK_UN)
+        with contextlib.suppress(OSError):
+            fh.close()
 
 
 def _count(name: str, what: str) -> None:
-    stats.setdefault(name, {"hits": 0, "misses": 0})[what] += 1
+    stats.setdefault(name, {"hits": 0, "misses": 0, "errors": 0})[what] += 1
 
 
 def memoized(fn: F) -> F:
@@ -269,19 +281,30 @@ def memoized(fn: F) -> F:
             k = key(name, dict(bound.arguments))
         except _Unkeyable:
             return fn(*args, **kwargs)
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{fn.__qualname__}-{k[:40]}.pkl"
-        value = _read(path)
-        if value is _MISS:
-            with _locked(folder / f".{path.stem}.lock"):
-                value = _read(path)  # another worker may have written it while this one waited
-                if value is _MISS:
-                    value = fn(*args, **kwargs)
-                    _write(path, value)
-                    _count(name, "misses")
-                    return value
-        _count(name, "hits")
-        return value
+        value = _read(path)  # no folder, no entry, or an entry that cannot be read: a miss
+        if value is not _MISS:
+            _count(name, "hits")
+            return value
+        with contextlib.ExitStack() as held:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                held.enter_context(_locked(folder / f".{path.stem}.lock"))
+            except OSError:  # a full disk, a folder that cannot be made: compute, store nothing
+                _count(name, "errors")
+                return fn(*args, **kwargs)
+            value = _read(path)  # another worker may have written it while this one waited
+            if value is not _MISS:
+                _count(name, "hits")
+                return value
+            value = fn(*args, **kwargs)  # its own errors are its caller's, not the cache's
+            try:
+                _write(path, value)
+            except OSError:  # the entry is not stored; the value is computed all the same
+                _count(name, "errors")
+            else:
+                _count(name, "misses")
+            return value
 
     return wrapper  # type: ignore[return-value]
 
