@@ -28,6 +28,15 @@ corrupt or unreadable is computed again and rewritten. Two workers asking for th
 once take a file lock: one computes, the other waits and reads. The value returned is the
 unpickled entry, equal to the computed one bit for bit (pickle keeps float64 values, dtypes,
 index and ``DataFrame.attrs``).
+
+Caching is best effort: a folder that cannot be made, locked or written (a full disk, a
+read-only run folder) and an entry that cannot be read only mean the value is computed, as
+without the cache; no error and no warning reaches the notebook (see :data:`stats`).
+
+Entries are pickles, and are trusted exactly as far as the run folder is: the checksum detects
+a damaged entry, not a forged one (whoever writes an entry can write its checksum), and
+unpickling runs code. Anyone who can write the run folder can therefore run code in the run's
+kernels; keep the output folder as private as the data it is made from.
 """
 from __future__ import annotations
 
