@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +18,26 @@ CALLS: list[str] = []
 
 
 @cache.memoized
-def summarize(data: pd.DataFrame, *, column: str = "x", scale: float = 1.0, seed: int = 0) -> pd.DataFrame:
+def summarize(data: pd.DataFrame, *, column: str = "x", scale: float = 1.0, seed: int = 0,
+              weights: pd.Series | None = None) -> pd.DataFrame:
     """A deterministic stand-in for a model fit: records each time it really computes."""
     CALLS.append(column)
     rng = np.random.default_rng(seed)
-    out = data.groupby("g", sort=True)[column].sum().mul(scale).to_frame("total")
+    values = data[column] if weights is None else data[column] * weights   # aligned on the index
+    out = values.groupby(data["g"], sort=True).sum().mul(scale).to_frame("total")
     out["noise"] = rng.normal(size=len(out))
     out.attrs["fit"] = {"n": len(data), "scale": scale}
     return out
 
 
 def frame() -> pd.DataFrame:
-    return pd.DataFrame({"g": ["a", "b", "a", "c"], "x": [0.1, 0.2, 0.3, 0.4], "n": [1, 2, 3, 4]})
+    return pd.DataFrame({"g": ["a", "b", "a", "c"], "x": [0.1, 0.2, 0.3, 0.4], "n": [1, 2, 3, 4],
+                         "c": pd.Categorical(["u", "v", "u", "v"], categories=["u", "v"]),
+                         "o": pd.Series([1, "x", 2.5, None], dtype=object)})
+
+
+def weights() -> pd.Series:
+    return pd.Series([1.0, 2.0, 0.5, 1.0], index=[0, 1, 2, 3], name="w")
 
 
 @pytest.fixture
@@ -94,11 +103,41 @@ def _row(d):
     return d.iloc[:3]
 
 
-@pytest.mark.parametrize("change", [_value, _text, _name, _dtype, _index, _order, _row],
-                         ids=["value-last-bit", "text", "column-name", "dtype", "index", "row-order", "row-dropped"])
+def _categories(d):
+    d["c"] = d["c"].cat.set_categories(["u", "v", "w"])   # same labels, one more category
+    return d
+
+
+def _ordered(d):
+    d["c"] = d["c"].cat.as_ordered()                      # same labels and categories, ordered
+    return d
+
+
+def _object_type(d):
+    d.loc[0, "o"] = "1"                                   # the text "1" where the number 1 was
+    return d
+
+
+def _series_index(w):
+    return w.set_axis([0, 1, 2, 4])                       # same values, another index
+
+
+def _on_data(change):
+    return lambda kw: {**kw, "data": change(kw["data"])}
+
+
+def _on_weights(change):
+    return lambda kw: {**kw, "weights": change(kw["weights"])}
+
+
+@pytest.mark.parametrize("change", [_on_data(c) for c in (_value, _text, _name, _dtype, _index, _order, _row,
+                                                          _categories, _ordered, _object_type)]
+                         + [_on_weights(_series_index)],
+                         ids=["value-last-bit", "text", "column-name", "dtype", "index", "row-order", "row-dropped",
+                              "categories", "categorical-ordered", "object-element-type", "series-index"])
 def test_changed_input_misses(folder, change):
-    summarize(frame())
-    summarize(change(frame()))
+    summarize(frame(), weights=weights())
+    summarize(**change({"data": frame(), "weights": weights()}))
     assert len(CALLS) == 2
     assert len(entries(folder)) == 2
 
@@ -152,6 +191,70 @@ def test_damaged_entry_is_recomputed(folder, damage):
     pd.testing.assert_frame_equal(first, again, check_exact=True)
     summarize(frame())                     # the rewritten entry is whole: read, not computed
     assert CALLS == ["x", "x"]
+
+
+def _folder_under_a_file(folder: Path) -> None:
+    folder.parent.parent.mkdir(parents=True, exist_ok=True)
+    folder.parent.write_bytes(b"")          # the folder's parent is a file: the folder cannot be made
+
+
+def _folder_is_a_file(folder: Path) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_bytes(b"")                 # a file where the folder should be
+
+
+def _entry_is_a_folder(folder: Path) -> None:
+    (entry,) = entries(folder)              # the entry can be neither read nor replaced
+    entry.unlink()
+    entry.mkdir()
+
+
+def _lock_is_a_folder(folder: Path) -> None:
+    (entry,) = entries(folder)              # the lock file cannot be opened
+    entry.unlink()
+    (folder / f".{entry.stem}.lock").unlink()
+    (folder / f".{entry.stem}.lock").mkdir()
+
+
+@pytest.mark.parametrize("block", [_folder_under_a_file, _folder_is_a_file, _entry_is_a_folder, _lock_is_a_folder],
+                         ids=["folder-under-a-file", "folder-is-a-file", "entry-is-a-folder", "lock-is-a-folder"])
+def test_unwritable_cache_computes_and_raises_nothing(tmp_path, monkeypatch, capfd, block):
+    """Caching is best effort: a cache folder that cannot be made, locked or written (a full disk,
+    a read-only run folder) gives the value computed without the cache, with no error, no
+    warning and nothing on stderr."""
+    folder = tmp_path / "run" / "cache"
+    monkeypatch.delenv(cache.ENV, raising=False)
+    plain = summarize(frame(), seed=5)
+    monkeypatch.setenv(cache.ENV, str(folder))
+    if block in (_entry_is_a_folder, _lock_is_a_folder):
+        summarize(frame(), seed=5)          # a stored entry and its lock file, to be blocked
+    block(folder)
+    CALLS.clear()
+    name = f"{summarize.__module__}.{summarize.__qualname__}"
+    errors = cache.stats.get(name, {}).get("errors", 0)
+    capfd.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # a warning would reach the page's stderr and fail the job
+        got = [summarize(frame(), seed=5) for _ in range(2)]
+    for value in got:
+        pd.testing.assert_frame_equal(plain, value, check_exact=True)
+        assert value.attrs == plain.attrs
+    assert CALLS == ["x", "x"]              # nothing stored, so computed each time
+    assert cache.stats[name]["errors"] - errors == 2
+    assert capfd.readouterr() == ("", "")
+    if folder.is_dir():                     # no temporary file left behind
+        assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def _raise_oserror():
+    raise FileNotFoundError("the function's own error")
+
+
+def test_the_functions_own_oserror_is_not_swallowed(folder):
+    """Only the cache's own failures are best effort: an OSError of the function reaches its caller."""
+    wrapped = cache.memoized(_raise_oserror)
+    with pytest.raises(FileNotFoundError, match="own error"):
+        wrapped()
 
 
 @cache.memoized
@@ -246,6 +349,23 @@ def test_kabupaten_notebook_with_the_run_cache_equals_uncached(province, tmp_pat
     for cell in plain.tables:
         pd.testing.assert_frame_equal(plain.tables[cell], cached.tables[cell], check_exact=True, obj=cell)
     assert plain.texts == cached.texts
+
+
+def test_kabupaten_notebook_with_an_unwritable_cache_equals_uncached(province, tmp_path, monkeypatch):
+    """A run folder that cannot take the cache (here a file where its folder should be; a full
+    disk alike) leaves the small-area notebook as it is without the cache: no error in a cell."""
+    from notebook_cells import run_notebook
+
+    params = dict(bootstrap=6, ebp_bootstrap=2)
+    monkeypatch.delenv(cache.ENV, raising=False)
+    plain = run_notebook("15_small_area", province, kabupaten="7601", **params)
+    (tmp_path / "run").write_bytes(b"")
+    monkeypatch.setenv(cache.ENV, str(tmp_path / "run" / ".cache"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        blocked = run_notebook("15_small_area", province, kabupaten="7601", **params)
+    pd.testing.assert_frame_equal(plain.store, blocked.store, check_exact=True)
+    assert plain.texts == blocked.texts
 
 
 @pytest.mark.runner

@@ -11,10 +11,13 @@ changes.
 A wrong cache is worse than none, so the key is the SHA-256 of
 
 - the function's qualified name,
-- every argument after defaults are applied, by *content*: a DataFrame by its column names,
-  dtypes, index and every value (numbers by their bytes, text by pandas' row hashes), a number
-  by its type and ``repr``, a dataclass (a survey design) by its type and fields, containers
-  element by element; an argument of any other type turns the cache off for that call,
+- every argument after defaults are applied, by *content*: a DataFrame or Series by its
+  column names, index (values, dtype, level names) and every column's ``repr(dtype)`` and values
+  (numbers by their bytes; categoricals by their categories, ordered flag and codes; text by
+  pandas' row hashes, and for object columns the type of each element too, so that 1 and "1"
+  differ), a number by its type and ``repr``, a dataclass (a survey design) by its type and
+  fields, containers element by element; an argument of any other type turns the cache off for
+  that call,
 - the package's source and reference data (every file under the package folder), the
   versions of Python, numpy, pandas and scipy, the BLAS thread settings and the number of cores
   (BLAS's default thread count, which can move a bootstrap's digits).
@@ -25,6 +28,15 @@ corrupt or unreadable is computed again and rewritten. Two workers asking for th
 once take a file lock: one computes, the other waits and reads. The value returned is the
 unpickled entry, equal to the computed one bit for bit (pickle keeps float64 values, dtypes,
 index and ``DataFrame.attrs``).
+
+Caching is best effort: a folder that cannot be made, locked or written (a full disk, a
+read-only run folder) and an entry that cannot be read only mean the value is computed, as
+without the cache; no error and no warning reaches the notebook (see :data:`stats`).
+
+Entries are pickles, and are trusted exactly as far as the run folder is: the checksum detects
+a damaged entry, not a forged one (whoever writes an entry can write its checksum), and
+unpickling runs code. Anyone who can write the run folder can therefore run code in the run's
+kernels; keep the output folder as private as the data it is made from.
 """
 from __future__ import annotations
 
@@ -47,7 +59,10 @@ MAGIC = b"welfare-eval cache 1\n"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Calls answered from the cache and calls computed (and stored) in this process, by function.
+#: Calls answered from the cache ("hits"), computed and stored ("misses"), and computed but not
+#: stored because the folder could not be made, locked or written ("errors"), in this process, by
+#: function. Caching is best effort: a cache that cannot be written never fails the call, and
+#: warns nowhere (a warning would reach the page's stderr).
 stats: dict[str, dict[str, int]] = {}
 
 
@@ -92,27 +107,58 @@ def _version(name: str) -> str:
         return "absent"
 
 
-def _feed_frame(h, frame) -> None:
-    import pandas as pd
-
-    h.update(b"DataFrame%d,%d\0" % frame.shape)
-    _feed(h, frame.index.to_frame(index=False) if isinstance(frame.index, pd.MultiIndex)
-          else pd.Series(frame.index, name=frame.index.name))
-    for name in frame.columns:
-        h.update(repr(name).encode() + b"\0")
-        _feed(h, frame[name])
-
-
-def _feed_series(h, s) -> None:
+def _feed_values(h, s) -> None:
+    """Add a Series' values and dtype to the hash (not its index: see :func:`_feed_index`)."""
     import numpy as np
     import pandas as pd
 
-    h.update(b"Series%d\0" % len(s) + repr(s.name).encode() + b"\0" + str(s.dtype).encode() + b"\0")
     dtype = s.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":  # numbers, dates: their bytes
+    h.update(b"values%d\0" % len(s) + repr(dtype).encode() + b"\0")
+    if isinstance(dtype, pd.CategoricalDtype):
+        # repr(dtype) shortens a long list of categories: the categories by content, the ordered
+        # flag and the codes, so that the same labels under other categories are another key
+        h.update(b"categorical ordered=%d\0" % bool(dtype.ordered))
+        _feed_values(h, pd.Series(dtype.categories))
+        h.update(np.ascontiguousarray(s.cat.codes.to_numpy()).tobytes())
+    elif isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":  # numbers, dates: their bytes
         h.update(np.ascontiguousarray(s.to_numpy()).tobytes())
-    else:  # text, categories, nullable types: pandas' row hashes (the categories' values, not codes)
+    else:  # text, nullable types: pandas' row hashes
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            # pandas hashes objects that are not text by their str(): 1 and "1", None and "None"
+            # hash alike, so the type of every element goes in as well
+            types = [f"{t.__module__}.{t.__qualname__}" for t in map(type, s.to_numpy())]
+            kinds = sorted(set(types))
+            h.update(b"types " + "\0".join(kinds).encode() + b"\0")
+            if len(kinds) > 1:
+                code = {k: i for i, k in enumerate(kinds)}
+                h.update(np.array([code[t] for t in types], dtype=np.int64).tobytes())
         h.update(np.ascontiguousarray(pd.util.hash_pandas_object(s, index=False).to_numpy()).tobytes())
+
+
+def _feed_index(h, index) -> None:
+    """Add an index (its type, level names, and each level's values and dtype) to the hash."""
+    import pandas as pd
+
+    h.update(b"index " + type(index).__name__.encode() + repr(list(index.names)).encode() + b"\0")
+    levels = range(index.nlevels) if isinstance(index, pd.MultiIndex) else [None]
+    for level in levels:
+        values = index if level is None else index.get_level_values(level)
+        _feed_values(h, pd.Series(values, copy=False))
+
+
+def _feed_frame(h, frame) -> None:
+    h.update(b"DataFrame%d,%d\0" % frame.shape)
+    _feed_index(h, frame.index)
+    h.update(b"columns " + type(frame.columns).__name__.encode() + repr(list(frame.columns.names)).encode() + b"\0")
+    for i, name in enumerate(frame.columns):  # by position: two columns may share a name
+        h.update(repr(name).encode() + b"\0")
+        _feed_values(h, frame.iloc[:, i])
+
+
+def _feed_series(h, s) -> None:
+    h.update(b"Series%d\0" % len(s) + repr(s.name).encode() + b"\0")
+    _feed_index(h, s.index)
+    _feed_values(h, s)
 
 
 def _feed(h, obj: Any) -> None:
@@ -205,16 +251,25 @@ def _locked(path: Path):
     except ImportError:  # no POSIX locks: two workers may both compute; each entry is still whole
         yield
         return
-    with open(path, "a+b") as fh:
+    fh = open(path, "a+b")
+    try:
         fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
+    except BaseException:
+        fh.close()
+        raise
+    try:
+        yield
+    finally:
+        # after the value is computed nothing here may fail the call: closing the file releases
+        # the lock in any case, and a lock file that cannot be closed cleanly holds no data
+        with contextlib.suppress(OSError):
             fcntl.flock(fh, fcntl.LOCK_UN)
+        with contextlib.suppress(OSError):
+            fh.close()
 
 
 def _count(name: str, what: str) -> None:
-    stats.setdefault(name, {"hits": 0, "misses": 0})[what] += 1
+    stats.setdefault(name, {"hits": 0, "misses": 0, "errors": 0})[what] += 1
 
 
 def memoized(fn: F) -> F:
@@ -235,19 +290,30 @@ def memoized(fn: F) -> F:
             k = key(name, dict(bound.arguments))
         except _Unkeyable:
             return fn(*args, **kwargs)
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{fn.__qualname__}-{k[:40]}.pkl"
-        value = _read(path)
-        if value is _MISS:
-            with _locked(folder / f".{path.stem}.lock"):
-                value = _read(path)  # another worker may have written it while this one waited
-                if value is _MISS:
-                    value = fn(*args, **kwargs)
-                    _write(path, value)
-                    _count(name, "misses")
-                    return value
-        _count(name, "hits")
-        return value
+        value = _read(path)  # no folder, no entry, or an entry that cannot be read: a miss
+        if value is not _MISS:
+            _count(name, "hits")
+            return value
+        with contextlib.ExitStack() as held:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                held.enter_context(_locked(folder / f".{path.stem}.lock"))
+            except OSError:  # a full disk, a folder that cannot be made: compute, store nothing
+                _count(name, "errors")
+                return fn(*args, **kwargs)
+            value = _read(path)  # another worker may have written it while this one waited
+            if value is not _MISS:
+                _count(name, "hits")
+                return value
+            value = fn(*args, **kwargs)  # its own errors are its caller's, not the cache's
+            try:
+                _write(path, value)
+            except OSError:  # the entry is not stored; the value is computed all the same
+                _count(name, "errors")
+            else:
+                _count(name, "misses")
+            return value
 
     return wrapper  # type: ignore[return-value]
 
