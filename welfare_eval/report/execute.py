@@ -247,6 +247,10 @@ def _start_kernel(cwd: str, imports, env_extra: dict | None = None) -> _Warm:
             raise
         _give_up_template(template)  # the template failed: this kernel, and the next, are launched
         notices.append({"kind": "kernel_fork_failed", "type": type(exc).__name__, "message": str(exc)[:500]})
+        try:  # the failed kernel's connection file
+            _sync(km.cleanup_resources)()
+        except Exception:  # noqa: BLE001
+            pass
         prefix = _ipc_prefix()  # not the failed kernel's socket paths
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
         _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
