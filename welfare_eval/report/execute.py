@@ -25,7 +25,7 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +94,7 @@ class _Warm:
     msg_id: str
     key: tuple
     log: str = ""  # the kernel's log file (warnings, library notices), read into the job's record
+    notices: list = field(default_factory=list)  # what happened as it started (a fork that failed)
 
 
 _WARM: _Warm | None = None
@@ -158,28 +159,54 @@ def _sync(coro_fn):
 
 _TEMPLATE: list = []      # this process's kernel template (forkkernel.Template), at most one
 _FORK_FAILED: list = []   # a template failed here once: launch kernels from then on
+_TEMPLATE_LOCK = threading.Lock()
+#: Whether this process forks its kernels from a template: only the runner's own local workers
+#: (:func:`worker_main`, one job at a time). On a Dask worker several threads run jobs in one
+#: process, and a template closed or killed by one of them would kill the kernels of the others;
+#: there, and in any other caller of :func:`execute_job`, kernels are launched.
+_FORK_HERE: list = []
 
 
-def _template(cwd: str, imports, env: dict):
-    """This process's kernel template for kernels of ``cwd``, ``imports`` and ``env`` (started or
-    restarted as needed), or None where kernels are launched instead."""
-    if _FORK_FAILED or not forkkernel.available():
+def _template(cwd: str, imports, env: dict, key: tuple):
+    """This process's kernel template for kernels of ``key`` (working folder, imports, the run's
+    kernel variables), started or restarted as needed, or None where kernels are launched instead.
+
+    A template is never closed while a kernel forked from it is alive (its end kills them): a
+    kernel of another key, meanwhile, is launched."""
+    if not _FORK_HERE or not forkkernel.available():
         return None
-    key = (cwd, tuple(sorted(env.items())), tuple(imports))
-    if _TEMPLATE and (_TEMPLATE[0].key != key or not _TEMPLATE[0].alive()):
-        _close_template()
-    if not _TEMPLATE:
-        try:
-            _TEMPLATE.append(forkkernel.Template(cwd, env, imports))
-        except OSError:
-            _FORK_FAILED.append(True)
+    with _TEMPLATE_LOCK:
+        if _FORK_FAILED:
             return None
-    return _TEMPLATE[0]
+        if _TEMPLATE and not _TEMPLATE[0].alive():
+            _TEMPLATE.pop().close()  # it died, and its kernels with it
+        if _TEMPLATE and _TEMPLATE[0].key != key:
+            if _TEMPLATE[0].busy():
+                return None
+            _TEMPLATE.pop().close()
+        if not _TEMPLATE:
+            try:
+                _TEMPLATE.append(forkkernel.Template(cwd, env, imports, key=key))
+            except OSError:
+                _FORK_FAILED.append(True)
+                return None
+        return _TEMPLATE[0]
+
+
+def _give_up_template(template) -> None:
+    """A fork from ``template`` failed: kernels of this process are launched from now on; the
+    template is closed now if none of its kernels is alive, else when the worker ends."""
+    with _TEMPLATE_LOCK:
+        _FORK_FAILED.append(True)
+        if template in _TEMPLATE and not (template.alive() and template.busy()):
+            _TEMPLATE.remove(template)
+            template.close()
 
 
 def _close_template() -> None:
-    while _TEMPLATE:
-        _TEMPLATE.pop().close()
+    with _TEMPLATE_LOCK:
+        while _TEMPLATE:
+            _TEMPLATE.pop().close()
 
 
 def _kernel_pid(km) -> int | None:
@@ -209,16 +236,22 @@ def _start_kernel(cwd: str, imports, env_extra: dict | None = None) -> _Warm:
     # PYTEST_CURRENT_TEST: a kernel started by the runner under a test behaves as in production)
     # ``env_extra``: what the run gives its kernels (the run's cache folder, see welfare_eval.cache)
     env = {**{k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}, **(env_extra or {})}
-    template = _template(cwd, imports, env)
+    template = _template(cwd, imports, env, (cwd, tuple(imports), _env_key(env_extra)))
     if template is not None:  # a fork of this worker's warm template (forkkernel), not a new Python
         km.provisioner = forkkernel.provisioner(km, template)
+    notices: list = []
     try:
         _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001
         if template is None:
             raise
-        _close_template()  # the template failed: this kernel, and the next, are launched
-        _FORK_FAILED.append(True)
+        _give_up_template(template)  # the template failed: this kernel, and the next, are launched
+        notices.append({"kind": "kernel_fork_failed", "type": type(exc).__name__, "message": str(exc)[:500]})
+        try:  # the failed kernel's connection file
+            _sync(km.cleanup_resources)()
+        except Exception:  # noqa: BLE001
+            pass
+        prefix = _ipc_prefix()  # not the failed kernel's socket paths
         km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=prefix)
         _sync(km.start_kernel)(cwd=cwd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env)
     pid = _kernel_pid(km)
@@ -230,7 +263,7 @@ def _start_kernel(cwd: str, imports, env_extra: dict | None = None) -> _Warm:
     log = prefix + ".log.jsonl"
     # queued now, executed as soon as the kernel is up, while this worker does other work
     msg_id = kc.execute(setup_code(imports, log), silent=True, store_history=False)
-    return _Warm(km, kc, msg_id, (cwd, tuple(imports), _env_key(env_extra)), log)
+    return _Warm(km, kc, msg_id, (cwd, tuple(imports), _env_key(env_extra)), log, notices)
 
 
 def _ready(warm: _Warm, timeout: float) -> None:
@@ -567,7 +600,7 @@ def _execute_job(spec: dict, rec: dict) -> None:
                     raise _NoNotebook from None  # nothing worth keeping: no executed notebook
             finally:
                 watchdog.cancel()
-                notices = kernel_log(warm)
+                notices = warm.notices + kernel_log(warm)
                 _shutdown(warm)
         wrote = True
     except _NoNotebook:
@@ -688,6 +721,7 @@ def worker_main(conn, name: str, cwd: str, imports, kernel_env: dict | None = No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner handles Ctrl-C and stops its workers
     _die_with_parent()
     _without_iri_grammar()
+    _FORK_HERE.append(True)  # one job at a time here: kernels are forked from a template (forkkernel)
     import papermill  # noqa: F401 - imported once per worker, not once per job
 
     prewarm(cwd, imports, kernel_env)

@@ -10,12 +10,25 @@ runs in a kernel process of its own, shut down when its job ends.
 
 The kernel manager (jupyter_client) keeps working as with a launched kernel: a provisioner whose
 launch asks the template for a fork, and whose process handle holds a pidfd of the forked kernel
-(poll, wait, signals; a pidfd cannot reach another process that later reuses the pid). The
-forked kernel starts a session of its own, takes the environment the manager gives it, and draws
-fresh seeds for Python's and numpy's global random generators (the state they had in the
-template would be shared by every kernel; nothing the reports show uses them unseeded). The
+(poll, wait; a pidfd cannot reach another process that later reuses the pid). The forked kernel
+starts a session of its own right after the fork, before the template answers with its pid, so
+its pid is its process group's id and the manager's signals and kill reach the processes a
+notebook started too, as with a launched kernel. It takes the environment the manager gives it,
+and draws fresh seeds for Python's and numpy's global random generators (the state they had in
+the template would be shared by every kernel; nothing the reports show uses them unseeded). The
 template ends when its worker ends (its stdin closes, or the parent-death signal), and a forked
-kernel when its template ends (the parent-death signal, SIGKILL).
+kernel when its template ends (the parent-death signal, SIGKILL; the template's pid is taken
+before the fork, so a template that died first is seen gone).
+
+Ending a template kills every kernel forked from it. So kernels are forked only in the runner's
+own local workers, which run one job at a time (``execute.worker_main``); on Dask workers, whose
+threads run jobs side by side in one process, and for any other caller, kernels are launched. A
+template is not closed while a kernel forked from it is alive, and one that does not answer
+within :data:`REPLY_TIMEOUT` is killed and the kernel launched instead (the job's record says so).
+
+The template is not single-threaded, though nothing it runs is busy when it forks: pyarrow's
+jemalloc starts a background thread at import, and OpenBLAS and jemalloc install fork handlers
+(``pthread_atfork``) that put their state right in the child. A fork copies only the forking thread.
 
 Linux only (pidfd); elsewhere, or with ``WELFARE_EVAL_FORK_KERNELS=0``, kernels are launched.
 """
@@ -32,6 +45,17 @@ import threading
 #: ``0`` turns forked kernels off (every kernel launched as a new Python process).
 ENV = "WELFARE_EVAL_FORK_KERNELS"
 
+#: Seconds the worker waits for its template's answer to a fork request. A warm template answers
+#: in milliseconds, but its first answer comes only after its imports (~2 s of CPU, far more on a
+#: loaded machine), so this is as long as a launched kernel may take to start
+#: (:data:`execute.KERNEL_START_TIMEOUT`). A template that has not answered by then is killed and
+#: the kernel launched instead.
+REPLY_TIMEOUT = 120.0
+
+#: Seconds the template waits for a new fork to say it has started its session (a few system calls;
+#: only a child that hangs before them, which should not happen, waits this long).
+CHILD_READY_TIMEOUT = 30.0
+
 
 def available() -> bool:
     """Whether kernels can be forked here (Linux with pidfd, not turned off)."""
@@ -42,14 +66,15 @@ def available() -> bool:
 # -- the template process ---------------------------------------------------------------------
 
 
-def _serve_kernel(connection_file: str, cwd: str, env: dict) -> None:
-    """In the forked child: become a kernel, as ``python -m ipykernel_launcher -f FILE`` does."""
-    import random
+def _die_with_template(template: int) -> None:
+    """In a forked kernel: be killed when the template ``template`` (its parent's pid, taken by the
+    parent before the fork) ends, and end now if it already has.
 
-    template = os.getppid()
-    try:  # the kernel ends with its template, which ends with its worker (as a launched kernel
-        # ends with its worker through ipykernel's parent poller, which a fork cannot use: its
-        # JPY_PARENT_PID default was read when the template imported ipykernel)
+    The kernel ends with its template, which ends with its worker (as a launched kernel ends with
+    its worker through ipykernel's parent poller, which a fork cannot use: its JPY_PARENT_PID default
+    was read when the template imported ipykernel). The pid comes from the parent: read here with
+    ``os.getppid()`` it would already be the reaper's if the template died before this line."""
+    try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -57,7 +82,13 @@ def _serve_kernel(connection_file: str, cwd: str, env: dict) -> None:
         pass
     if os.getppid() != template:  # the template ended before the signal was armed
         os._exit(1)
-    os.setsid()
+
+
+def _serve_kernel(connection_file: str, cwd: str, env: dict) -> None:
+    """In the forked child (a session leader already, its death signal armed): become a kernel, as
+    ``python -m ipykernel_launcher -f FILE`` does."""
+    import random
+
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the template's pipe is not the kernel's; its output goes nowhere, as launched
         os.dup2(devnull, fd)
@@ -124,8 +155,10 @@ def template_main() -> None:
         if not line:  # the worker closed the pipe: it is ending; its kernels were shut down before
             _reap_all(timeout=10.0)
             break
+        me = os.getpid()  # taken before the fork: the child's template (see _die_with_template)
         try:
             req = json.loads(line)
+            ready_r, ready_w = os.pipe()
             pid = os.fork()
         except Exception as exc:  # noqa: BLE001
             out.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}) + "\n")
@@ -134,11 +167,31 @@ def template_main() -> None:
         if pid == 0:
             code = 0
             try:
+                os.close(ready_r)
+                # a session (and process group) of its own before the worker hears of it: the kernel
+                # manager kills the kernel's process group (pgid == pid), so a notebook's
+                # subprocesses end with their kernel, as with a launched kernel
+                os.setsid()
+                _die_with_template(me)
+                os.write(ready_w, b"1")
+                os.close(ready_w)
                 _serve_kernel(req["connection_file"], req["cwd"], req["env"])
             except BaseException:  # noqa: BLE001
                 code = 1
             os._exit(code)
-        out.write(json.dumps({"pid": pid}) + "\n")
+        os.close(ready_w)
+        try:  # the child's setsid() comes first; a child that died before it answers nothing
+            ok = bool(select.select([ready_r], [], [], CHILD_READY_TIMEOUT)[0]) and os.read(ready_r, 1) == b"1"
+        finally:
+            os.close(ready_r)
+        if not ok:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            out.write(json.dumps({"error": "the forked kernel ended or hung before it started a session"}) + "\n")
+        else:
+            out.write(json.dumps({"pid": pid}) + "\n")
         out.flush()
 
 
@@ -163,32 +216,67 @@ def _reap_all(timeout: float) -> None:
 
 
 class Template:
-    """A template process of this worker, for kernels with one working folder, environment and imports."""
+    """A template process of this worker, for kernels with one working folder, environment and imports.
 
-    def __init__(self, cwd: str, env: dict, imports) -> None:
-        self.key = (cwd, tuple(sorted(env.items())), tuple(imports))
+    ``key``: what the kernels it forks have in common (the caller's choice: working folder, the
+    run's kernel variables, imports). ``kernels``: the kernels forked from it; a template must not
+    be closed while one of them is alive (its end kills them)."""
+
+    def __init__(self, cwd: str, env: dict, imports, key=None) -> None:
+        self.key = key if key is not None else (cwd, tuple(sorted(env.items())), tuple(imports))
+        self.kernels: list = []
         self._lock = threading.Lock()
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from welfare_eval.report.forkkernel import template_main; template_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd,
             env={**env, "WELFARE_EVAL_TEMPLATE_IMPORTS": json.dumps(list(imports))})
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def fork(self, connection_file: str, cwd: str, env: dict) -> int:
-        """A new kernel on ``connection_file``; its pid."""
+    def busy(self) -> bool:
+        """Whether a kernel forked from this template is still alive."""
+        self.kernels = [k for k in self.kernels if k.poll() is None]
+        return bool(self.kernels)
+
+    def fork(self, connection_file: str, cwd: str, env: dict, timeout: float | None = None) -> int:
+        """A new kernel on ``connection_file``; its pid. A template that does not answer within
+        ``timeout`` seconds (:data:`REPLY_TIMEOUT`) is killed and TimeoutError raised."""
+        timeout = REPLY_TIMEOUT if timeout is None else timeout
         with self._lock:
             assert self.proc.stdin is not None and self.proc.stdout is not None
-            self.proc.stdin.write(json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n")
-            self.proc.stdin.flush()
-            answer = self.proc.stdout.readline()
+            request = json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n"
+            try:
+                self.proc.stdin.write(request.encode())
+                self.proc.stdin.flush()
+            except OSError as exc:
+                raise RuntimeError("the kernel template process ended") from exc
+            answer = self._read_line(timeout)
         if not answer:
             raise RuntimeError("the kernel template process ended")
         reply = json.loads(answer)
         if "pid" not in reply:
             raise RuntimeError(f"the kernel template could not fork: {reply.get('error')}")
         return int(reply["pid"])
+
+    def _read_line(self, timeout: float) -> bytes:
+        """One line of the template's answer (b"" if it ended), read without blocking past ``timeout``."""
+        import time
+
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        data = b""
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.proc.kill()  # hung (stopped, or stuck in a fork handler): it must not fork later
+                raise TimeoutError(f"the kernel template did not answer within {timeout:.0f} s; it was killed")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return b""
+            data += chunk
+        return data
 
     def close(self) -> None:
         try:
@@ -253,7 +341,11 @@ def provisioner(km, template: Template):
             env = kwargs.get("env") or dict(os.environ)
             pid = template.fork(connection_file, kwargs.get("cwd") or os.getcwd(), dict(env))
             self.process = ForkedProcess(pid)
-            self.pid, self.pgid = pid, None  # signals through the pidfd, not a process group id
+            template.kernels.append(self.process)
+            # the kernel leads a process group of its own (setsid before the template answered):
+            # the manager's signals and kill reach the notebook's subprocesses too, as with a
+            # launched kernel; the kernel itself is also reached through its pidfd
+            self.pid, self.pgid = pid, pid
             return self.connection_info
 
         async def kill(self, restart: bool = False) -> None:
