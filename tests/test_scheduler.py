@@ -128,10 +128,10 @@ def test_unknown_parameter_or_wrong_type_stops_before_anything_runs(province, tm
 #: part of a job the timeout governs: papermill's run of the notebook, ``execute_s``, not the kernel's
 #: start or the HTML export), and at least TIMEOUT_FLOOR seconds: on a loaded machine a fixed figure
 #: would time out the healthy one. Measured quiet, the healthy notebook executes in about 0.5 s; the
-#: floor, 30 times that, covers the healthy notebook when the fault run's four jobs and retries share
-#: a machine that was busy elsewhere while the baseline ran (the sleeper pays it twice, idle).
+#: floor, 20 times that, covers the healthy notebook when the fault run's four jobs and retries share
+#: a machine that became busy after the baseline ran (the sleeper waits it out twice, idle).
 TIMEOUT_FACTOR = 10.0
-TIMEOUT_FLOOR = 15.0
+TIMEOUT_FLOOR = 10.0
 #: The sleeping notebook sleeps far longer than any timeout above, so a stop at the timeout shows.
 SLEEP_S = 600
 
