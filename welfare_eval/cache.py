@@ -52,6 +52,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from .config import BLAS_THREAD_VARIABLES
+
 #: The environment variable that names the cache folder; set by ``welfare-eval run`` for its kernels.
 ENV = "WELFARE_EVAL_CACHE"
 #: First line of every entry; a file without it is not an entry (and is recomputed).
@@ -87,7 +89,7 @@ def environment_fingerprint() -> str:
     h = hashlib.sha256()
     # the BLAS thread count can move a bootstrap's last digits (and which draws pass a condition
     # check), so the threads a process may use are part of the key as well
-    threads = [os.environ.get(v, "") for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")]
+    threads = [os.environ.get(v, "") for v in BLAS_THREAD_VARIABLES]
     for part in (platform.python_version(), np.__version__, pd.__version__, _version("scipy"), *threads,
                  str(os.cpu_count())):
         h.update(part.encode() + b"\0")

@@ -22,6 +22,11 @@ import os
 from importlib import resources
 from pathlib import Path
 
+#: The environment variables that set BLAS's threads (OpenBLAS, OpenMP, MKL), read when numpy is
+#: first imported: the runner gives each local kernel its share of the cores through them, and the
+#: run cache keys on them.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
 #: Confidence level used everywhere unless a caller asks for another.
 DEFAULT_LEVEL = 0.95
 

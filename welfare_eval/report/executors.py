@@ -12,10 +12,8 @@ import os
 import time
 from multiprocessing.connection import wait as mp_wait
 
+from ..config import BLAS_THREAD_VARIABLES
 from .execute import DEFAULT_WARM_IMPORTS, _now, worker_main
-
-#: The variables that set BLAS's (OpenBLAS, OpenMP, MKL) threads in a kernel.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def kernel_threads(workers: int) -> dict[str, str]:
