@@ -27,13 +27,15 @@ from pathlib import Path
 
 import pytest
 
+from welfare_eval.config import BLAS_THREAD_VARIABLES
+
 #: One BLAS/OpenMP thread per process, set before numpy is first imported (tests/conftest.py imports
 #: pandas; this file is loaded first), and inherited by the pytest-xdist workers and by every kernel
 #: and worker process a test starts. Two test workers on two cores already use both; OpenBLAS's
 #: own threads on top only spin: measured 1.24 s of CPU per synth.generate(scale 0.2) with its
 #: default threads against 0.38 s with one, and test_poverty + test_targeting 11.8 s against 8.9 s.
-#: A value set in the environment is kept.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: A value set in the environment is kept. (welfare_eval.config imports no numpy: the package loads
+#: its numpy modules lazily, and pytest's warning filter has imported the package already.)
 for _variable in BLAS_THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
 
